@@ -1,0 +1,41 @@
+"""seghelpers: the shared code of the SegFormer teaching kit.
+
+Importing ``seghelpers`` imports numpy only: no torch, no TensorFlow, no datasets. Framework code
+lives in :mod:`seghelpers.pt` and :mod:`seghelpers.tf`; data loading (:func:`load_scene_parse`) is
+imported on first use.
+
+Label convention (one for the whole kit, see :mod:`seghelpers.labels`): raw ADE annotation
+0 = "other" -> 255 (ignored by loss and metric); raw k -> model class k - 1.
+"""
+from __future__ import annotations
+
+from pathlib import Path as _Path
+
+from .labels import IGNORE_INDEX, NUM_LABELS, id2label, label2id, load_label_file, raw_from_reduced, reduce_labels
+from .metrics import MeanIoU, mean_iou, named_metrics
+from .palette import ade_palette, colorize, colorize_annotation, ids_from_colors
+from .viz import legend, overlay
+
+__version__ = "0.1.0"
+
+#: pass to ``evaluate.load(...)`` to get the ``mean_iou`` metric offline (same API as the hub's)
+MEAN_IOU_METRIC = str(_Path(__file__).parent / "evaluate_metrics" / "mean_iou")
+
+_LAZY = {
+    "load_scene_parse": "data", "split_train_test": "data", "load_ade_folder": "data", "DataError": "data",
+    "build_synthetic_ade": "synthetic", "resolve_checkpoint": "checkpoints",
+    "build_random_segformer": "checkpoints", "load_image_processor": "checkpoints",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'seghelpers' has no attribute {name!r}")
+
+
+__all__ = ["IGNORE_INDEX", "NUM_LABELS", "id2label", "label2id", "load_label_file", "reduce_labels",
+           "raw_from_reduced", "MeanIoU", "mean_iou", "named_metrics", "ade_palette", "colorize",
+           "colorize_annotation", "ids_from_colors", "legend", "overlay", "MEAN_IOU_METRIC", *_LAZY]

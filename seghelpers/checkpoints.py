@@ -1,0 +1,139 @@
+"""Resolve a checkpoint (hub id, local folder, or an offline random-init SegFormer).
+
+``checkpoint`` values understood everywhere in the kit:
+
+* ``"nvidia/mit-b0"`` or any hub id: used as is (needs the hub or a warm cache, see ``make prefetch``);
+* a local folder with ``config.json`` (e.g. what notebook 04 saved);
+* ``"random:tiny"`` / ``"random:mit-b0"``: a randomly initialised SegFormer with the ADE label maps and
+  an image processor (``do_reduce_labels=True``), built offline once and cached. ``tiny`` is a
+  4-stage SegFormer with small widths for CPU smoke runs; ``mit-b0`` is the real b0 architecture.
+
+Random-init folders hold PyTorch weights (``model.safetensors``). TensorFlow loads them with
+``from_pt=True`` (see :func:`seghelpers.tf.load_model`) because ``TF*.from_pretrained`` on a folder
+with safetensors crashes in transformers 4.57.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from .labels import id2label as ADE_ID2LABEL
+
+RANDOM_PREFIX = "random:"
+ARCHITECTURES = {
+    # the real mit-b0 encoder + SegFormer decode head (SegformerConfig defaults)
+    "mit-b0": dict(depths=[2, 2, 2, 2], hidden_sizes=[32, 64, 160, 256], num_attention_heads=[1, 2, 5, 8],
+                   decoder_hidden_size=256),
+    # same 4-stage design, narrower and shallower: trains on CPU in seconds
+    "tiny": dict(depths=[1, 1, 1, 1], hidden_sizes=[16, 32, 64, 128], num_attention_heads=[1, 1, 2, 4],
+                 decoder_hidden_size=64),
+}
+_HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$|^[A-Za-z0-9][\w.-]*$")
+
+
+class CheckpointError(ValueError):
+    pass
+
+
+def hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on")
+
+
+def in_hf_cache(repo_id: str, filename: str = "config.json", repo_type: str = "model") -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        return isinstance(try_to_load_from_cache(repo_id, filename, repo_type=repo_type), str)
+    except Exception:  # malformed ids etc.
+        return False
+
+
+def build_random_segformer(out_dir, architecture: str = "tiny", image_size: int = 64, seed: int = 0,
+                           id2label: dict | None = None, overwrite: bool = False) -> Path:
+    """Write a random-init SegFormer + image processor to ``out_dir`` (atomically) and return it."""
+    if architecture not in ARCHITECTURES:
+        raise CheckpointError(f"architecture={architecture!r}; choose one of {sorted(ARCHITECTURES)}")
+    out_dir = Path(out_dir)
+    if (out_dir / "config.json").exists() and not overwrite:
+        return out_dir
+    import torch
+    from transformers import SegformerConfig, SegformerForSemanticSegmentation, SegformerImageProcessor
+
+    id2label = dict(ADE_ID2LABEL if id2label is None else id2label)
+    config = SegformerConfig(num_labels=len(id2label), id2label=id2label,
+                             label2id={v: k for k, v in id2label.items()}, **ARCHITECTURES[architecture])
+    torch.manual_seed(seed)
+    model = SegformerForSemanticSegmentation(config)
+    processor = SegformerImageProcessor(do_reduce_labels=True, size={"height": image_size, "width": image_size})
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        model.save_pretrained(tmp)
+        processor.save_pretrained(tmp)
+        (tmp / "SEGHELPERS_RANDOM_INIT.json").write_text(json.dumps(
+            {"architecture": architecture, "seed": seed, "image_size": image_size,
+             "note": "random initialisation, not trained: predictions are noise"}, indent=1))
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def is_random_init(path) -> bool:
+    return (Path(path) / "SEGHELPERS_RANDOM_INIT.json").exists()
+
+
+def resolve_checkpoint(checkpoint: str, image_size: int = 64, seed: int = 0) -> str:
+    """Return something ``from_pretrained`` accepts, or raise a clear error *before* any heavy work.
+
+    * ``random:<arch>`` -> path of a cached random-init folder (built on first use)
+    * an existing folder -> checked for ``config.json``
+    * a hub id -> returned as is; while offline (``HF_HUB_OFFLINE=1``) it must already be cached
+    """
+    if not isinstance(checkpoint, (str, os.PathLike)) or not str(checkpoint).strip():
+        raise CheckpointError(f"checkpoint={checkpoint!r}: give a hub id ('nvidia/mit-b0'), a local folder, "
+                              f"or one of {[RANDOM_PREFIX + a for a in ARCHITECTURES]}")
+    ckpt = str(checkpoint)
+    if ckpt.startswith(RANDOM_PREFIX):
+        arch = ckpt[len(RANDOM_PREFIX):]
+        if arch not in ARCHITECTURES:
+            raise CheckpointError(f"checkpoint={ckpt!r}: unknown architecture {arch!r}; "
+                                  f"use one of {[RANDOM_PREFIX + a for a in ARCHITECTURES]}")
+        from .data import cache_dir
+
+        return str(build_random_segformer(cache_dir() / f"random-{arch}-{image_size}px-seed{seed}",
+                                          arch, image_size, seed))
+    path = Path(ckpt).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").exists():
+            raise CheckpointError(f"checkpoint={ckpt!r}: folder has no config.json. Point it at a folder written "
+                                  "by save_pretrained() (e.g. notebook 04's output_dir).")
+        return str(path)
+    if path.exists() or not _HUB_ID_RE.match(ckpt) or ckpt.startswith((".", "/", "~")):
+        raise CheckpointError(f"checkpoint={ckpt!r}: no such folder. Train one with notebook 04, give a hub id "
+                              f"like 'nvidia/mit-b0', or use 'random:tiny' for an offline run.")
+    if hub_offline() and not in_hf_cache(ckpt):
+        raise CheckpointError(f"checkpoint={ckpt!r} is not in the Hugging Face cache and HF_HUB_OFFLINE=1. "
+                              "Run `make prefetch` while online, or use 'random:tiny' / a local folder.")
+    return ckpt
+
+
+def load_image_processor(checkpoint: str, use_fast: bool = False, **kwargs):
+    """``AutoImageProcessor.from_pretrained(checkpoint, do_reduce_labels=True)`` (the slow, PIL-based one).
+
+    Why not ``use_fast=True``: in transformers 4.57.6 ``SegformerImageProcessorFast`` returns *one* label
+    map for a batch of several segmentation maps (labels shape (1, H, W) instead of (N, H, W)), and its
+    antialiased resize moves pixel values by up to ~0.02 against the slow processor. Both are checked
+    in tests/test_pt.py so an upgrade that fixes them shows up.
+    """
+    from transformers import AutoImageProcessor
+
+    kwargs.setdefault("do_reduce_labels", True)
+    return AutoImageProcessor.from_pretrained(checkpoint, use_fast=use_fast, **kwargs)

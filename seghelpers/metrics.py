@@ -1,0 +1,172 @@
+"""Mean IoU from a confusion matrix (numpy only).
+
+:func:`mean_iou` returns the same keys, semantics and numbers as the ``mean_iou`` metric on the
+Hugging Face hub (``evaluate.load("mean_iou")``), which cannot be downloaded offline:
+
+* ``mean_iou`` / ``mean_accuracy``: nan-mean over classes (a class with an empty union, i.e.
+  absent from both prediction and reference, is NaN and skipped)
+* ``overall_accuracy``: correct pixels / labelled pixels
+* ``per_category_iou`` / ``per_category_accuracy``: arrays of length ``num_labels``
+
+Pixels whose reference equals ``ignore_index`` are dropped; values outside ``0..num_labels-1`` are
+not counted (as the hub metric's histograms do). Instead of three histograms per image we count
+(reference, prediction) pairs once into a ``num_labels x num_labels`` confusion matrix, which
+also makes a streaming accumulator (:class:`MeanIoU`) trivial: it keeps only that matrix.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+def _as_int_array(x, name: str) -> np.ndarray:
+    a = np.asarray(x)
+    if a.dtype == object:
+        raise TypeError(f"{name}: got ragged/object data; pass arrays of equal shape or a list of arrays")
+    if a.dtype.kind == "f":
+        if not np.all(np.isfinite(a)) or np.any(a != np.round(a)):
+            raise TypeError(f"{name} must hold integer class ids, got non-integer floats")
+        a = a.astype(np.int64)
+    elif a.dtype.kind == "b":
+        a = a.astype(np.int64)
+    elif a.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integer class ids, got dtype {a.dtype}")
+    return a
+
+def _reduce_reference(ref: np.ndarray) -> np.ndarray:
+    # same mapping as the hub metric's reduce_labels: 0 -> 255, k -> k-1 (and a wrapped 254 -> 255)
+    ref = ref.astype(np.int64)
+    ref = np.where(ref == 0, 255, ref - 1)
+    ref[ref == 254] = 255
+    return ref
+
+def confusion_matrix(prediction, reference, num_labels: int, ignore_index: int | None = 255,
+                     label_map: dict | None = None, reduce_labels: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count one (prediction, reference) pair of label maps.
+
+    Returns ``(cm, extra_pred, extra_ref)``: ``cm[r, p]`` counts pixels with reference ``r`` and
+    prediction ``p`` (both in range); ``extra_pred`` / ``extra_ref`` count in-range predictions /
+    references whose partner is out of range (rare; only with corrupt data), so that unions match
+    the hub metric exactly.
+    """
+    pred = _as_int_array(prediction, "predictions")
+    ref = _as_int_array(reference, "references")
+    if pred.shape != ref.shape:
+        raise ValueError(f"prediction shape {pred.shape} != reference shape {ref.shape}; "
+                         "upsample logits to the label size before argmax")
+    if label_map:
+        ref = ref.copy()
+        for old, new in label_map.items():  # applied one after another, like the hub metric
+            ref[ref == old] = new
+    if reduce_labels:
+        ref = _reduce_reference(ref)
+    n = int(num_labels)
+    pred = pred.ravel()
+    ref = ref.ravel()
+    ref_ok = (ref >= 0) & (ref < n)
+    pred_ok = (pred >= 0) & (pred < n)
+    keep = ref != ignore_index if ignore_index is not None else np.ones_like(ref_ok)
+    both = keep & ref_ok & pred_ok
+    if both.all():  # the common case: no ignored pixel, nothing out of range
+        idx = ref.astype(np.intp) * n + pred
+    else:
+        idx = ref[both].astype(np.intp) * n + pred[both]
+    cm = np.bincount(idx, minlength=n * n).reshape(n, n)
+    extra_pred = np.zeros(n, np.int64)
+    extra_ref = np.zeros(n, np.int64)
+    lonely_pred = keep & pred_ok & ~ref_ok
+    if lonely_pred.any():
+        extra_pred = np.bincount(pred[lonely_pred], minlength=n)
+    lonely_ref = keep & ref_ok & ~pred_ok
+    if lonely_ref.any():
+        extra_ref = np.bincount(ref[lonely_ref], minlength=n)
+    return cm, extra_pred, extra_ref
+
+def metrics_from_confusion(cm: np.ndarray, extra_pred=None, extra_ref=None,
+                           nan_to_num: float | None = None) -> dict:
+    """Turn a confusion matrix (rows = reference, cols = prediction) into the hub metric's dict."""
+    cm = np.asarray(cm, dtype=np.int64)
+    intersect = np.diag(cm).astype(np.float64)
+    area_pred = cm.sum(axis=0).astype(np.float64)
+    area_ref = cm.sum(axis=1).astype(np.float64)
+    if extra_pred is not None:
+        area_pred = area_pred + extra_pred
+    if extra_ref is not None:
+        area_ref = area_ref + extra_ref
+    union = area_pred + area_ref - intersect
+    with np.errstate(divide="ignore", invalid="ignore"):
+        iou = intersect / union
+        acc = intersect / area_ref
+        overall = intersect.sum() / area_ref.sum()
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # "Mean of empty slice" when all NaN
+            metrics = {
+                "mean_iou": np.nanmean(iou),
+                "mean_accuracy": np.nanmean(acc),
+                "overall_accuracy": overall,
+                "per_category_iou": iou,
+                "per_category_accuracy": acc,
+            }
+    if nan_to_num is not None:
+        metrics = {k: np.nan_to_num(v, nan=nan_to_num) for k, v in metrics.items()}
+    return metrics
+
+class MeanIoU:
+    """Streaming mean IoU: ``update()`` batch by batch, ``compute()`` at the end.
+
+    Memory is one ``num_labels x num_labels`` int64 matrix, whatever the number of images.
+    """
+
+    def __init__(self, num_labels: int, ignore_index: int | None = 255, label_map: dict | None = None,
+                 reduce_labels: bool = False):
+        if int(num_labels) < 1:
+            raise ValueError(f"num_labels must be >= 1, got {num_labels}")
+        self.num_labels = int(num_labels)
+        self.ignore_index = ignore_index
+        self.label_map = label_map
+        self.reduce_labels = reduce_labels
+        self.reset()
+
+    def reset(self) -> None:
+        n = self.num_labels
+        self.cm = np.zeros((n, n), np.int64)
+        self.extra_pred = np.zeros(n, np.int64)
+        self.extra_ref = np.zeros(n, np.int64)
+
+    def update(self, predictions, references) -> "MeanIoU":
+        """Add one label map or a batch of them (any leading shape, or a list of maps of varying size)."""
+        if isinstance(predictions, (list, tuple)) or isinstance(references, (list, tuple)):
+            if len(predictions) != len(references):
+                raise ValueError(f"got {len(predictions)} predictions but {len(references)} references")
+            for p, r in zip(predictions, references):
+                self.update(p, r)
+            return self
+        cm, ep, er = confusion_matrix(predictions, references, self.num_labels, self.ignore_index,
+                                      self.label_map, self.reduce_labels)
+        self.cm += cm
+        self.extra_pred += ep
+        self.extra_ref += er
+        return self
+
+    def compute(self, nan_to_num: float | None = None) -> dict:
+        return metrics_from_confusion(self.cm, self.extra_pred, self.extra_ref, nan_to_num)
+
+def mean_iou(predictions, references, num_labels: int, ignore_index: int | None = 255,
+             nan_to_num: float | None = None, label_map: dict | None = None,
+             reduce_labels: bool = False) -> dict:
+    """Drop-in for ``evaluate.load("mean_iou").compute(...)`` (same arguments and result keys)."""
+    acc = MeanIoU(num_labels, ignore_index, label_map, reduce_labels)
+    return acc.update(predictions, references).compute(nan_to_num)
+
+def named_metrics(metrics: dict, id2label: dict, prefix: str = "") -> dict:
+    """Flatten per-class arrays into scalar keys named by label (``iou_wall``, ``accuracy_wall``...)."""
+    out = {}
+    for k, v in metrics.items():
+        if k == "per_category_iou":
+            out.update({f"{prefix}iou_{id2label[i]}": float(x) for i, x in enumerate(v)})
+        elif k == "per_category_accuracy":
+            out.update({f"{prefix}accuracy_{id2label[i]}": float(x) for i, x in enumerate(v)})
+        else:
+            out[f"{prefix}{k}"] = float(v)
+    return out

@@ -1,0 +1,146 @@
+"""Run profiles and parameter validation for the notebooks (papermill ``-p name value``).
+
+A notebook's ``parameters`` cell sets ``profile`` and leaves the other parameters at ``None``
+("take it from the profile"); its second cell calls :func:`resolve`, which fills the gaps from the
+profile, checks every value and stops with a message naming the parameter and the fix, before any
+heavy work starts.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, fields
+
+PROFILES: dict[str, dict] = {
+    # offline, minutes on 2 CPU cores: synthetic data, random-init tiny SegFormer (CI and `make run`)
+    "smoke": dict(checkpoint="random:tiny", dataset="synthetic", split="train[:50]", image_size=64,
+                  num_train_epochs=10, max_steps=50, learning_rate=2e-3, batch_size=4, eval_steps=25,
+                  save_steps=25, seed=0),
+    # exactly the guide: mit-b0 on SceneParse150 train[:50], lr 6e-5, 50 epochs, batch 2, eval/save every 20
+    "guide": dict(checkpoint="nvidia/mit-b0", dataset="merve/scene_parse_150", split="train[:50]",
+                  image_size=512, num_train_epochs=50, max_steps=-1, learning_rate=6e-5, batch_size=2,
+                  eval_steps=20, save_steps=20, seed=0),
+    # the whole training split, for GPU users
+    "full": dict(checkpoint="nvidia/mit-b0", dataset="merve/scene_parse_150", split="train",
+                 image_size=512, num_train_epochs=20, max_steps=-1, learning_rate=6e-5, batch_size=8,
+                 eval_steps=1000, save_steps=1000, seed=0),
+}
+
+
+class ParameterError(ValueError):
+    """A bad notebook parameter; the message names it and says what to pass instead."""
+
+
+@dataclass(frozen=True)
+class Params:
+    profile: str
+    checkpoint: str
+    dataset: str
+    split: str
+    image_size: int
+    num_train_epochs: float
+    max_steps: int
+    learning_rate: float
+    batch_size: int
+    eval_steps: int
+    save_steps: int
+    seed: int
+    output_dir: str
+    push_to_hub: bool
+    hub_model_id: str | None
+    resume: bool
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def table(self) -> str:
+        width = max(len(f.name) for f in fields(self))
+        return "\n".join(f"{f.name:<{width}}  {getattr(self, f.name)!r}" for f in fields(self))
+
+
+def _num(name, value, kind, minimum=None, allow=()):
+    if value in allow:
+        return value
+    if isinstance(value, bool):
+        raise ParameterError(f"{name}={value!r}: expected a number, got a boolean")
+    if isinstance(value, str):
+        try:
+            value = float(value) if kind is float else int(value.strip())
+        except ValueError:
+            raise ParameterError(f"{name}={value!r} is not a number. Pass a {kind.__name__}, "
+                                 f"e.g. papermill -p {name} {'6e-5' if kind is float else 10}") from None
+    if kind is int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not isinstance(value, int):
+            raise ParameterError(f"{name}={value!r}: expected a whole number")
+    else:
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ParameterError(f"{name}={value!r}: expected a finite number")
+        value = float(value)
+    if minimum is not None and value < minimum:
+        raise ParameterError(f"{name}={value!r} is out of range: it must be >= {minimum}")
+    return value
+
+
+def _bool(name, value):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+        return value.lower() in ("true", "1", "yes")
+    raise ParameterError(f"{name}={value!r}: expected True or False")
+
+
+def resolve(profile: str = "smoke", *, output_dir: str | None = None, push_to_hub=False,
+            hub_model_id: str | None = None, resume=False, **overrides) -> Params:
+    """Merge ``overrides`` (``None`` = keep the profile's value) into ``profile`` and validate."""
+    if profile not in PROFILES:
+        raise ParameterError(f"profile={profile!r} is unknown; choose one of {sorted(PROFILES)}")
+    unknown = set(overrides) - set(PROFILES[profile])
+    if unknown:
+        raise ParameterError(f"unknown parameter(s) {sorted(unknown)}; known: {sorted(PROFILES[profile])}")
+    p = dict(PROFILES[profile])
+    p.update({k: v for k, v in overrides.items() if v is not None})
+    for name in ("checkpoint", "dataset", "split"):
+        if not isinstance(p[name], str) or not p[name].strip():
+            raise ParameterError(f"{name}={p[name]!r}: expected a non-empty string")
+    image_size = _num("image_size", p["image_size"], int, minimum=32)
+    if image_size % 32:
+        raise ParameterError(f"image_size={image_size} must be a multiple of 32 (SegFormer downsamples by 32); "
+                             f"try {max(32, round(image_size / 32) * 32)}")
+    lr = _num("learning_rate", p["learning_rate"], float)
+    if not 0 < lr < 1:
+        raise ParameterError(f"learning_rate={lr!r} is out of range: it must lie in (0, 1), e.g. 6e-5")
+    from .data import parse_split
+
+    try:
+        parse_split(p["split"])
+    except ValueError as e:
+        raise ParameterError(str(e)) from None
+    max_steps = _num("max_steps", p["max_steps"], int)
+    if max_steps == 0 or max_steps < -1:
+        raise ParameterError(f"max_steps={max_steps}: use -1 (train for num_train_epochs) or a positive number")
+    epochs = _num("num_train_epochs", p["num_train_epochs"], float)
+    if epochs <= 0:
+        raise ParameterError(f"num_train_epochs={epochs!r} is out of range: it must be > 0")
+    hub_model_id = hub_model_id or None
+    if hub_model_id is not None and not re.match(r"^[\w.-]+(/[\w.-]+)?$", str(hub_model_id)):
+        raise ParameterError(f"hub_model_id={hub_model_id!r} is not a valid repo id like 'me/segformer-b0-ade'")
+    return Params(
+        profile=profile,
+        checkpoint=p["checkpoint"].strip(),
+        dataset=p["dataset"].strip(),
+        split=p["split"].strip(),
+        image_size=image_size,
+        num_train_epochs=epochs,
+        max_steps=max_steps,
+        learning_rate=lr,
+        batch_size=_num("batch_size", p["batch_size"], int, minimum=1),
+        eval_steps=_num("eval_steps", p["eval_steps"], int, minimum=1),
+        save_steps=_num("save_steps", p["save_steps"], int, minimum=1),
+        seed=_num("seed", p["seed"], int, minimum=0),
+        output_dir=str(output_dir) if output_dir else f"build/models/segformer-{profile}",
+        push_to_hub=_bool("push_to_hub", push_to_hub),
+        hub_model_id=hub_model_id,
+        resume=_bool("resume", resume),
+    )

@@ -1,0 +1,126 @@
+"""PyTorch layer: transforms, Trainer metrics, prediction. Importing this imports torch (not TF).
+
+Import it *after* ``os.environ["USE_TF"] = "0"`` if TensorFlow is installed in the same
+environment, or transformers will also import TensorFlow (~8 s, ~640 MB).
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("USE_TF", "0")  # must precede the first transformers import
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..labels import IGNORE_INDEX, NUM_LABELS
+from ..metrics import MeanIoU
+
+#: the guide's ColorJitter settings
+JITTER = dict(brightness=0.25, contrast=0.25, saturation=0.25, hue=0.1)
+
+
+def make_transforms(image_processor, augment: bool = True, jitter: dict | None = None):
+    """Return ``(train_transforms, val_transforms)`` for ``Dataset.set_transform``.
+
+    Train: torchvision ``ColorJitter`` (guide settings) on the image, then the image processor on
+    image + annotation. Val: the processor only. Both return ``pixel_values`` and ``labels``.
+    """
+    from torchvision.transforms import ColorJitter
+
+    jit = ColorJitter(**(JITTER if jitter is None else jitter))
+
+    def _process(images, annotations):
+        return image_processor(images, annotations, return_tensors="pt")
+
+    def train_transforms(batch):
+        images = [jit(x) for x in batch["image"]] if augment else list(batch["image"])
+        return _process(images, list(batch["annotation"]))
+
+    def val_transforms(batch):
+        return _process(list(batch["image"]), list(batch["annotation"]))
+
+    return train_transforms, val_transforms
+
+
+def upsample_argmax(logits, size) -> torch.Tensor:
+    """(N, C, h, w) logits -> (N, H, W) int64 class ids: bilinear upsample to ``size``, then argmax."""
+    logits = torch.as_tensor(logits)
+    if logits.shape[-2:] != tuple(size):
+        logits = nn.functional.interpolate(logits.float(), size=tuple(size), mode="bilinear", align_corners=False)
+    return logits.argmax(dim=1)
+
+
+def preprocess_logits_for_metrics(logits, labels):
+    """For ``Trainer(preprocess_logits_for_metrics=...)``: keep (N, H, W) class ids, not (N, 150, h, w) logits.
+
+    At 512x512 this turns 9.8 MB of float logits per image into 0.5 MB of uint8 ids (int16 above 255 classes).
+    """
+    if isinstance(logits, (tuple, list)):
+        logits = logits[0]
+    pred = upsample_argmax(logits, labels.shape[-2:])
+    return pred.to(torch.uint8 if logits.shape[1] <= 255 else torch.int16)
+
+
+class ComputeMetrics:
+    """``compute_metrics`` for ``Trainer``: upsample (if given logits), argmax, mean IoU.
+
+    Works both ways Trainer calls it:
+
+    * classic: once with all predictions (``EvalPrediction`` of numpy arrays);
+    * ``TrainingArguments(batch_eval_metrics=True)``: batch by batch with ``compute_result`` — only a
+      ``num_labels x num_labels`` confusion matrix is kept, so memory does not grow with the eval set.
+
+    Returns scalar metrics plus per-class lists (``per_category_iou``), as the guide does.
+    """
+
+    def __init__(self, num_labels: int = NUM_LABELS, ignore_index: int = IGNORE_INDEX, id2label: dict | None = None):
+        self.acc = MeanIoU(num_labels, ignore_index)
+        self.id2label = id2label
+
+    def _to_ids(self, predictions, labels):
+        if isinstance(predictions, (tuple, list)):
+            predictions = predictions[0]
+        pred = torch.as_tensor(predictions)
+        if pred.ndim == 4:  # raw logits
+            pred = upsample_argmax(pred, tuple(labels.shape[-2:]))
+        return pred.cpu().numpy(), torch.as_tensor(labels).cpu().numpy()
+
+    def __call__(self, eval_pred, compute_result: bool | None = None):
+        pred, labels = self._to_ids(eval_pred.predictions, eval_pred.label_ids)
+        with torch.no_grad():
+            self.acc.update(pred, labels)
+        if compute_result is False:
+            return {}
+        metrics = self.acc.compute()
+        self.acc.reset()
+        out = {k: (v.tolist() if isinstance(v, np.ndarray) else float(v)) for k, v in metrics.items()}
+        return out
+
+
+def compute_metrics_factory(num_labels: int = NUM_LABELS, ignore_index: int = IGNORE_INDEX):
+    """A fresh :class:`ComputeMetrics` (name kept close to the guide's ``compute_metrics``)."""
+    return ComputeMetrics(num_labels, ignore_index)
+
+
+@torch.no_grad()
+def predict(model, image_processor, images, batch_size: int = 8, device=None) -> list[np.ndarray]:
+    """Segment PIL images: processor -> model -> bilinear upsample to each image's size -> argmax.
+
+    Returns one (H, W) int64 array of model class ids per image, at the image's original size.
+    Batches images through the model (much faster than one pipeline call per image).
+    """
+    if device is None:
+        device = next(model.parameters()).device
+    model.eval()
+    single = not isinstance(images, (list, tuple))
+    images = [images] if single else list(images)
+    out: list[np.ndarray] = []
+    for i in range(0, len(images), batch_size):
+        chunk = images[i:i + batch_size]
+        inputs = image_processor(chunk, return_tensors="pt")
+        logits = model(pixel_values=inputs["pixel_values"].to(device)).logits
+        for img, lg in zip(chunk, logits):
+            w, h = img.size
+            out.append(upsample_argmax(lg[None].float(), (h, w))[0].cpu().numpy())
+    return out[0] if single else out

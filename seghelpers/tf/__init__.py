@@ -1,0 +1,175 @@
+"""TensorFlow layer: transforms, loss fix, Keras metric glue, loading and prediction.
+
+Importing this imports TensorFlow (and transformers' TF classes). Fixes three traps of the guide's
+TF code on transformers 4.57 / TF 2.21:
+
+* augmentation: the guide jitters 0..255 floats, so ``random_brightness(0.25)`` does nothing and
+  contrast/saturation push values outside 0..255, which the image processor rejects. We jitter in
+  [0, 1], clip, and hand the processor uint8 (channels-first, as Transformers vision models expect).
+* loss: ``TFSegformerForSemanticSegmentation`` computes the loss on label 255 before masking it,
+  which raises on CPU ("Received a label value of 255 which is outside the valid range").
+  :func:`fix_loss` swaps in a loss that masks first.
+* loading: ``TF*.from_pretrained(folder)`` crashes on a folder holding PyTorch ``model.safetensors``;
+  :func:`load_model` passes ``from_pt=True`` when there is no ``tf_model.h5``.
+"""
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+# Trap found here: with TF 2.21 and triton 3.8 (pulled in by torch 2.14), importing triton *after*
+# TensorFlow segfaults, and transformers imports triton through torch._dynamo. Load triton first; if
+# TensorFlow is already loaded, hide triton instead (torch then runs without it, fine on CPU and for
+# the TF notebooks, which never compile torch code).
+if "triton" not in sys.modules:
+    if "tensorflow" in sys.modules:
+        sys.modules["triton"] = None
+    else:
+        try:
+            import triton  # noqa: F401
+        except ImportError:
+            pass
+
+import numpy as np
+import tensorflow as tf
+
+from ..labels import IGNORE_INDEX, NUM_LABELS
+from ..metrics import MeanIoU, named_metrics
+
+#: the guide's tf.image jitter settings (brightness delta is now on the [0, 1] scale)
+JITTER = dict(brightness=0.25, contrast=(0.5, 2.0), saturation=(0.75, 1.25), hue=0.1)
+
+
+def to_channels_first_uint8(image) -> np.ndarray:
+    """PIL/array image (H, W, 3) -> (3, H, W) uint8."""
+    arr = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
+    if arr.ndim != 3 or arr.shape[-1] != 3:
+        raise ValueError(f"expected an RGB image (H, W, 3), got shape {arr.shape}")
+    return np.ascontiguousarray(arr.transpose(2, 0, 1)).astype(np.uint8)
+
+
+def aug_transforms(image, jitter: dict | None = None, seed=None) -> np.ndarray:
+    """The guide's tf.image colour jitter, made correct: returns (3, H, W) uint8."""
+    j = JITTER if jitter is None else jitter
+    x = tf.convert_to_tensor(np.asarray(image.convert("RGB")), dtype=tf.float32) / 255.0
+    x = tf.image.random_brightness(x, j["brightness"], seed=seed)
+    x = tf.image.random_contrast(x, *j["contrast"], seed=seed)
+    x = tf.image.random_saturation(x, *j["saturation"], seed=seed)
+    x = tf.image.random_hue(x, j["hue"], seed=seed)
+    x = tf.clip_by_value(x, 0.0, 1.0)
+    x = tf.cast(tf.round(x * 255.0), tf.uint8)
+    return np.ascontiguousarray(tf.transpose(x, (2, 0, 1)).numpy())
+
+
+def make_transforms(image_processor, augment: bool = True, jitter: dict | None = None):
+    """Return ``(train_transforms, val_transforms)`` for ``Dataset.set_transform`` (numpy outputs)."""
+
+    def _process(images, annotations):
+        return image_processor(images, annotations, input_data_format="channels_first", return_tensors="np")
+
+    def train_transforms(batch):
+        images = [aug_transforms(x, jitter) if augment else to_channels_first_uint8(x) for x in batch["image"]]
+        return _process(images, list(batch["annotation"]))
+
+    def val_transforms(batch):
+        return _process([to_channels_first_uint8(x) for x in batch["image"]], list(batch["annotation"]))
+
+    return train_transforms, val_transforms
+
+
+def masked_segformer_loss(logits_nhwc, labels, ignore_index: int = IGNORE_INDEX):
+    """Per-pixel cross-entropy that ignores ``ignore_index`` *before* it reaches the sparse loss."""
+    labels = tf.cast(labels, tf.int32)
+    up = tf.image.resize(logits_nhwc, size=tf.shape(labels)[1:], method="bilinear")
+    mask = tf.not_equal(labels, ignore_index)
+    safe = tf.where(mask, labels, tf.zeros_like(labels))
+    per_pixel = tf.keras.losses.sparse_categorical_crossentropy(safe, up, from_logits=True)
+    mask_f = tf.cast(mask, per_pixel.dtype)
+    loss = tf.reduce_sum(per_pixel * mask_f) / tf.maximum(tf.reduce_sum(mask_f), 1.0)
+    return tf.reshape(loss, (1,))
+
+
+def fix_loss(model):
+    """Make a ``TFSegformerForSemanticSegmentation`` use :func:`masked_segformer_loss`. Returns the model."""
+    ignore = model.config.semantic_loss_ignore_index
+
+    def hf_compute_loss(self, logits, labels):
+        return masked_segformer_loss(logits, labels, ignore)
+
+    model.hf_compute_loss = types.MethodType(hf_compute_loss, model)
+    return model
+
+
+def load_model(checkpoint: str, **kwargs):
+    """``TFAutoModelForSemanticSegmentation.from_pretrained`` that survives PyTorch-only folders, loss fixed."""
+    from transformers import TFAutoModelForSemanticSegmentation
+
+    path = Path(checkpoint)
+    if path.is_dir() and not (path / "tf_model.h5").exists():
+        kwargs.setdefault("from_pt", True)
+    model = TFAutoModelForSemanticSegmentation.from_pretrained(str(checkpoint), **kwargs)
+    return fix_loss(model)
+
+
+def upsample_argmax(logits_nchw, size) -> tf.Tensor:
+    """(N, C, h, w) logits -> (N, H, W) int64 ids (bilinear, half-pixel centres = torch align_corners=False)."""
+    x = tf.transpose(tf.convert_to_tensor(logits_nchw), (0, 2, 3, 1))
+    if tuple(x.shape[1:3]) != tuple(size):
+        x = tf.image.resize(x, size=tuple(size), method="bilinear")
+    return tf.argmax(x, axis=-1)
+
+
+class ComputeMetrics:
+    """``metric_fn`` for ``transformers.KerasMetricCallback``: mean IoU with per-class keys named by label.
+
+    Keys as in the guide: ``val_mean_iou``, ``val_mean_accuracy``, ``val_overall_accuracy``,
+    ``val_iou_wall``, ``val_accuracy_wall``, ... (labels are already reduced: ignore = 255).
+    """
+
+    def __init__(self, num_labels: int = NUM_LABELS, id2label: dict | None = None, ignore_index: int = IGNORE_INDEX,
+                 per_class: bool = True):
+        from ..labels import id2label as ade
+
+        self.num_labels = num_labels
+        self.ignore_index = ignore_index
+        self.id2label = id2label or ade
+        self.per_class = per_class
+
+    def __call__(self, eval_predictions):
+        logits, labels = eval_predictions
+        labels = np.asarray(labels)
+        pred = upsample_argmax(logits, labels.shape[-2:]).numpy()
+        metrics = MeanIoU(self.num_labels, self.ignore_index).update(pred, labels).compute()
+        if not self.per_class:
+            metrics = {k: v for k, v in metrics.items() if not k.startswith("per_category")}
+        return named_metrics(metrics, self.id2label, prefix="val_")
+
+
+def to_tf_dataset(ds, batch_size: int, shuffle: bool):
+    """``Dataset.to_tf_dataset`` yielding ``{"pixel_values", "labels"}`` batches (after ``set_transform``).
+
+    The shuffle order follows TensorFlow's global seed: call ``tf.keras.utils.set_random_seed(seed)``
+    first for a reproducible run. Keep a reference to the returned object for as long as you use it.
+    """
+    from transformers import DefaultDataCollator
+
+    collator = DefaultDataCollator(return_tensors="np")
+    return ds.to_tf_dataset(columns=["pixel_values", "labels"], batch_size=batch_size, shuffle=shuffle,
+                            collate_fn=collator, prefetch=False)
+
+
+def predict(model, image_processor, images, batch_size: int = 8) -> list[np.ndarray]:
+    """Segment PIL images by hand (there is no TF pipeline): processor -> model -> upsample -> argmax."""
+    single = not isinstance(images, (list, tuple))
+    images = [images] if single else list(images)
+    out: list[np.ndarray] = []
+    for i in range(0, len(images), batch_size):
+        chunk = images[i:i + batch_size]
+        inputs = image_processor([to_channels_first_uint8(im) for im in chunk],
+                                 input_data_format="channels_first", return_tensors="tf")
+        logits = model(pixel_values=inputs["pixel_values"], training=False).logits
+        for img, lg in zip(chunk, tf.unstack(logits)):
+            w, h = img.size
+            out.append(upsample_argmax(lg[None], (h, w))[0].numpy())
+    return out[0] if single else out
