@@ -63,6 +63,54 @@ def confusion_matrix(prediction, reference, num_labels: int, ignore_index: int |
     n = int(num_labels)
     pred = pred.ravel()
     ref = ref.ravel()
+    if ignore_index is None or 0 <= ignore_index < _MAX_FAST_IGNORE:
+        return _count_pairs(pred, ref, n, ignore_index)
+    return _count_pairs_masked(pred, ref, n, ignore_index)
+
+
+#: pixels per pass of :func:`_count_pairs`: its temporaries (2 x 2 MB) stay in the CPU cache
+_CHUNK = 1 << 18
+#: :func:`_count_pairs` keeps one counter row per reference value up to ``ignore_index``
+_MAX_FAST_IGNORE = 1 << 12
+
+
+def _count_pairs(pred: np.ndarray, ref: np.ndarray, n: int, ignore_index: int | None):
+    """One ``np.bincount`` over (reference, prediction) codes, without boolean masks.
+
+    Values are clipped first, so each pixel lands in exactly one cell of a small table:
+    reference rows ``0..top`` (``top`` = "any other value", negatives included, as they wrap to huge
+    unsigned numbers), prediction columns ``0..n`` (``n`` = "out of range"). The row of
+    ``ignore_index`` is then dropped and the out-of-range row and column give ``extra_pred`` /
+    ``extra_ref``. Same numbers as :func:`_count_pairs_masked`, in about a quarter of the time.
+    """
+    top = n if ignore_index is None else max(n, int(ignore_index) + 1)
+    rows, cols = top + 1, n + 1
+    counts = np.zeros(rows * cols, np.int64)
+    chunk = max(_CHUNK, 4 * rows * cols)  # many pixels per bincount call, whatever the table size
+    code = np.empty(min(chunk, ref.size), np.uint64)
+    col = np.empty_like(code)
+    if ref.dtype.itemsize == 8:  # int64 -> uint64 by view (negatives become huge): cheaper than a cast
+        ref = ref.view(np.uint64)
+    if pred.dtype.itemsize == 8:
+        pred = pred.view(np.uint64)
+    for start in range(0, ref.size, chunk):
+        c, p = code[:ref.size - start], col[:ref.size - start]  # shorter views for the last chunk
+        np.minimum(ref[start:start + chunk], top, out=c, dtype=np.uint64, casting="unsafe")
+        np.minimum(pred[start:start + chunk], n, out=p, dtype=np.uint64, casting="unsafe")
+        c *= cols
+        c += p
+        counts += np.bincount(c.view(np.intp), minlength=rows * cols)
+    counts = counts.reshape(rows, cols)
+    if ignore_index is not None:
+        counts[int(ignore_index)] = 0
+    cm = np.ascontiguousarray(counts[:n, :n])
+    extra_ref = counts[:n, n].copy()  # reference in range, prediction not
+    extra_pred = counts[n:, :n].sum(axis=0)  # prediction in range, reference not (and not ignored)
+    return cm, extra_pred, extra_ref
+
+
+def _count_pairs_masked(pred: np.ndarray, ref: np.ndarray, n: int, ignore_index):
+    """General path (any ``ignore_index``, e.g. -100): boolean masks, then ``np.bincount``."""
     ref_ok = (ref >= 0) & (ref < n)
     pred_ok = (pred >= 0) & (pred < n)
     keep = ref != ignore_index if ignore_index is not None else np.ones_like(ref_ok)

@@ -9,6 +9,8 @@ TF code on transformers 4.57 / TF 2.21:
 * loss: ``TFSegformerForSemanticSegmentation`` computes the loss on label 255 before masking it,
   which raises on CPU ("Received a label value of 255 which is outside the valid range").
   :func:`fix_loss` swaps in a loss that masks first.
+* Keras: transformers' TF models need Keras 2 (``tf-keras``); this module sets
+  ``TF_USE_LEGACY_KERAS=1`` so that ``tf.keras`` is Keras 2. Import it before touching ``tf.keras``.
 * loading: ``TF*.from_pretrained(folder)`` crashes on a folder holding PyTorch ``model.safetensors``;
   :func:`load_model` passes ``from_pt=True`` when there is no ``tf_model.h5``.
 """
@@ -31,8 +33,20 @@ if "triton" not in sys.modules:
         except ImportError:
             pass
 
+import os
+
+# transformers' TF models are Keras 2 models (the tf-keras package). Since TF 2.16 ``tf.keras`` is
+# Keras 3 unless TF_USE_LEGACY_KERAS=1 is set before TensorFlow resolves ``tf.keras``; a Keras 3
+# optimizer then fails in compile() ("Could not interpret optimizer identifier").
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
 import numpy as np
 import tensorflow as tf
+
+if not tf.keras.optimizers.Adam.__module__.startswith("tf_keras"):
+    raise RuntimeError(
+        "tf.keras is Keras 3 here, but transformers' TensorFlow models need Keras 2 (tf-keras). Import "
+        "seghelpers.tf before using tf.keras, or set TF_USE_LEGACY_KERAS=1 before importing TensorFlow.")
 
 from ..labels import IGNORE_INDEX, NUM_LABELS
 from ..metrics import MeanIoU, named_metrics
@@ -150,12 +164,19 @@ def to_tf_dataset(ds, batch_size: int, shuffle: bool):
     """``Dataset.to_tf_dataset`` yielding ``{"pixel_values", "labels"}`` batches (after ``set_transform``).
 
     The shuffle order follows TensorFlow's global seed: call ``tf.keras.utils.set_random_seed(seed)``
-    first for a reproducible run. Keep a reference to the returned object for as long as you use it.
+    first for a reproducible run.
+
+    Trap fixed here: for a dataset with ``set_transform``, datasets 5.0 registers a clean-up that
+    deletes the *source* dataset's Arrow table when the tf.data object is garbage collected, so the
+    next use of ``train_ds`` fails with "'Dataset' object has no attribute '_data'". We convert a
+    shallow copy, which the clean-up may empty without harm.
     """
+    import copy
+
     from transformers import DefaultDataCollator
 
     collator = DefaultDataCollator(return_tensors="np")
-    return ds.to_tf_dataset(columns=["pixel_values", "labels"], batch_size=batch_size, shuffle=shuffle,
+    return copy.copy(ds).to_tf_dataset(columns=["pixel_values", "labels"], batch_size=batch_size, shuffle=shuffle,
                             collate_fn=collator, prefetch=False)
 
 

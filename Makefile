@@ -1,0 +1,77 @@
+# SegFormer teaching kit. Two commands are enough on a fresh clone: `make run` and `make test`.
+# Both build the pinned environment first (once; it is reused while requirements.lock is unchanged).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_BOOT ?= python3.11
+SEGKIT_HOME ?= $(HOME)/.cache/segkit
+LOCK_HASH := $(shell sha256sum requirements.lock | cut -c1-12)
+# the venv lives outside the clone, keyed by the lock file's hash: reruns and fresh clones reuse it
+VENV ?= $(SEGKIT_HOME)/venv-$(LOCK_HASH)
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.segkit-installed
+PROFILE ?= smoke
+LANGS ?= en zh
+JOBS ?= 2
+
+# the package is used from this checkout (no install into the shared venv, which other clones reuse)
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
+export HF_HUB_OFFLINE ?= 1
+export HF_DATASETS_OFFLINE ?= $(HF_HUB_OFFLINE)
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+export MPLBACKEND ?= Agg
+
+.PHONY: help setup test test-unit test-notebooks run notebooks lab clean prefetch bench lock
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+	@echo "  variables: PROFILE=$(PROFILE) (smoke|guide|full)  VENV=$(VENV)"
+
+setup: $(STAMP) ## build the pinned venv (idempotent; reused while requirements.lock is unchanged)
+
+$(STAMP): requirements.lock requirements-bootstrap.lock
+	@echo ">> building $(VENV) from requirements.lock"
+	@mkdir -p $(SEGKIT_HOME)
+	@rm -rf $(VENV).tmp
+	$(PYTHON_BOOT) -m venv $(VENV).tmp
+	$(VENV).tmp/bin/pip install --quiet --require-hashes --no-deps -r requirements-bootstrap.lock
+	$(VENV).tmp/bin/uv pip install --quiet --python $(VENV).tmp/bin/python --require-hashes -r requirements.lock
+	@rm -rf $(VENV) && mv $(VENV).tmp $(VENV)
+	@# venv scripts hard-code their folder: re-point them after the atomic rename
+	@grep -rlI --exclude-dir=__pycache__ "$(VENV).tmp" $(VENV)/bin | xargs -r sed -i "s#$(VENV).tmp#$(VENV)#g"
+	@touch $(STAMP)
+	@echo ">> environment ready: $(VENV)"
+
+test: setup ## unit tests, notebook hygiene, then run all 18 notebooks (smoke) with papermill and check them with nbval
+	$(PY) -m pytest -q tests
+	$(MAKE) --no-print-directory test-notebooks
+
+test-unit: setup ## only the pytest suite (no notebook execution)
+	$(PY) -m pytest -q tests
+
+test-notebooks: setup ## execute every notebook with the smoke profile, then nbval-check the executed copies
+	$(PY) notebooks/run_all.py --profile smoke --out build/executed --jobs $(JOBS) --langs $(LANGS)
+	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env build/executed
+
+run: setup ## run the whole collection through papermill (PROFILE=smoke|guide|full) into build/executed/
+	$(PY) notebooks/run_all.py --profile $(PROFILE) --out build/executed --jobs $(JOBS) --langs $(LANGS)
+
+notebooks: setup ## regenerate notebooks/{en,zh}/*.ipynb from notebooks/src/
+	$(PY) notebooks/generate.py
+
+lab: setup ## JupyterLab with the project's environment
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+prefetch: setup ## download the hub assets a workshop needs into the HF cache (run while online)
+	HF_HUB_OFFLINE=0 HF_DATASETS_OFFLINE=0 $(PY) -m seghelpers.prefetch
+
+bench: setup ## measure the kit's fast paths against the guide's code; writes benchmarks/RESULTS.md
+	USE_TF=0 $(PY) -m benchmarks.run $(BENCH_ARGS)
+
+lock: ## re-resolve requirements.in into requirements.lock (exact pins + hashes; needs uv)
+	uv pip compile requirements.in --python-version 3.11 --python-platform x86_64-manylinux_2_28 --generate-hashes --no-header -o requirements.lock
+
+clean: ## remove build outputs (the shared venv stays; rm -rf $(SEGKIT_HOME) to drop it)
+	rm -rf build .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

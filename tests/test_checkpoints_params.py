@@ -1,0 +1,80 @@
+import json
+
+import pytest
+
+from seghelpers import params
+from seghelpers.checkpoints import CheckpointError, build_random_segformer, is_random_init, resolve_checkpoint
+
+
+def test_random_tiny_checkpoint(tiny_checkpoint):
+    from transformers import AutoImageProcessor, SegformerConfig
+
+    cfg = SegformerConfig.from_pretrained(tiny_checkpoint)
+    assert cfg.num_labels == 150 and cfg.id2label[7] == "bed " and cfg.label2id["flag"] == 149
+    assert cfg.hidden_sizes == [16, 32, 64, 128]
+    proc = AutoImageProcessor.from_pretrained(tiny_checkpoint)
+    assert proc.do_reduce_labels is True and proc.size == {"height": 64, "width": 64}
+    assert is_random_init(tiny_checkpoint)
+
+
+def test_mit_b0_architecture(tmp_path):
+    from transformers import SegformerConfig
+
+    out = build_random_segformer(tmp_path / "b0", "mit-b0", image_size=128)
+    cfg = SegformerConfig.from_pretrained(out)
+    assert cfg.hidden_sizes == [32, 64, 160, 256] and cfg.depths == [2, 2, 2, 2] and cfg.decoder_hidden_size == 256
+    size_mb = (out / "model.safetensors").stat().st_size / 2**20
+    assert 12 < size_mb < 16  # ~3.7 M parameters, float32
+
+
+def test_random_build_is_atomic(tmp_path, monkeypatch):
+    import transformers
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(transformers.SegformerImageProcessor, "save_pretrained", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        build_random_segformer(tmp_path / "m", "tiny")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_resolve_checkpoint_errors(tmp_path, tiny_checkpoint):
+    assert resolve_checkpoint(tiny_checkpoint) == tiny_checkpoint
+    with pytest.raises(CheckpointError, match="unknown architecture 'b7'"):
+        resolve_checkpoint("random:b7")
+    with pytest.raises(CheckpointError, match="no such folder"):
+        resolve_checkpoint("./runs/missing-model")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CheckpointError, match="no config.json"):
+        resolve_checkpoint(str(tmp_path / "empty"))
+    with pytest.raises(CheckpointError, match="HF_HUB_OFFLINE=1.*make prefetch"):
+        resolve_checkpoint("nvidia/mit-b0")
+
+
+def test_params_profiles_and_overrides():
+    p = params.resolve("smoke")
+    assert p.checkpoint == "random:tiny" and p.dataset == "synthetic" and p.image_size == 64
+    g = params.resolve("guide")
+    assert (g.checkpoint, g.split, g.learning_rate, g.num_train_epochs, g.batch_size, g.eval_steps, g.save_steps) == \
+        ("nvidia/mit-b0", "train[:50]", 6e-5, 50, 2, 20, 20)
+    q = params.resolve("smoke", learning_rate="1e-3", batch_size="8", max_steps=None)
+    assert q.learning_rate == 1e-3 and q.batch_size == 8 and q.max_steps == p.max_steps
+    assert "learning_rate" in q.table()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(profile="fast"), "profile='fast' is unknown"),
+    (dict(num_train_epochs="ten"), "num_train_epochs='ten' is not a number"),
+    (dict(learning_rate=-1e-4), "learning_rate=.* out of range"),
+    (dict(image_size=100), "image_size=100 must be a multiple of 32.*try 96"),
+    (dict(batch_size=0), "batch_size=0 is out of range"),
+    (dict(batch_size=True), "batch_size=True"),
+    (dict(split="train[:x]"), "split='train\\[:x\\]'"),
+    (dict(max_steps=0), "max_steps=0"),
+    (dict(push_to_hub="maybe"), "push_to_hub='maybe'"),
+    (dict(epochs=3), "unknown parameter"),
+])
+def test_params_errors_name_the_parameter(kwargs, match):
+    with pytest.raises(params.ParameterError, match=match):
+        params.resolve(**kwargs)
