@@ -20,7 +20,6 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= $(HF_HUB_OFFLINE)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
-export MPLBACKEND ?= Agg
 
 .PHONY: help setup test test-unit test-notebooks run notebooks lab clean prefetch bench lock
 
@@ -33,13 +32,11 @@ setup: $(STAMP) ## build the pinned venv (idempotent; reused while requirements.
 $(STAMP): requirements.lock requirements-bootstrap.lock
 	@echo ">> building $(VENV) from requirements.lock"
 	@mkdir -p $(SEGKIT_HOME)
-	@rm -rf $(VENV).tmp
-	$(PYTHON_BOOT) -m venv $(VENV).tmp
-	$(VENV).tmp/bin/pip install --quiet --require-hashes --no-deps -r requirements-bootstrap.lock
-	$(VENV).tmp/bin/uv pip install --quiet --python $(VENV).tmp/bin/python --require-hashes -r requirements.lock
-	@rm -rf $(VENV) && mv $(VENV).tmp $(VENV)
-	@# venv scripts hard-code their folder: re-point them after the atomic rename
-	@grep -rlI --exclude-dir=__pycache__ "$(VENV).tmp" $(VENV)/bin | xargs -r sed -i "s#$(VENV).tmp#$(VENV)#g"
+	@# an interrupted build has no stamp, so the next run starts it again from scratch
+	@rm -rf $(VENV)
+	$(PYTHON_BOOT) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --require-hashes --no-deps -r requirements-bootstrap.lock
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --require-hashes -r requirements.lock
 	@touch $(STAMP)
 	@echo ">> environment ready: $(VENV)"
 

@@ -91,9 +91,14 @@ def _bool(name, value):
     raise ParameterError(f"{name}={value!r}: expected True or False")
 
 
-def resolve(profile: str = "smoke", *, output_dir: str | None = None, push_to_hub=False,
-            hub_model_id: str | None = None, resume=False, **overrides) -> Params:
-    """Merge ``overrides`` (``None`` = keep the profile's value) into ``profile`` and validate."""
+def resolve(profile: str = "smoke", *, framework: str | None = None, output_dir: str | None = None,
+            push_to_hub=False, hub_model_id: str | None = None, resume=False, **overrides) -> Params:
+    """Merge ``overrides`` (``None`` = keep the profile's value) into ``profile`` and validate.
+
+    ``framework`` ("pt" / "tf") only picks the default ``output_dir``: ``build/models/segformer-<profile>-<fw>``.
+    """
+    if framework not in (None, "pt", "tf"):
+        raise ParameterError(f"framework={framework!r}: use 'pt' or 'tf'")
     if profile not in PROFILES:
         raise ParameterError(f"profile={profile!r} is unknown; choose one of {sorted(PROFILES)}")
     unknown = set(overrides) - set(PROFILES[profile])
@@ -139,7 +144,7 @@ def resolve(profile: str = "smoke", *, output_dir: str | None = None, push_to_hu
         eval_steps=_num("eval_steps", p["eval_steps"], int, minimum=1),
         save_steps=_num("save_steps", p["save_steps"], int, minimum=1),
         seed=_num("seed", p["seed"], int, minimum=0),
-        output_dir=str(output_dir) if output_dir else f"build/models/segformer-{profile}",
+        output_dir=str(output_dir) if output_dir else f"build/models/segformer-{profile}-{framework or 'model'}",
         push_to_hub=_bool("push_to_hub", push_to_hub),
         hub_model_id=hub_model_id,
         resume=_bool("resume", resume),

@@ -1,0 +1,142 @@
+"""Run the notebook collection through papermill and write a Markdown summary.
+
+    python notebooks/run_all.py --profile smoke --out build/executed --jobs 2 [--langs en zh]
+                                [--only 04_train] [-p name value ...]
+
+Notebooks run in separate kernels, ``--jobs`` at a time; ``05_inference_<fw>`` waits for
+``04_train_<fw>`` of the same language (it loads the model 04 saved). Each language trains into its
+own ``output_dir`` so parallel runs never share a folder. Executed copies go to
+``<out>/<lang>/<name>.ipynb``; ``<out>/SUMMARY.md`` lists status, wall time and the lines printed by
+cells tagged ``metrics``. Exit status 1 if any notebook failed (the failing cell is printed).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NB_DIR = ROOT / "notebooks"
+
+
+def framework_of(name: str) -> str | None:
+    return "pt" if name.endswith("_pytorch") else "tf" if name.endswith("_tensorflow") else None
+
+
+def metric_lines(executed: Path) -> list[str]:
+    try:
+        nb = json.loads(executed.read_text())
+    except (OSError, ValueError):
+        return []
+    lines = []
+    for cell in nb.get("cells", []):
+        if "metrics" in cell.get("metadata", {}).get("tags", []):
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream" and out.get("name") == "stdout":
+                    lines += [ln for ln in "".join(out.get("text", "")).splitlines() if ln.strip()]
+    return lines
+
+
+def run_one(src: Path, dst: Path, params: dict, env: dict, log: Path) -> tuple[bool, float, str]:
+    cmd = [sys.executable, "-m", "papermill", str(src), str(dst), "--cwd", str(ROOT), "--no-progress-bar",
+           "--log-level", "WARNING"]
+    for k, v in params.items():
+        cmd += ["-p", k, str(v)]
+    t = time.monotonic()
+    with open(log, "w") as fh:
+        rc = subprocess.run(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT).returncode
+    wall = time.monotonic() - t
+    tail = ""
+    if rc != 0:
+        text = log.read_text(errors="replace")
+        tail = text[-3000:]
+    return rc == 0, wall, tail
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--profile", default="smoke")
+    ap.add_argument("--out", default="build/executed")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--langs", nargs="+", default=["en", "zh"])
+    ap.add_argument("--only", default="", help="run notebooks whose name contains this text")
+    ap.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    args = ap.parse_args(argv)
+
+    out = (ROOT / args.out).resolve()
+    notebooks = []
+    for lang in args.langs:
+        found = sorted((NB_DIR / lang).glob("[0-9][0-9]_*.ipynb"))
+        if not found:
+            print(f"no notebooks in {NB_DIR / lang}; run `make notebooks`", file=sys.stderr)
+            return 2
+        notebooks += [(lang, p) for p in found if args.only in p.stem]
+    (out / "logs").mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    threads = max(1, (os.cpu_count() or 1) // max(1, args.jobs))
+    env.setdefault("OMP_NUM_THREADS", str(threads))  # N kernels share the cores instead of fighting
+
+    results: dict[str, tuple[bool, float, str]] = {}
+    done = {key: threading.Event() for key in [f"{lang}/{p.stem}" for lang, p in notebooks]}
+
+    def task(lang: str, src: Path):
+        key = f"{lang}/{src.stem}"
+        fw = framework_of(src.stem)
+        try:
+            if src.stem.startswith("05_") and fw:
+                dep = f"{lang}/04_train_{src.stem.split('_')[-1]}"
+                if dep in done:
+                    done[dep].wait()
+                    if not results[dep][0]:
+                        results[key] = (False, 0.0, f"skipped: {dep} failed")
+                        return
+            params = {"profile": args.profile}
+            if fw:
+                params["output_dir"] = f"build/models/{lang}/segformer-{args.profile}-{fw}"
+            params.update(dict(args.param))
+            dst = out / lang / f"{src.stem}.ipynb"
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            ok, wall, tail = run_one(src, dst, params, env, out / "logs" / f"{lang}-{src.stem}.log")
+            results[key] = (ok, wall, tail)
+            print(f"{'ok  ' if ok else 'FAIL'} {key:38s} {wall:6.1f} s", flush=True)
+            if not ok:
+                print(tail, file=sys.stderr, flush=True)
+        finally:
+            done[key].set()
+
+    # trainers first so the inference notebooks waiting on them do not hold a worker idle
+    order = sorted(notebooks, key=lambda x: (not x[1].stem.startswith("04_"), x[1].stem.startswith("05_"), x[1].stem))
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for lang, src in order:
+            pool.submit(task, lang, src)
+    total = time.monotonic() - t0
+
+    rows = ["| notebook | status | wall (s) | final metrics |", "|---|---|---:|---|"]
+    for lang, src in notebooks:
+        key = f"{lang}/{src.stem}"
+        ok, wall, tail = results.get(key, (False, 0.0, "not run"))
+        lines = metric_lines(out / lang / f"{src.stem}.ipynb") if ok else []
+        status = "ok" if ok else ("skipped" if tail.startswith("skipped") else "FAILED")
+        rows.append(f"| `{key}` | {status} | {wall:.1f} | {'<br>'.join(lines)} |")
+    summary = (f"# Notebook run: profile `{args.profile}`\n\n{len(notebooks)} notebooks, {args.jobs} at a time, "
+               f"{total:.0f} s wall in all.\n\n" + "\n".join(rows) + "\n")
+    fd, tmp = tempfile.mkstemp(dir=out, suffix=".md.tmp")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(summary)
+    os.replace(tmp, out / "SUMMARY.md")
+    print(f"\nsummary: {out / 'SUMMARY.md'}  ({total:.0f} s)")
+    return 0 if all(results.get(f"{lang}/{src.stem}", (False,))[0] for lang, src in notebooks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
