@@ -18,7 +18,7 @@ JOBS ?= 2
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= $(HF_HUB_OFFLINE)
-export TF_CPP_MIN_LOG_LEVEL ?= 2
+export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: help setup test test-unit test-notebooks run notebooks lab clean prefetch bench lock
@@ -48,8 +48,8 @@ test-unit: setup ## only the pytest suite (no notebook execution)
 	$(PY) -m pytest -q tests
 
 test-notebooks: setup ## execute every notebook with the smoke profile, then nbval-check the executed copies
-	$(PY) notebooks/run_all.py --profile smoke --out build/executed --jobs $(JOBS) --langs $(LANGS)
-	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env build/executed
+	OMP_NUM_THREADS=1 $(PY) notebooks/run_all.py --profile smoke --out build/executed --jobs $(JOBS) --langs $(LANGS)
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -p no:cacheprovider -n $(JOBS) --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg build/executed
 
 run: setup ## run the whole collection through papermill (PROFILE=smoke|guide|full) into build/executed/
 	$(PY) notebooks/run_all.py --profile $(PROFILE) --out build/executed --jobs $(JOBS) --langs $(LANGS)

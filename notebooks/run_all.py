@@ -101,7 +101,8 @@ def main(argv=None) -> int:
                         return
             params = {"profile": args.profile}
             if fw:
-                params["output_dir"] = f"build/models/{lang}/segformer-{args.profile}-{fw}"
+                # absolute, so nbval's re-run (its kernel starts in the notebook's folder) uses the same place
+                params["output_dir"] = str(ROOT / "build" / "models" / lang / f"segformer-{args.profile}-{fw}")
             params.update(dict(args.param))
             dst = out / lang / f"{src.stem}.ipynb"
             dst.parent.mkdir(parents=True, exist_ok=True)

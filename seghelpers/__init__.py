@@ -9,7 +9,11 @@ Label convention (one for the whole kit, see :mod:`seghelpers.labels`): raw ADE 
 """
 from __future__ import annotations
 
+import warnings as _warnings
 from pathlib import Path as _Path
+
+# datasets/transformers import tqdm.auto, which warns in Jupyter without ipywidgets; the text bar works
+_warnings.filterwarnings("ignore", message="IProgress not found")
 
 from .labels import IGNORE_INDEX, NUM_LABELS, id2label, label2id, load_label_file, raw_from_reduced, reduce_labels
 from .metrics import MeanIoU, mean_iou, named_metrics
@@ -25,6 +29,7 @@ _LAZY = {
     "load_scene_parse": "data", "split_train_test": "data", "load_ade_folder": "data", "DataError": "data",
     "build_synthetic_ade": "synthetic", "resolve_checkpoint": "checkpoints",
     "build_random_segformer": "checkpoints", "load_image_processor": "checkpoints",
+    "save_pretrained_atomic": "checkpoints",
 }
 
 

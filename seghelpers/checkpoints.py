@@ -137,3 +137,31 @@ def load_image_processor(checkpoint: str, use_fast: bool = False, **kwargs):
 
     kwargs.setdefault("do_reduce_labels", True)
     return AutoImageProcessor.from_pretrained(checkpoint, use_fast=use_fast, **kwargs)
+
+
+def save_pretrained_atomic(target, *objects) -> Path:
+    """``obj.save_pretrained(target)`` for each object (model, image processor...), all or nothing.
+
+    Everything is written to a temporary sibling folder first, which then replaces ``target``; a run
+    killed half-way leaves the previous export (or nothing), never a mix that loads silently.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    old = None
+    try:
+        for obj in objects:
+            obj.save_pretrained(tmp)
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            os.replace(target, old / "x")
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and (old / "x").exists() and not target.exists():
+            os.replace(old / "x", target)  # put the previous export back
+        raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    return target

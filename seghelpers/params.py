@@ -50,6 +50,11 @@ class Params:
     hub_model_id: str | None
     resume: bool
 
+    @property
+    def checkpoints_dir(self) -> str:
+        """Where training checkpoints go (beside the exported model, so exporting never touches them)."""
+        return f"{self.output_dir}-checkpoints"
+
     def as_dict(self) -> dict:
         return asdict(self)
 

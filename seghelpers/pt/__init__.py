@@ -124,3 +124,30 @@ def predict(model, image_processor, images, batch_size: int = 8, device=None) ->
             w, h = img.size
             out.append(upsample_argmax(lg[None].float(), (h, w))[0].cpu().numpy())
     return out[0] if single else out
+
+
+#: files the Trainer writes into ``checkpoint-N``; a folder missing one was cut off mid-save
+CHECKPOINT_FILES = ("trainer_state.json", "optimizer.pt", "scheduler.pt")
+
+
+def last_complete_checkpoint(folder) -> str | None:
+    """The newest ``checkpoint-N`` in ``folder`` that was written completely, or None.
+
+    ``transformers.trainer_utils.get_last_checkpoint`` returns the newest folder even if the run was
+    killed while writing it; resuming from that one fails or, worse, loads a half state.
+    """
+    import re
+    import warnings
+    from pathlib import Path
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None
+    found = sorted((int(m.group(1)), p) for p in folder.iterdir()
+                   if p.is_dir() and (m := re.fullmatch(r"checkpoint-(\d+)", p.name)))
+    for _, path in reversed(found):
+        has_weights = any((path / f).exists() for f in ("model.safetensors", "pytorch_model.bin"))
+        if has_weights and all((path / f).exists() for f in CHECKPOINT_FILES):
+            return str(path)
+        warnings.warn(f"{path} is incomplete (interrupted while saving?); skipping it")
+    return None

@@ -40,8 +40,13 @@ import os
 # optimizer then fails in compile() ("Could not interpret optimizer identifier").
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
+import warnings
+
 import numpy as np
 import tensorflow as tf
+
+# raised by transformers' own TF code on every fit() epoch with tf-keras 2.21; nothing a learner can act on
+warnings.filterwarnings("ignore", message="`seed_generator` is deprecated")
 
 if not tf.keras.optimizers.Adam.__module__.startswith("tf_keras"):
     raise RuntimeError(

@@ -1,0 +1,79 @@
+"""Benchmark 6: batch inference on CPU (transformers pipeline image by image vs seghelpers.pt.predict)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .common import Row, check, failed_row, fmt_time, interleaved
+
+
+def make_images(n: int, seed: int = 0):
+    """PIL RGB images, sizes 448..575 px a side (around the model's 512), blocky content."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        h, w = int(rng.integers(448, 576)), int(rng.integers(448, 576))
+        blocks = rng.integers(0, 256, (h // 8 + 1, w // 8 + 1, 3), dtype=np.uint8)
+        out.append(Image.fromarray(np.kron(blocks, np.ones((8, 8, 1), np.uint8))[:h, :w]))
+    return out
+
+
+def label_map_from_pipeline(result: list[dict], label2id: dict, size: tuple[int, int]) -> np.ndarray:
+    """Rebuild an (H, W) class-id map from the pipeline's per-label masks; every pixel must be covered once."""
+    w, h = size
+    out = np.full((h, w), -1, np.int64)
+    for entry in result:
+        mask = np.asarray(entry["mask"]) > 0
+        check(mask.shape == (h, w), f"pipeline mask shape {mask.shape} != image {(h, w)}")
+        check(bool((out[mask] == -1).all()), f"pipeline masks overlap (label {entry['label']!r})")
+        out[mask] = label2id[entry["label"]]
+    check(bool((out >= 0).all()), "pipeline masks leave pixels uncovered")
+    return out
+
+
+def run(quick: bool = False) -> list[Row]:
+    import torch
+    from transformers import AutoImageProcessor, SegformerForSemanticSegmentation, pipeline
+
+    from seghelpers.checkpoints import resolve_checkpoint
+    from seghelpers.pt import predict
+
+    n, reps = (4, 5) if quick else (32, 5)
+    name = "6. batch inference, mit-b0 512x512, PyTorch CPU"
+    goal = ">= 2x images/s, same predictions"
+    how = (f"{n} PIL images 448..575 px a side, random-init mit-b0 (build_random_segformer, image_size=512); "
+           f"baseline = pipeline('image-segmentation', model=<that folder>) called image by image (it loads the "
+           f"slow SegformerImageProcessor; its post-processing upsamples each image's logits bilinearly to the image "
+           f"size, argmax, then one mask per label); ours = seghelpers.pt.predict(model, processor, images, "
+           f"batch_size=8) (same processor, same upsample + argmax); {torch.get_num_threads()} torch threads; "
+           f"interleaved x{reps}, medians")
+    try:
+        ckpt = resolve_checkpoint("random:mit-b0", image_size=512)
+        pipe = pipeline("image-segmentation", model=ckpt, device="cpu")
+        model = SegformerForSemanticSegmentation.from_pretrained(ckpt).eval()
+        processor = AutoImageProcessor.from_pretrained(ckpt, use_fast=False)
+        check(type(pipe.image_processor).__name__ == type(processor).__name__,
+              f"pipeline uses {type(pipe.image_processor).__name__}, predict {type(processor).__name__}")
+        images = make_images(n)
+        label2id = {v: k for k, v in model.config.id2label.items()}
+
+        def baseline():
+            return [pipe(im) for im in images]
+
+        def ours():
+            return predict(model, processor, images, batch_size=8)
+
+        pipe_maps = [label_map_from_pipeline(r, label2id, im.size) for r, im in zip(baseline(), images)]
+        our_maps = ours()
+        for i, (a, b) in enumerate(zip(pipe_maps, our_maps)):
+            check(a.shape == b.shape, f"image {i}: pipeline map {a.shape} vs predict {b.shape}")
+            diff = int((a != b).sum())
+            check(diff == 0, f"image {i}: {diff} of {a.size} pixels differ between pipeline and predict")
+        t = interleaved(baseline, ours, reps=reps)
+        return [Row(name, f"{n / t.baseline_median:.2f} img/s ({fmt_time(t.baseline_median)} for {n})",
+                    f"{n / t.ours_median:.2f} img/s ({fmt_time(t.ours_median)} for {n})",
+                    f"{t.speedup:.2f}x images/s", goal, t.speedup >= 2,
+                    how + f"; check: all {n} label maps identical pixel for pixel")]
+    except Exception as e:  # noqa: BLE001
+        return [failed_row(name, e, goal, how)]
