@@ -21,7 +21,7 @@ export HF_DATASETS_OFFLINE ?= $(HF_HUB_OFFLINE)
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup test test-unit test-notebooks run notebooks lab clean prefetch bench lock
+.PHONY: help setup test test-unit test-notebooks run notebooks script lab clean prefetch bench lock
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ run: setup ## run the whole collection through papermill (PROFILE=smoke|guide|fu
 
 notebooks: setup ## regenerate notebooks/{en,zh}/*.ipynb from notebooks/src/
 	$(PY) notebooks/generate.py
+
+script: setup ## export the PyTorch training notebook as build/scripts/04_train_pytorch.py (torchrun / accelerate launch)
+	$(PY) notebooks/export_script.py notebooks/en/04_train_pytorch.ipynb build/scripts/04_train_pytorch.py
 
 lab: setup ## JupyterLab with the project's environment
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks

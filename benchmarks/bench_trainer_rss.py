@@ -118,12 +118,16 @@ def run(quick: bool = False) -> list[Row]:
             for mode in ("baseline", "ours"):
                 res[mode, n] = run_child("benchmarks.bench_trainer_rss",
                                          ["--child", "--mode", mode, "--n", str(n), "--ckpt", ckpt])
+        diffs = []
         for n in (n_small, n_large):
             b, o = res["baseline", n], res["ours", n]
+            # ours upsamples the channels-last batch, the baseline one contiguous image at a time: float
+            # rounding can flip the argmax at a near-tie pixel of the random-init model, hence 1e-6, not 1e-12
             diff = abs(b["mean_iou"] - o["mean_iou"])
-            check(diff <= 1e-12, f"N={n}: mean IoU baseline {b['mean_iou']!r} vs ours {o['mean_iou']!r}")
+            diffs.append(diff)
+            check(diff <= 1e-6, f"N={n}: mean IoU baseline {b['mean_iou']!r} vs ours {o['mean_iou']!r}")
             pb, po = np.asarray(b["per_category_iou"], float), np.asarray(o["per_category_iou"], float)
-            check(np.allclose(pb, po, rtol=0, atol=1e-12, equal_nan=True), f"N={n}: per-class IoU differs")
+            check(np.allclose(pb, po, rtol=0, atol=1e-6, equal_nan=True), f"N={n}: per-class IoU differs")
 
         def desc(mode):
             small, large = res[mode, n_small]["peak_rss_mb"], res[mode, n_large]["peak_rss_mb"]
@@ -138,7 +142,8 @@ def run(quick: bool = False) -> list[Row]:
                     f"{os_:.0f} -> {ol:.0f} MB; {opi:.2f} MB/extra image; {og:+.1f}%",
                     f"peak at {n_large}: baseline/ours = {bl / ol:.2f}x",
                     goal, og <= 10,
-                    how + f"; check: same mean IoU and per-class IoU at both sizes (|diff| <= 1e-12); eval time "
+                    how + f"; check: same mean IoU and per-class IoU at both sizes within 1e-6 (|mean IoU "
+                    f"difference| = {', '.join(f'{d:.1g}' for d in diffs)}); eval time "
                     f"at {n_large}: baseline {res['baseline', n_large]['eval_seconds']:.0f} s, ours "
                     f"{res['ours', n_large]['eval_seconds']:.0f} s")]
     except Exception as e:  # noqa: BLE001

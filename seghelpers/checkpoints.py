@@ -77,9 +77,14 @@ def build_random_segformer(out_dir, architecture: str = "tiny", image_size: int 
         (tmp / "SEGHELPERS_RANDOM_INIT.json").write_text(json.dumps(
             {"architecture": architecture, "seed": seed, "image_size": image_size,
              "note": "random initialisation, not trained: predictions are noise"}, indent=1))
-        if out_dir.exists():
+        if out_dir.exists() and overwrite:
             shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
+        try:
+            os.replace(tmp, out_dir)
+        except OSError:
+            if not (out_dir / "config.json").exists():
+                raise
+            shutil.rmtree(tmp)  # built concurrently by another process with the same seed: keep theirs
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -154,3 +154,30 @@ def resolve(profile: str = "smoke", *, framework: str | None = None, output_dir:
         hub_model_id=hub_model_id,
         resume=_bool("resume", resume),
     )
+
+
+def apply_cli(namespace: dict, argv: list[str] | None = None) -> dict:
+    """Script form of papermill's ``-p``: ``--name value`` pairs override names already in ``namespace``.
+
+    ``make script`` inserts a call right after a notebook's parameters cell, so the exported script
+    takes the same parameters: ``python 04_train_pytorch.py --profile smoke --max_steps 20``.
+    Values are read as Python literals when they parse (``20``, ``6e-5``, ``True``), else as strings.
+    """
+    import ast
+    import sys
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) % 2 or any(not a.startswith("--") for a in argv[::2]):
+        raise ParameterError(f"expected --name value pairs, got {argv}")
+    changed = {}
+    for flag, raw in zip(argv[::2], argv[1::2]):
+        name = flag[2:].replace("-", "_")
+        if name not in namespace:
+            raise ParameterError(f"unknown parameter --{name}")
+        try:
+            value = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            value = raw
+        changed[name] = value
+    namespace.update(changed)
+    return changed

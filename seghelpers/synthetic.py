@@ -142,7 +142,12 @@ def build_synthetic_ade(root, n_train: int = 60, n_val: int = 10, seed: int = 0,
                 label.save(tmp / "annotations" / split / f"{stem}.png")
                 scenes.append(f"{stem} {scene}")
         (tmp / "sceneCategories.txt").write_text("\n".join(scenes) + "\n")
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if not target.is_dir():
+                raise
+            shutil.rmtree(tmp)  # another process (e.g. a second torchrun rank) finished first: same data
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

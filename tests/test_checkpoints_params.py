@@ -78,3 +78,15 @@ def test_params_profiles_and_overrides():
 def test_params_errors_name_the_parameter(kwargs, match):
     with pytest.raises(params.ParameterError, match=match):
         params.resolve(**kwargs)
+
+
+def test_prefetch_fails_fast_and_clearly_offline(monkeypatch, capsys):
+    from seghelpers import prefetch
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert prefetch.main([]) == 2
+    assert "HF_HUB_OFFLINE is set" in capsys.readouterr().err
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr(prefetch, "HUB_URL", "http://127.0.0.1:9")  # discard port: connection refused at once
+    ok, why = prefetch.hub_reachable(timeout=2)
+    assert not ok and "did not answer" in why

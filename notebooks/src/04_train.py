@@ -133,7 +133,8 @@ ds = sh.load_scene_parse(P.dataset, P.split)
 splits = sh.split_train_test(ds, test_size=0.2, seed=P.seed)
 train_ds, test_ds = splits["train"], splits["test"]
 image_processor = sh.load_image_processor(CHECKPOINT)
-train_transforms, val_transforms = shpt.make_transforms(image_processor)
+# seed: each image's jitter depends on (seed, epoch, image) only, so a resumed run matches an uninterrupted one
+train_transforms, val_transforms = shpt.make_transforms(image_processor, seed=P.seed)
 train_ds.set_transform(train_transforms)
 test_ds.set_transform(val_transforms)
 
@@ -272,6 +273,8 @@ training_args = TrainingArguments(
     report_to="none",
     disable_tqdm=True,
     dataloader_pin_memory=torch.cuda.is_available(),
+    # without an accelerator, say so: it also lets torchrun run N CPU processes (gloo) instead of N copies
+    use_cpu=not (torch.cuda.is_available() or torch.backends.mps.is_available()),
 )
 
 trainer = Trainer(
@@ -281,6 +284,7 @@ trainer = Trainer(
     eval_dataset=test_ds,
     compute_metrics=shpt.ComputeMetrics(num_labels=model.config.num_labels),
     preprocess_logits_for_metrics=shpt.preprocess_logits_for_metrics,
+    callbacks=[shpt.AugmentationEpoch(train_transforms)],  # advances the seeded jitter every epoch
 )
 trainer.remove_callback(PrinterCallback)  # one printed dict per step is noise; the curves below show it all
 
@@ -417,8 +421,9 @@ print(f"eval overall accuracy: {final['val_overall_accuracy']:.4f}")
 print(f"eval loss: {final['val_loss']:.4f}")
 
 # %% tags=["pt"]
-sh.save_pretrained_atomic(P.output_dir, trainer.model, image_processor)
-print("saved to", P.output_dir, sorted(os.listdir(P.output_dir)))
+if trainer.is_world_process_zero():  # under torchrun / accelerate only one process writes the export
+    sh.save_pretrained_atomic(P.output_dir, trainer.model, image_processor)
+    print("saved to", P.output_dir, sorted(os.listdir(P.output_dir)))
 if P.push_to_hub:
     trainer.push_to_hub()
 

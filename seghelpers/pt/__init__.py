@@ -20,12 +20,21 @@ from ..metrics import MeanIoU
 JITTER = dict(brightness=0.25, contrast=0.25, saturation=0.25, hue=0.1)
 
 
-def make_transforms(image_processor, augment: bool = True, jitter: dict | None = None):
+def make_transforms(image_processor, augment: bool = True, jitter: dict | None = None, seed: int | None = None):
     """Return ``(train_transforms, val_transforms)`` for ``Dataset.set_transform``.
 
     Train: torchvision ``ColorJitter`` (guide settings) on the image, then the image processor on
     image + annotation. Val: the processor only. Both return ``pixel_values`` and ``labels``.
+
+    ``seed=None`` draws the jitter from torch's global RNG, as the guide does. With a ``seed`` each
+    image's jitter is a function of (seed, epoch, image content) only — drawn under a forked RNG, so the
+    global stream (dropout, shuffling) is untouched. That makes a resumed run bit-identical to an
+    uninterrupted one: the Trainer restores the global RNG from the checkpoint, but its data loader has
+    already prefetched (and jittered) the next batch by then. Pass ``AugmentationEpoch(train_transforms)``
+    to the Trainer's ``callbacks`` so the epoch advances.
     """
+    import hashlib
+
     from torchvision.transforms import ColorJitter
 
     jit = ColorJitter(**(JITTER if jitter is None else jitter))
@@ -33,14 +42,43 @@ def make_transforms(image_processor, augment: bool = True, jitter: dict | None =
     def _process(images, annotations):
         return image_processor(images, annotations, return_tensors="pt")
 
+    def _jitter(img):
+        if seed is None:
+            return jit(img)
+        digest = hashlib.blake2b(img.tobytes(), digest_size=8, key=str(seed).encode()).digest()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed((int.from_bytes(digest, "little") + train_transforms.epoch) % 2**63)
+            return jit(img)
+
     def train_transforms(batch):
-        images = [jit(x) for x in batch["image"]] if augment else list(batch["image"])
+        images = [_jitter(x) for x in batch["image"]] if augment else list(batch["image"])
         return _process(images, list(batch["annotation"]))
 
     def val_transforms(batch):
         return _process(list(batch["image"]), list(batch["annotation"]))
 
+    train_transforms.epoch = 0
     return train_transforms, val_transforms
+
+
+def _epoch_callback_class():
+    from transformers import TrainerCallback
+
+    class AugmentationEpoch(TrainerCallback):
+        """Tell seeded train transforms which epoch it is (so every epoch gets fresh, reproducible jitter)."""
+
+        def __init__(self, train_transforms):
+            self.train_transforms = train_transforms
+
+        def on_epoch_begin(self, args, state, control, **kwargs):
+            self.train_transforms.epoch = int(state.epoch or 0)
+
+    return AugmentationEpoch
+
+
+def AugmentationEpoch(train_transforms):  # noqa: N802 - reads like the callback class it builds
+    """A ``TrainerCallback`` that keeps ``train_transforms.epoch`` in step with training (see make_transforms)."""
+    return _epoch_callback_class()(train_transforms)
 
 
 def upsample_argmax(logits, size) -> torch.Tensor:
