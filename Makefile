@@ -56,6 +56,7 @@ run: setup ## run the whole collection through papermill (PROFILE=smoke|guide|fu
 
 notebooks: setup ## regenerate notebooks/{en,zh}/*.ipynb from notebooks/src/
 	$(PY) notebooks/generate.py
+	$(PY) notebooks/update_readme.py
 
 script: setup ## export the PyTorch training notebook as build/scripts/04_train_pytorch.py (torchrun / accelerate launch)
 	$(PY) notebooks/export_script.py notebooks/en/04_train_pytorch.ipynb build/scripts/04_train_pytorch.py
@@ -68,6 +69,7 @@ prefetch: setup ## download the hub assets a workshop needs into the HF cache (r
 
 bench: setup ## measure the kit's fast paths against the guide's code; writes benchmarks/RESULTS.md
 	USE_TF=0 $(PY) -m benchmarks.run $(BENCH_ARGS)
+	$(PY) notebooks/update_readme.py
 
 lock: ## re-resolve requirements.in into requirements.lock (exact pins + hashes; needs uv)
 	uv pip compile requirements.in --python-version 3.11 --python-platform x86_64-manylinux_2_28 --generate-hashes --no-header -o requirements.lock
