@@ -27,6 +27,7 @@ MEAN_IOU_METRIC = str(_Path(__file__).parent / "evaluate_metrics" / "mean_iou")
 
 _LAZY = {
     "load_scene_parse": "data", "split_train_test": "data", "load_ade_folder": "data", "DataError": "data",
+    "label_maps_for": "data",
     "build_synthetic_ade": "synthetic", "resolve_checkpoint": "checkpoints",
     "build_random_segformer": "checkpoints", "load_image_processor": "checkpoints",
     "save_pretrained_atomic": "checkpoints",

@@ -68,15 +68,23 @@ def _apply_slice(n: int, spec, split: str) -> range:
 
 
 def _check_image(path: Path):
+    """Open an image fully; return (size as it will be decoded, raw size, EXIF orientation)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:
             im.load()
-            return im.size, im.mode
-    except (UnidentifiedImageError, OSError, SyntaxError) as e:
+            mode, raw_size = im.mode, im.size
+            orientation = im.getexif().get(0x0112)  # EXIF Orientation
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as e:
         raise DataError(f"{path}: cannot read this image ({e}). Re-download or re-export it, "
                         "or remove it together with its annotation.") from None
+    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        raise DataError(f"{path}: {mode} ({'16-bit' if mode.startswith('I;16') else '32-bit'}) image; the models "
+                        "expect 8-bit RGB. Convert it, e.g. with numpy: (arr / arr.max() * 255).astype('uint8').")
+    # datasets applies the EXIF orientation when it decodes (ImageOps.exif_transpose): 5..8 swap width/height
+    size = raw_size[::-1] if orientation in (5, 6, 7, 8) else raw_size
+    return size, raw_size, orientation
 
 
 def check_annotation(path, image_size, num_labels: int = NUM_LABELS) -> None:
@@ -141,13 +149,36 @@ def _scene_names(root: Path) -> dict[str, str]:
     return out
 
 
-def load_ade_folder(root, split: str = "train", validate: bool = True, num_labels: int = NUM_LABELS):
-    """Load an ``ADEChallengeData2016`` folder (or a folder with the same layout) as a Dataset."""
+def _dataset_root(root) -> Path:
+    root = Path(root).expanduser()
+    return root / "ADEChallengeData2016" if (root / "ADEChallengeData2016").is_dir() else root
+
+
+def label_maps_for(source) -> tuple[dict[int, str], dict[str, int]]:
+    """The label maps of a data set: its own ``id2label.json`` (folder of your own), else ADE20K's 150.
+
+    A data set of your own in the ADE folder layout puts ``id2label.json`` (``{"0": "road", ...}``, model
+    ids 0..N-1) in its root; its annotations then hold 0 = ignore/other and 1..N, like ADE.
+    """
+    from .labels import id2label, label2id, load_label_file
+
+    if str(source) != SYNTHETIC and Path(str(source)).expanduser().is_dir():
+        f = _dataset_root(source) / "id2label.json"
+        if f.exists():
+            return load_label_file(f)
+    return dict(id2label), dict(label2id)
+
+
+def load_ade_folder(root, split: str = "train", validate: bool = True, num_labels: int | None = None):
+    """Load an ``ADEChallengeData2016`` folder (or a folder with the same layout) as a Dataset.
+
+    ``num_labels`` (for validating annotation values) defaults to the folder's ``id2label.json`` size, else 150.
+    """
     import datasets
 
-    root = Path(root)
-    if (root / "ADEChallengeData2016").is_dir():
-        root = root / "ADEChallengeData2016"
+    root = _dataset_root(root)
+    if num_labels is None:
+        num_labels = len(label_maps_for(root)[0])
     name, spec = parse_split(split)
     if name not in _FOLDER_SPLITS:
         raise ValueError(f"split={split!r}: an ADE folder has splits 'train' and 'validation'")
@@ -155,8 +186,20 @@ def load_ade_folder(root, split: str = "train", validate: bool = True, num_label
     pairs = [pairs[i] for i in _apply_slice(len(pairs), spec, split)]
     if validate:
         for img, ann in pairs:
-            size, _ = _check_image(img)
-            check_annotation(ann, size, num_labels)
+            size, raw_size, orientation = _check_image(img)
+            try:
+                check_annotation(ann, size, num_labels)
+            except DataError:
+                if orientation not in (None, 1) and size != raw_size:
+                    from PIL import Image
+
+                    with Image.open(ann) as a:
+                        if a.size == raw_size:
+                            raise DataError(
+                                f"{img}: EXIF orientation {orientation} rotates this image when it is loaded, but "
+                                f"its annotation {ann.name} matches the unrotated pixels. Re-save the image without "
+                                "the EXIF orientation tag (or rotate the annotation the same way).") from None
+                raise
     scenes = _scene_names(root)
     names = sorted(set(scenes.values())) or ["unknown"]
     features = datasets.Features({
@@ -208,7 +251,7 @@ def synthetic_root(seed: int = 0, n_train: int = 60, n_val: int = 10) -> Path:
 
 
 def load_scene_parse(source: str = DEFAULT_HUB_DATASET, split: str = "train[:50]", validate: bool = True,
-                     num_labels: int = NUM_LABELS):
+                     num_labels: int | None = None):
     """SceneParse150-shaped Dataset from a hub id, an ADE folder or ``"synthetic"`` (see module doc)."""
     if not isinstance(source, (str, os.PathLike)) or not str(source).strip():
         raise ValueError(f"dataset={source!r}: give a hub id like {DEFAULT_HUB_DATASET!r}, "

@@ -186,3 +186,62 @@ def test_image_modes_become_rgb(ade_copy, mode):
         im.save(p)
     ds = load_ade_folder(ade_copy, "train[:1]")
     assert ds[0]["image"].mode == "RGB"
+
+
+def test_exif_rotated_image_with_unrotated_annotation(ade_copy):
+    p = _first(ade_copy, "images")
+    im = Image.open(p)
+    if im.size[0] == im.size[1]:
+        pytest.skip("square example")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° on load
+    im.save(p, exif=exif)
+    with pytest.raises(DataError, match="EXIF orientation 6.*matches the unrotated pixels"):
+        load_ade_folder(ade_copy, "train")
+
+
+def test_exif_rotated_image_with_matching_annotation_loads(ade_copy):
+    p = _first(ade_copy, "images")
+    a = _first(ade_copy)
+    im = Image.open(p)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    im.save(p, exif=exif)
+    Image.open(a).transpose(Image.Transpose.ROTATE_270).save(a)  # what the viewer shows
+    ds = load_ade_folder(ade_copy, "train[:1]")
+    assert ds[0]["image"].size == ds[0]["annotation"].size
+
+
+def test_16bit_image_fails_clearly(ade_copy):
+    p = _first(ade_copy, "images")
+    arr = (np.asarray(Image.open(p).convert("L")).astype(np.uint16) * 257)
+    p.unlink()
+    Image.fromarray(arr).save(p.with_suffix(".png"))  # uint16 -> mode I;16
+    with pytest.raises(DataError, match="16-bit.*8-bit RGB"):
+        load_ade_folder(ade_copy, "train")
+
+
+def test_tiny_and_large_images_load(tmp_path):
+    root = tmp_path / "ADEChallengeData2016"
+    for split in ("training",):
+        (root / "images" / split).mkdir(parents=True)
+        (root / "annotations" / split).mkdir(parents=True)
+    for stem, size in (("tiny", (20, 12)), ("huge", (4100, 300))):
+        Image.new("RGB", size, (10, 20, 30)).save(root / "images/training" / f"{stem}.jpg")
+        Image.new("L", size, 3).save(root / "annotations/training" / f"{stem}.png")
+    ds = load_ade_folder(root, "train")
+    assert sorted(x.size for x in ds["image"]) == [(20, 12), (4100, 300)]
+
+
+def test_own_dataset_with_its_own_label_file(ade_copy):
+    import json
+
+    (ade_copy / "id2label.json").write_text(json.dumps({"0": "road", "1": "car", "2": "sky"}))
+    i2l, _ = sh.label_maps_for(str(ade_copy))
+    assert i2l == {0: "road", 1: "car", 2: "sky"}
+    with pytest.raises(DataError, match="above 3"):  # synthetic annotations use ADE ids up to 150
+        sh.load_scene_parse(str(ade_copy), "train")
+    for p in (ade_copy / "annotations" / "training").glob("*.png"):
+        Image.fromarray((np.asarray(Image.open(p)) % 4).astype(np.uint8), "L").save(p)
+    assert len(sh.load_scene_parse(str(ade_copy), "train")) == 12
+    assert sh.label_maps_for("synthetic")[0][7] == "bed "
