@@ -198,12 +198,15 @@ print("one training example:", {k: tuple(v.shape) for k, v in train_ds[0].items(
 # %% tags=["pt"]
 from transformers import AutoModelForSemanticSegmentation
 
-model = AutoModelForSemanticSegmentation.from_pretrained(CHECKPOINT, id2label=sh.id2label, label2id=sh.label2id)
+id2label, label2id = sh.label_maps_for(P.dataset)  # ADE20K's 150, or your data set's own id2label.json
+model = AutoModelForSemanticSegmentation.from_pretrained(CHECKPOINT, id2label=id2label, label2id=label2id,
+                                                         ignore_mismatched_sizes=True)
 print(f"{model.__class__.__name__}: {model.num_parameters() / 1e6:.2f} M parameters, "
       f"{model.config.num_labels} classes")
 
 # %% tags=["tf"]
-model = shtf.load_model(CHECKPOINT, id2label=sh.id2label, label2id=sh.label2id)
+id2label, label2id = sh.label_maps_for(P.dataset)  # ADE20K's 150, or your data set's own id2label.json
+model = shtf.load_model(CHECKPOINT, id2label=id2label, label2id=label2id, ignore_mismatched_sizes=True)
 print(f"{model.__class__.__name__}: {model.count_params() / 1e6:.2f} M parameters, "
       f"{model.config.num_labels} classes")
 
@@ -310,7 +313,7 @@ trainer.remove_callback(PrinterCallback)  # one printed dict per step is noise; 
 # 传入 `-p learning_rate 1e-4` 即可。编译时**不传损失函数**：只要批次里有 `labels`，
 # transformers 的 TF 模型会自己计算损失。
 #
-# `to_tf_dataset` 把做完变换的 🤗 数据集转换成按批次输出的 `tf.data` 流水线。训练期间要一直用变量持有返回的对象：
+# `to_tf_dataset` 把做完变换的 🤗 数据集转换成按批次输出的 `tf.data` pipeline。训练期间要一直用变量持有返回的对象：
 # 在使用 `set_transform` 时，datasets 5.0 会在这个对象被垃圾回收时清空*源*数据集——`seghelpers.tf.to_tf_dataset`
 # 转换的是一份副本，`train_ds` 因此不受影响。
 
