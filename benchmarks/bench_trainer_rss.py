@@ -140,7 +140,8 @@ def run(quick: bool = False) -> list[Row]:
         return [Row(name,
                     f"{bs:.0f} -> {bl:.0f} MB; {bpi:.2f} MB/extra image; +{bg:.0f}%",
                     f"{os_:.0f} -> {ol:.0f} MB; {opi:.2f} MB/extra image; {og:+.1f}%",
-                    f"peak at {n_large}: baseline/ours = {bl / ol:.2f}x",
+                    f"peak at {n_large}: baseline/ours = {bl / ol:.2f}x; growth per extra image: "
+                    f"{bpi:.2f} vs {opi:.2f} MB",
                     goal, og <= 10,
                     how + f"; check: same mean IoU and per-class IoU at both sizes within 1e-6 (|mean IoU "
                     f"difference| = {', '.join(f'{d:.1g}' for d in diffs)}); eval time "
@@ -163,6 +164,7 @@ def main(argv=None) -> None:
         return
     print("RESULT " + json.dumps(_child(args.mode, args.n, args.ckpt)))
     sys.stdout.flush()
+
 
 if __name__ == "__main__":
     main()

@@ -41,7 +41,15 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def render(rows: list[Row], quick: bool, seconds: dict[str, float], total: float, argv: list[str]) -> str:
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def render(rows: list[Row], quick: bool, seconds: dict[str, float], total: float, argv: list[str],
+           load: tuple[str, str] = ("n/a", "n/a")) -> str:
     versions = library_versions()
     machine = machine_short()
     lines = [
@@ -94,6 +102,8 @@ def render(rows: list[Row], quick: bool, seconds: dict[str, float], total: float
         "",
         f"- CPU: {cpu_model()}, {core_count()} cores available; RAM {memory_gib():.0f} GiB; no GPU",
         f"- libraries: {', '.join(f'{k} {v}' for k, v in versions.items())}",
+        f"- load average (1/5/15 min) at start: {load[0]}; at end: {load[1]} (other jobs share these cores; "
+        "interleaving spreads their effect over both sides, but ratios move by tens of percent when the load changes)",
         f"- environment: HF_HUB_OFFLINE={os.environ.get('HF_HUB_OFFLINE')}, USE_TF={os.environ.get('USE_TF')}",
         "- run time per benchmark: " + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items()),
         "",
@@ -124,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     seconds: dict[str, float] = {}
     t_start = time.perf_counter()
+    load_start = loadavg()
     for name in args.only or list(BENCHMARKS):
         print(f"[bench] {name} ...", flush=True)
         t0 = time.perf_counter()
@@ -138,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {r.measure}: {r.ratio}  [{r.goal_cell}]", flush=True)
         rows.extend(new_rows)
     total = time.perf_counter() - t_start
-    write_atomic(args.out, render(rows, args.quick, seconds, total, argv))
+    write_atomic(args.out, render(rows, args.quick, seconds, total, argv, (load_start, loadavg())))
     print(f"[bench] wrote {args.out} ({total / 60:.1f} min)")
     return 0
 

@@ -130,8 +130,10 @@ def resolve_checkpoint(checkpoint: str, image_size: int = 64, seed: int = 0) -> 
     return ckpt
 
 
-def load_image_processor(checkpoint: str, use_fast: bool = False, **kwargs):
+def load_image_processor(checkpoint: str, image_size: int | None = None, use_fast: bool = False, **kwargs):
     """``AutoImageProcessor.from_pretrained(checkpoint, do_reduce_labels=True)`` (the slow, PIL-based one).
+
+    ``image_size`` overrides the processor's output size (``size={"height": n, "width": n}``).
 
     Why not ``use_fast=True``: in transformers 4.57.6 ``SegformerImageProcessorFast`` returns *one* label
     map for a batch of several segmentation maps (labels shape (1, H, W) instead of (N, H, W)), and its
@@ -141,6 +143,8 @@ def load_image_processor(checkpoint: str, use_fast: bool = False, **kwargs):
     from transformers import AutoImageProcessor
 
     kwargs.setdefault("do_reduce_labels", True)
+    if image_size is not None:  # the notebooks' image_size parameter: square output of that size
+        kwargs["size"] = {"height": int(image_size), "width": int(image_size)}
     return AutoImageProcessor.from_pretrained(checkpoint, use_fast=use_fast, **kwargs)
 
 

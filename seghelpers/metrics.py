@@ -63,7 +63,7 @@ def confusion_matrix(prediction, reference, num_labels: int, ignore_index: int |
     n = int(num_labels)
     pred = pred.ravel()
     ref = ref.ravel()
-    if ignore_index is None or 0 <= ignore_index < _MAX_FAST_IGNORE:
+    if ignore_index is None or (isinstance(ignore_index, (int, np.integer)) and 0 <= ignore_index < _MAX_FAST_IGNORE):
         return _count_pairs(pred, ref, n, ignore_index)
     return _count_pairs_masked(pred, ref, n, ignore_index)
 

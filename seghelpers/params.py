@@ -73,7 +73,7 @@ def _num(name, value, kind, minimum=None, allow=()):
             value = float(value) if kind is float else int(value.strip())
         except ValueError:
             raise ParameterError(f"{name}={value!r} is not a number. Pass a {kind.__name__}, "
-                                 f"e.g. papermill -p {name} {'6e-5' if kind is float else 10}") from None
+                                 f"e.g. papermill -p {name} {'6e-5' if name == 'learning_rate' else 10}") from None
     if kind is int:
         if isinstance(value, float) and value.is_integer():
             value = int(value)

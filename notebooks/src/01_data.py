@@ -174,7 +174,7 @@ print("columns:", train_ds.column_names)
 # - `image`：场景照片，RGB 格式（ADE 里有少数灰度图，加载时已统一转成 RGB，所以每张图都是三通道）；
 # - `annotation`：分割图，单通道（mode `L`），每个像素一个字节，存的是 ADE 原始类别编号。它是模型要学着预测的目标，
 #   因此尺寸必须和图像完全一致；
-# - `scene_category`：整张图只有一个的场景编号（见第 5 节）。
+# - `scene_category`：整张图对应的场景编号，每张图只有一个（见第 5 节）。
 
 # %%
 example = train_ds[0]
@@ -250,8 +250,9 @@ print("'bed' in label2id:", "bed" in sh.label2id)
 
 # %%
 scene = train_ds.features["scene_category"]
-print(type(scene).__name__, "with", getattr(scene, "num_classes", "?"), "names")
-if hasattr(scene, "int2str"):
+print("feature type:", type(scene).__name__)
+if hasattr(scene, "int2str"):  # a ClassLabel: integer ids with names
+    print(f"{scene.num_classes} scene names, the first ones: {scene.names[:5]}")
     print("train_ds[0]:", example["scene_category"], "->", scene.int2str(example["scene_category"]))
 
 # %% [markdown] tags=["lang-en"]

@@ -213,7 +213,7 @@ print(f"train: {len(train_ds)}, test: {len(test_ds)}; example image {example['im
 #   显式传入 `image_size`，这个参数才真正生效。`guide` 配置下两者都是 512，与指南一致。
 
 # %%
-image_processor = sh.load_image_processor(CHECKPOINT, size={"height": P.image_size, "width": P.image_size})
+image_processor = sh.load_image_processor(CHECKPOINT, image_size=P.image_size)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -227,15 +227,16 @@ print("image_std: ", [round(s, 4) for s in image_processor.image_std])
 # `AutoImageProcessor.from_pretrained(checkpoint, reduce_labels=True)`. The keyword was renamed
 # `do_reduce_labels`; `from_pretrained` only applies keywords that name an attribute of the processor, so
 # the old one is dropped *without a word*. The processor then keeps raw 0 as class 0 ("wall") and shifts
-# every other class by one: the model trains on wrong labels and nothing crashes. The next cell shows it
-# offline: `from_dict` is the step `from_pretrained` runs once it has read the config
+# every other class by one. The model learns shifted labels, and usually nothing crashes: only an image
+# that contains raw class 150 ("flag") hits an out-of-range label. The next cell shows it offline: `from_dict` is the step `from_pretrained` runs once it has read the config
 # (`nvidia/mit-b0`'s config says `do_reduce_labels: false`).
 
 # %% [markdown] tags=["lang-zh"]
 # **指南里的坑：`reduce_labels=True`。** 指南加载处理器时写的是
-# `AutoImageProcessor.from_pretrained(checkpoint, reduce_labels=True)`。这个参数早已改名为 `do_reduce_labels`，
+# `AutoImageProcessor.from_pretrained(checkpoint, reduce_labels=True)`。这个参数已经改名为 `do_reduce_labels`，
 # 而 `from_pretrained` 只接收与处理器属性同名的参数，旧参数会被*悄无声息地*丢掉。结果处理器把原始 0 当成 0 号类别
-# （“wall”），其余类别全部错位一格：模型在错误的标签上训练，却不会报任何错。下一个单元格离线复现了这个问题：
+# （“wall”），其余类别全部错位一格。模型学到的是错位的标签，而且通常不会报错：只有图里恰好出现原始编号 150（“flag”）时，
+# 才会碰上越界的标签。下一个单元格离线复现了这个问题：
 # `from_dict` 正是 `from_pretrained` 读完配置之后执行的那一步（`nvidia/mit-b0` 的配置里写的是 `do_reduce_labels: false`）。
 
 # %%
@@ -333,11 +334,16 @@ train_transforms, val_transforms = shpt.make_transforms(image_processor)
 # leave the annotation valid untouched; a flip or crop would have to be applied to image *and* mask together.
 #
 # **What is wrong with the guide's version.** It turns the PIL image into a float array with values
-# 0..255 and jitters that. But `tf.image` assumes floats in [0, 1]:
-# - `random_brightness(image, 0.25)` adds at most ±0.25, invisible on a 0..255 scale: no augmentation at all;
-# - contrast and saturation stretch values far outside [0, 255], and the image processor refuses them.
+# 0..255 and jitters that. Two things go wrong:
+# - `tf.image` expects floats in [0, 1]. On a 0..255 scale, `random_brightness(image, 0.25)` adds at most
+#   ±0.25, which nobody could see, while a contrast factor of 2 throws values far outside [0, 255].
+# - The image processor resizes with PIL, which needs 8-bit pixels. It accepts a float image only if it
+#   holds whole numbers in 0..255, or values in [0, 1] (which it scales up by 255). Jittered 0..255 floats
+#   are neither, so it raises a `ValueError`, even after the invisible brightness change. The guide's
+#   training transform fails on practically every image.
 #
-# The next cell shows both on our example, with the strongest contrast the guide can draw (×2).
+# The next cell shows both on our example: the largest brightness shift the guide can draw (+0.25) and
+# its strongest contrast (×2).
 
 # %% [markdown] tags=["lang-zh", "tf"]
 # ## 4. 数据增强（只用于训练集）
@@ -346,22 +352,27 @@ train_transforms, val_transforms = shpt.make_transforms(image_processor)
 # 指南的 TensorFlow 代码用 `tf.image` 改颜色：随机亮度、对比度（0.5–2.0）、饱和度（0.75–1.25）和色调（±0.1）。
 # 只改颜色的话，标注不用做任何改动依然有效；翻转、裁剪这类增强则必须对图像*和*掩码同步施加。
 #
-# **指南的写法错在哪里。** 它先把 PIL 图像转成取值 0..255 的浮点数组，再在上面做抖动。可 `tf.image` 默认浮点图像的取值在 [0, 1]：
-# - `random_brightness(image, 0.25)` 最多只加减 0.25，放在 0..255 的尺度上根本看不出来，等于没做增强；
-# - 对比度和饱和度会把数值远远推出 [0, 255]，图像处理器直接拒收。
+# **指南的写法错在哪里。** 它先把 PIL 图像转成取值 0..255 的浮点数组，再在上面做抖动。这里有两个问题：
+# - `tf.image` 默认浮点图像的取值在 [0, 1]。放在 0..255 的尺度上，`random_brightness(image, 0.25)` 最多只加减 0.25，
+#   肉眼根本看不出来；而对比度系数取 2 时，数值会被远远推出 [0, 255]。
+# - 图像处理器用 PIL 做缩放，PIL 要的是 8 位像素。浮点图像只有两种情况会被接受：全是 0..255 之间的整数，
+#   或者取值都在 [0, 1] 之内（它会先乘以 255）。抖动过的 0..255 浮点数两头都不沾，于是直接抛出 `ValueError`，
+#   哪怕只是那点看不出来的亮度变化也不行。指南的训练变换几乎在每张图上都会报错。
 #
-# 下一个单元格在我们的样本上复现这两个问题，对比度取指南可能抽到的最大值（×2）。
+# 下一个单元格在我们的样本上复现这两个问题：亮度取指南可能抽到的最大偏移（+0.25），对比度取最大系数（×2）。
 
 # %% tags=["tf"]
 x = tf.keras.utils.img_to_array(example["image"])  # the guide's input: float32, 0..255
-brighter = tf.image.adjust_brightness(x, 0.25)
-print(f"brightness +0.25: largest change {float(tf.reduce_max(tf.abs(brighter - x))):.4f} (of 255)")
-contrast = tf.image.adjust_contrast(x, 2.0)
-print(f"contrast x2: values {float(tf.reduce_min(contrast)):.4f} .. {float(tf.reduce_max(contrast)):.4f}")
-try:
-    image_processor(tf.transpose(contrast, (2, 0, 1)).numpy(), example["annotation"])
-except ValueError as err:
-    print("image processor: ValueError:", str(err).split(" which")[0])
+guide_jitter = {"brightness +0.25": tf.image.adjust_brightness(x, 0.25),
+                "contrast x2": tf.image.adjust_contrast(x, 2.0)}
+for name, y in guide_jitter.items():
+    print(f"{name}: values {float(tf.reduce_min(y)):.2f} .. {float(tf.reduce_max(y)):.2f}, "
+          f"largest change {float(tf.reduce_max(tf.abs(y - x))):.2f}")
+    try:
+        image_processor(tf.transpose(y, (2, 0, 1)).numpy(), example["annotation"])  # channels-first, as the guide
+        print("    image processor: accepted")
+    except ValueError as err:
+        print("    image processor: ValueError:", str(err).split(", got")[0])
 
 # %% [markdown] tags=["lang-en", "tf"]
 # **The fix** (`shtf.aug_transforms`): scale to [0, 1] first, jitter there (now a brightness delta of
@@ -372,7 +383,7 @@ except ValueError as err:
 # **Why channels-first, `(3, H, W)`?** Transformers' vision models take `pixel_values` channels-first,
 # as in PyTorch; the TF SegFormer transposes to channels-last (NHWC) inside the model, because TF
 # convolutions on CPU only support that layout. Given `(H, W, 3)` the processor would have to *guess* which
-# axis holds the channels, and a guess can go wrong for odd sizes (an image 3 pixels wide). The kit hands
+# axis holds the channels, and a guess can go wrong for odd sizes (an image only 3 pixels tall). The kit hands
 # over `(3, H, W)` and says so (`input_data_format="channels_first"`), so nothing is guessed.
 #
 # `shtf.make_transforms(image_processor)` returns the guide's two functions: `train_transforms` (jitter,
@@ -381,12 +392,12 @@ except ValueError as err:
 
 # %% [markdown] tags=["lang-zh", "tf"]
 # **修复方法**（`shtf.aug_transforms`）：先缩放到 [0, 1]，在这个范围里做抖动（此时亮度增量 0.25 相当于四分之一的取值范围），
-# 再截断回 [0, 1]，最后四舍五入成 0..255 的 `uint8`。这样图像处理器拿到的数据和一张未经处理的照片完全同构。
+# 再截断回 [0, 1]，最后四舍五入成 0..255 的 `uint8`。这样图像处理器拿到的数据，格式和一张没动过的照片完全一样。
 # 不能直接交 [0, 1] 的浮点数：处理器会再除一次 255。
 #
 # **为什么要通道优先的 `(3, H, W)`？** Transformers 的视觉模型都按 PyTorch 的习惯，以通道优先布局接收 `pixel_values`；
 # TF 版 SegFormer 会在模型内部再转成通道在后（NHWC），因为 TF 的卷积在 CPU 上只支持这种布局。如果传入 `(H, W, 3)`，
-# 处理器就得*猜*哪一维是通道，碰上特殊尺寸（比如宽只有 3 个像素的图）就可能猜错。kit 直接交给它 `(3, H, W)`，
+# 处理器就得*猜*哪一维是通道，碰上特殊尺寸（比如高只有 3 个像素的图）就可能猜错。kit 直接交给它 `(3, H, W)`，
 # 并明确告诉它（`input_data_format="channels_first"`），不留任何猜测的余地。
 #
 # `shtf.make_transforms(image_processor)` 返回指南里的两个函数：`train_transforms`（先抖动，再过图像处理器）和
@@ -429,14 +440,15 @@ print(sorted(train_ds[0].keys()))
 # ## 6. What the model will see
 #
 # Left: the original photo and its annotation. Then `train_ds[0]` read three times: the same example,
-# jittered differently on each read, resized to `image_size` and un-normalised for display; last, its
-# `labels` (black = 255, ignored). `test_ds` rows never change between reads.
+# jittered differently on each read, resized (squashed, the aspect ratio is not kept) to `image_size` and
+# un-normalised for display; last, its `labels` (black = 255, ignored). `test_ds` rows never change between
+# reads.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 6. 模型实际看到的是什么
 #
 # 最左边是原始照片和它的标注；接着是把 `train_ds[0]` 读三次的结果：同一个样本，每次读取的颜色抖动都不一样，
-# 已缩放到 `image_size`，为了显示又做了反归一化；最后是它的 `labels`（黑色为 255，即被忽略的像素）。
+# 已缩放到 `image_size`（直接拉伸，不保持宽高比），为了显示又做了反归一化；最后是它的 `labels`（黑色为 255，即被忽略的像素）。
 # `test_ds` 的数据则每次读取都完全相同。
 
 # %%

@@ -365,7 +365,7 @@ print(f"with nan_to_num=0: mean_iou {r0['mean_iou']:.4f}, "
 # holds the model outputs for the *whole* evaluation set. SegFormer's logits come at a quarter of the
 # input resolution: a 512×512 image gives 150×128×128 float32 values, 9.8 MB. The guide's
 # `compute_metrics` receives all of them, then upsamples them all to label size at once (another 157 MB per
-# image). Fine for the guide's ten test images; for the 2,000 ADE20K validation images it is tens of GB of RAM.
+# image). Fine for the guide's ten test images; for the 2,000 ADE20K validation images the logits alone take 20 GB of RAM.
 
 # %% [markdown] tags=["lang-zh", "pt"]
 # ## 6. 为 `Trainer` 编写 `compute_metrics`
@@ -373,7 +373,7 @@ print(f"with nan_to_num=0: mean_iou {r0['mean_iou']:.4f}, "
 # 每轮评估循环结束后，`Trainer` 会调用 `compute_metrics(eval_pred)`，其中 `eval_pred.predictions` 装着*整个*
 # 评估集的模型输出。SegFormer 输出的 logits 分辨率是输入的四分之一：一张 512×512 的图像对应 150×128×128 个 float32，
 # 即 9.8 MB。指南里的 `compute_metrics` 会拿到全部 logits，再一口气把它们上采样到标签的尺寸（每张图再多占 157 MB）。
-# 指南里只有十张测试图，问题不大；换成 ADE20K 验证集的 2000 张图，就要吃掉几十 GB 内存。
+# 指南里只有十张测试图，问题不大；换成 ADE20K 验证集的 2000 张图，光是 logits 就要占掉 20 GB 内存。
 
 # %% tags=["pt"]
 # NBVAL_CHECK_OUTPUT

@@ -132,7 +132,7 @@ from seghelpers import pt as shpt
 ds = sh.load_scene_parse(P.dataset, P.split)
 splits = sh.split_train_test(ds, test_size=0.2, seed=P.seed)
 train_ds, test_ds = splits["train"], splits["test"]
-image_processor = sh.load_image_processor(CHECKPOINT)
+image_processor = sh.load_image_processor(CHECKPOINT, image_size=P.image_size)
 # seed: each image's jitter depends on (seed, epoch, image) only, so a resumed run matches an uninterrupted one
 train_transforms, val_transforms = shpt.make_transforms(image_processor, seed=P.seed)
 train_ds.set_transform(train_transforms)
@@ -146,7 +146,7 @@ tf.keras.utils.set_random_seed(P.seed)  # weights of new layers, shuffling and a
 ds = sh.load_scene_parse(P.dataset, P.split)
 splits = sh.split_train_test(ds, test_size=0.2, seed=P.seed)
 train_ds, test_ds = splits["train"], splits["test"]
-image_processor = sh.load_image_processor(CHECKPOINT)
+image_processor = sh.load_image_processor(CHECKPOINT, image_size=P.image_size)
 train_transforms, val_transforms = shtf.make_transforms(image_processor)
 train_ds.set_transform(train_transforms)
 test_ds.set_transform(val_transforms)

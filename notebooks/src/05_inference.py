@@ -287,8 +287,9 @@ for s in segments:
 # 4. argmax over the class dimension gives one class id per pixel.
 #
 # Why upsample *logits* and not class ids? Interpolating scores gives smooth, sub-pixel boundaries; taking the
-# argmax first and then resizing ids (with nearest neighbour, the only valid way for ids) gives blocky
-# boundaries, 4 pixels wide at least. `align_corners=False` matches how the processor resized the image.
+# argmax first and then resizing ids (with nearest neighbour, the only valid way for ids) gives staircase
+# boundaries, one step per logit cell (4 or more image pixels). `align_corners=False` matches how the
+# processor resized the image.
 
 # %% [markdown] tags=["lang-zh", "pt"]
 # ## 4. 手动完成同样的流程
@@ -301,7 +302,8 @@ for s in segments:
 # 4. 在类别维度上取 argmax，每个像素得到一个类别编号。
 #
 # 为什么上采样的是 *logits* 而不是类别编号？对得分做插值，边界平滑，能精确到亚像素；先取 argmax 再缩放类别编号
-# （类别编号只能用最近邻插值）得到的边界是锯齿状的，至少 4 个像素宽。`align_corners=False` 与图像处理器缩放图像的方式一致。
+# （类别编号只能用最近邻插值）得到的边界是阶梯状的，每个台阶就是一个 logits 格子（对应原图 4 个像素甚至更多）。
+# `align_corners=False` 与图像处理器缩放图像的方式一致。
 
 # %% tags=["pt"]
 inputs = processor(image, return_tensors="pt")
@@ -349,8 +351,9 @@ print("by hand == seghelpers.pt.predict:", np.array_equal(pred_seg, helper_seg))
 # 5. argmax over the class axis (now the last one) gives one class id per pixel.
 #
 # Why upsample *logits* and not class ids? Interpolating scores gives smooth, sub-pixel boundaries; taking the
-# argmax first and then resizing ids (with nearest neighbour, the only valid way for ids) gives blocky
-# boundaries, 4 pixels wide at least. We name `method="bilinear"` explicitly rather than rely on the default.
+# argmax first and then resizing ids (with nearest neighbour, the only valid way for ids) gives staircase
+# boundaries, one step per logit cell (4 or more image pixels). We name `method="bilinear"` explicitly
+# rather than rely on the default.
 
 # %% [markdown] tags=["lang-zh", "tf"]
 # ## 3. TensorFlow 没有 pipeline
@@ -365,7 +368,8 @@ print("by hand == seghelpers.pt.predict:", np.array_equal(pred_seg, helper_seg))
 # 5. 在类别轴（现在是最后一维）上取 argmax，每个像素得到一个类别编号。
 #
 # 为什么上采样的是 *logits* 而不是类别编号？对得分做插值，边界平滑，能精确到亚像素；先取 argmax 再缩放类别编号
-# （类别编号只能用最近邻插值）得到的边界是锯齿状的，至少 4 个像素宽。这里显式写出 `method="bilinear"`，不依赖默认值。
+# （类别编号只能用最近邻插值）得到的边界是阶梯状的，每个台阶就是一个 logits 格子（对应原图 4 个像素甚至更多）。
+# 这里显式写出 `method="bilinear"`，不依赖默认值。
 
 # %% tags=["tf"]
 inputs = processor(image, return_tensors="tf")
