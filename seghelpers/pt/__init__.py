@@ -92,7 +92,7 @@ def upsample_argmax(logits, size) -> torch.Tensor:
 def preprocess_logits_for_metrics(logits, labels):
     """For ``Trainer(preprocess_logits_for_metrics=...)``: keep (N, H, W) class ids, not (N, 150, h, w) logits.
 
-    At 512x512 this turns 9.8 MB of float logits per image into 0.5 MB of uint8 ids (int16 above 255 classes).
+    At 512x512 this turns 9.8 MB of float logits per image into 0.26 MB of uint8 ids (int16 above 255 classes).
     """
     if isinstance(logits, (tuple, list)):
         logits = logits[0]
