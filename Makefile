@@ -49,7 +49,7 @@ test-unit: setup ## only the pytest suite (no notebook execution)
 
 test-notebooks: setup ## execute every notebook with the smoke profile, then nbval-check the executed copies
 	OMP_NUM_THREADS=1 $(PY) notebooks/run_all.py --profile smoke --out build/executed --jobs $(JOBS) --langs $(LANGS)
-	OMP_NUM_THREADS=1 $(PY) -m pytest -q -p no:cacheprovider -n $(JOBS) --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg build/executed
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -p no:cacheprovider -n $(JOBS) --dist loadfile --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg build/executed
 
 run: setup ## run the whole collection through papermill (PROFILE=smoke|guide|full) into build/executed/
 	$(PY) notebooks/run_all.py --profile $(PROFILE) --out build/executed --jobs $(JOBS) --langs $(LANGS)

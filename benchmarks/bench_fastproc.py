@@ -40,7 +40,7 @@ def run(quick: bool = False) -> list[Row]:
     from seghelpers.fastproc import FastSegformerProcessor
     from seghelpers.pt import JITTER
 
-    n, reps = (8, 5) if quick else (16, 7)
+    n, reps = (8, 7) if quick else (16, 15)
     slow = SegformerImageProcessor(do_reduce_labels=True, size={"height": 512, "width": 512})
     fast = FastSegformerProcessor(slow)
     images, maps = make_batch(n)

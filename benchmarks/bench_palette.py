@@ -17,7 +17,7 @@ def baseline_colorize(pred_seg: np.ndarray, palette: np.ndarray) -> np.ndarray:
 def run(quick: bool = False) -> list[Row]:
     from seghelpers import ade_palette, colorize
 
-    reps = 7 if quick else 15
+    reps = 9 if quick else 25
     palette = np.array(ade_palette())
     rng = np.random.default_rng(0)
     rows = []

@@ -91,17 +91,36 @@ def peak_rss_mb() -> float:
     return kib * 1024 / 1e6 if sys.platform != "darwin" else kib / 1e6
 
 
-def run_child(module: str, args: list[str], timeout: float = 1200) -> dict:
-    """Run ``python -m <module> <args>`` in a fresh process; it must print one JSON line prefixed ``RESULT ``."""
+def run_children(jobs: list[tuple[str, list[str]]], threads_each: int | None = None,
+                 timeout: float = 1800) -> list[dict]:
+    """Run ``python -m <module> <args>`` for every job at once, each in a fresh process; return their results.
+
+    Each child must print one JSON line prefixed ``RESULT ``. ``threads_each`` sets OMP_NUM_THREADS (torch's
+    intra-op threads) per child, so that concurrent children do not oversubscribe the cores.
+    """
     env = dict(os.environ, HF_HUB_OFFLINE="1", USE_TF="0", TF_CPP_MIN_LOG_LEVEL="3", TOKENIZERS_PARALLELISM="false")
+    if threads_each:
+        env["OMP_NUM_THREADS"] = str(threads_each)
     root = Path(__file__).resolve().parent.parent
-    proc = subprocess.run([sys.executable, "-m", module, *args], cwd=root, env=env, capture_output=True,
-                          text=True, timeout=timeout)
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
-    tail = (proc.stderr or proc.stdout)[-1500:]
-    raise RuntimeError(f"{module} {' '.join(args)} exited with {proc.returncode} and no result:\n{tail}")
+    procs = [subprocess.Popen([sys.executable, "-m", module, *args], cwd=root, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for module, args in jobs]
+    results = []
+    try:
+        for (module, args), proc in zip(jobs, procs):
+            out, err = proc.communicate(timeout=timeout)
+            for line in out.splitlines():
+                if line.startswith("RESULT "):
+                    results.append(json.loads(line[len("RESULT "):]))
+                    break
+            else:
+                tail = (err or out)[-1500:]
+                raise RuntimeError(f"{module} {' '.join(args)} exited with {proc.returncode} and no result:\n{tail}")
+    finally:
+        for proc in procs:  # only the children started here
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return results
 
 
 # -- machine --------------------------------------------------------------------------------------

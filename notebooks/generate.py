@@ -266,7 +266,21 @@ def _in_variant(cell: SourceCell, framework: str | None) -> bool:
 
 
 # ----------------------------------------------------------------------------- building notebooks
-def _substitute(text: str, config: dict) -> str:
+_SNIPPET_RE = re.compile(r"^\{\{snippet:([\w-]+)\}\}$", re.M)
+
+
+def _substitute(text: str, config: dict, snippet_dir: Path | None = None, framework: str | None = None) -> str:
+    """Expand ``{{snippet:NAME}}`` lines (``<src>/_snippets/NAME.py``: the fixed top shared by every
+    notebook, written once), then ``{{FW}}`` (the variant's framework) and ``{{REPO}}`` / ``{{BRANCH}}``."""
+
+    def load(m):
+        path = (snippet_dir or SRC_DIR / "_snippets") / f"{m.group(1)}.py"
+        if not path.exists():
+            raise SourceError(f"unknown snippet {m.group(1)!r}: {path} does not exist")
+        return path.read_text(encoding="utf-8").rstrip("\n")
+
+    text = _SNIPPET_RE.sub(load, text)
+    text = text.replace("{{FW}}", repr({"pytorch": "pt", "tensorflow": "tf"}.get(framework, framework)))
     return text.replace("{{REPO}}", config["repo"]).replace("{{BRANCH}}", config["branch"])
 
 
@@ -289,7 +303,7 @@ def build_notebook(path: str | os.PathLike, cells: list[SourceCell], variant: Va
         metadata = copy.deepcopy(c.metadata)
         if c.tags:
             metadata["tags"] = list(c.tags)
-        source = _substitute(c.source, config)
+        source = _substitute(c.source, config, Path(path).parent / "_snippets", variant.framework)
         digest = hashlib.sha1(f"{c.cell_type}\0{source}".encode("utf-8")).hexdigest()[:8]
         seen[digest] = seen.get(digest, 0) + 1
         cell_id = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"

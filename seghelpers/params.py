@@ -156,6 +156,19 @@ def resolve(profile: str = "smoke", *, framework: str | None = None, output_dir:
     )
 
 
+#: the parameters every notebook's ``parameters`` cell defines (notebooks/src/_snippets/parameters.py)
+NOTEBOOK_PARAMETERS = ("checkpoint", "dataset", "split", "image_size", "num_train_epochs", "max_steps",
+                       "learning_rate", "batch_size", "seed", "output_dir", "push_to_hub", "resume")
+
+
+def resolve_namespace(namespace: dict, framework: str | None = None) -> Params:
+    """:func:`resolve` with the parameters read from a notebook's namespace (``globals()``)."""
+    missing = [n for n in ("profile", *NOTEBOOK_PARAMETERS) if n not in namespace]
+    if missing:
+        raise ParameterError(f"the parameters cell does not define {missing}")
+    return resolve(namespace["profile"], framework=framework, **{n: namespace[n] for n in NOTEBOOK_PARAMETERS})
+
+
 def apply_cli(namespace: dict, argv: list[str] | None = None) -> dict:
     """Script form of papermill's ``-p``: ``--name value`` pairs override names already in ``namespace``.
 

@@ -36,28 +36,10 @@
 # - 理解 ADE 里“0 = 其他”的含义，以及整个 kit 统一采用的标签约定（0 → 255 忽略；*k* → *k*−1）。
 
 # %%
-# Setup: on Colab install the kit; elsewhere this cell does nothing.
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "seghelpers[colab] @ git+https://github.com/{{REPO}}@{{BRANCH}}"], check=True)
+{{snippet:setup}}
 
 # %% tags=["parameters"]
-profile = "smoke"  # smoke: offline, minutes on a CPU | guide: the guide's exact settings | full: whole data set
-checkpoint = None  # None = from the profile; a hub id ("nvidia/mit-b0"), a local folder, or "random:tiny"
-dataset = None  # hub id ("merve/scene_parse_150"), an ADEChallengeData2016 folder, or "synthetic"
-split = None  # e.g. "train[:50]"
-image_size = None  # the image processor's output size (a multiple of 32)
-num_train_epochs = None
-max_steps = None  # -1 = train for num_train_epochs
-learning_rate = None
-batch_size = None
-seed = None
-output_dir = None
-push_to_hub = False
-resume = False
+{{snippet:parameters}}
 
 # %% [markdown] tags=["lang-en"]
 # All notebooks of the kit share the parameter names above; `None` means "take it from the profile". The
@@ -69,14 +51,7 @@ resume = False
 # 参数写错了会直接在这里停下，报错信息会指出是哪个参数、该怎么改。本节只用到 `dataset`、`split` 和 `seed`。
 
 # %%
-import seghelpers as sh
-import seghelpers.params
-
-P = sh.params.resolve(profile, framework=None, checkpoint=checkpoint, dataset=dataset, split=split,
-                      image_size=image_size, num_train_epochs=num_train_epochs, max_steps=max_steps,
-                      learning_rate=learning_rate, batch_size=batch_size, seed=seed, output_dir=output_dir,
-                      push_to_hub=push_to_hub, resume=resume)
-print(P.table())
+{{snippet:validate}}
 
 # %% [markdown] tags=["lang-en"]
 # ## 1. Where the data comes from

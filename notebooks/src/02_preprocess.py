@@ -54,40 +54,11 @@
 # - 用 `tf.image` 做增强，看清指南里 TensorFlow 版增强代码错在哪里、kit 是怎么修的；
 # - 用 `set_transform` 挂上即时执行的变换，并检查模型最终拿到的数组形状和取值。
 
-# %% tags=["pt"]
-# Setup: on Colab install the kit; everywhere keep transformers from importing TensorFlow too.
-import os
-import subprocess
-import sys
-
-os.environ.setdefault("USE_TF", "0")  # before the first transformers import
-if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "seghelpers[colab] @ git+https://github.com/{{REPO}}@{{BRANCH}}"], check=True)
-
-# %% tags=["tf"]
-# Setup: on Colab install the kit and tf-keras (transformers' TF models are Keras 2 models).
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "tf-keras==2.21.0",
-                    "seghelpers[colab] @ git+https://github.com/{{REPO}}@{{BRANCH}}"], check=True)
+# %%
+{{snippet:setup}}
 
 # %% tags=["parameters"]
-profile = "smoke"  # smoke: offline, minutes on a CPU | guide: the guide's exact settings | full: whole data set
-checkpoint = None  # None = from the profile; a hub id ("nvidia/mit-b0"), a local folder, or "random:tiny"
-dataset = None  # hub id ("merve/scene_parse_150"), an ADEChallengeData2016 folder, or "synthetic"
-split = None  # e.g. "train[:50]"
-image_size = None  # the image processor's output size (a multiple of 32)
-num_train_epochs = None
-max_steps = None  # -1 = train for num_train_epochs
-learning_rate = None
-batch_size = None
-seed = None
-output_dir = None
-push_to_hub = False
-resume = False
+{{snippet:parameters}}
 
 # %% [markdown] tags=["lang-en"]
 # The next cell fills the `None` parameters from the profile, checks every value and resolves the
@@ -100,27 +71,8 @@ resume = False
 # 像 `-p image_size 500` 这样的笔误，或者离线时本地缓存里没有的 Hub 模型 id，都会在这里直接报错，
 # 报错信息里写明了怎么改。图像处理器的配置跟着检查点走，所以本节虽然不训练，也要先定好检查点。
 
-# %% tags=["pt"]
-import seghelpers as sh
-import seghelpers.params
-
-P = sh.params.resolve(profile, framework="pt", checkpoint=checkpoint, dataset=dataset, split=split,
-                      image_size=image_size, num_train_epochs=num_train_epochs, max_steps=max_steps,
-                      learning_rate=learning_rate, batch_size=batch_size, seed=seed, output_dir=output_dir,
-                      push_to_hub=push_to_hub, resume=resume)
-print(P.table())
-CHECKPOINT = sh.resolve_checkpoint(P.checkpoint, P.image_size, P.seed)
-print("checkpoint ->", CHECKPOINT)
-
-# %% tags=["tf"]
-import seghelpers as sh
-import seghelpers.params
-
-P = sh.params.resolve(profile, framework="tf", checkpoint=checkpoint, dataset=dataset, split=split,
-                      image_size=image_size, num_train_epochs=num_train_epochs, max_steps=max_steps,
-                      learning_rate=learning_rate, batch_size=batch_size, seed=seed, output_dir=output_dir,
-                      push_to_hub=push_to_hub, resume=resume)
-print(P.table())
+# %%
+{{snippet:validate}}
 CHECKPOINT = sh.resolve_checkpoint(P.checkpoint, P.image_size, P.seed)
 print("checkpoint ->", CHECKPOINT)
 

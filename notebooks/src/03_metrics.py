@@ -60,40 +60,11 @@
 # - 解释为什么在小规模评估集上某些类别的交并比会是 `nan`，以及 `nan_to_num` 改变了什么、没改变什么；
 # - 为 `KerasMetricCallback` 编写 `metric_fn`，并找出指南 TensorFlow 版代码里的标签错位问题。
 
-# %% tags=["pt"]
-# Setup: on Colab install the kit; everywhere keep transformers from importing TensorFlow too.
-import os
-import subprocess
-import sys
-
-os.environ.setdefault("USE_TF", "0")  # before the first transformers import
-if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "seghelpers[colab] @ git+https://github.com/{{REPO}}@{{BRANCH}}"], check=True)
-
-# %% tags=["tf"]
-# Setup: on Colab install the kit and tf-keras (transformers' TF models are Keras 2 models).
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "tf-keras==2.21.0",
-                    "seghelpers[colab] @ git+https://github.com/{{REPO}}@{{BRANCH}}"], check=True)
+# %%
+{{snippet:setup}}
 
 # %% tags=["parameters"]
-profile = "smoke"  # smoke: offline, minutes on a CPU | guide: the guide's exact settings | full: whole data set
-checkpoint = None  # None = from the profile; a hub id ("nvidia/mit-b0"), a local folder, or "random:tiny"
-dataset = None  # hub id ("merve/scene_parse_150"), an ADEChallengeData2016 folder, or "synthetic"
-split = None  # e.g. "train[:50]"
-image_size = None  # the image processor's output size (a multiple of 32)
-num_train_epochs = None
-max_steps = None  # -1 = train for num_train_epochs
-learning_rate = None
-batch_size = None
-seed = None
-output_dir = None
-push_to_hub = False
-resume = False
+{{snippet:parameters}}
 
 # %% [markdown] tags=["lang-en"]
 # Every notebook of the kit takes the same parameters (`None` = from the profile), and the next cell
@@ -104,25 +75,8 @@ resume = False
 # kit 里每个笔记本的参数都相同（`None` 表示沿用配置档里的值），下一个单元格会在任何耗时操作之前先校验它们。
 # 本节既不需要模型也不需要数据集，只用到 `seed`：后面构造假 logits 时要用它固定随机数。
 
-# %% tags=["pt"]
-import seghelpers as sh
-import seghelpers.params
-
-P = sh.params.resolve(profile, framework="pt", checkpoint=checkpoint, dataset=dataset, split=split,
-                      image_size=image_size, num_train_epochs=num_train_epochs, max_steps=max_steps,
-                      learning_rate=learning_rate, batch_size=batch_size, seed=seed, output_dir=output_dir,
-                      push_to_hub=push_to_hub, resume=resume)
-print(P.table())
-
-# %% tags=["tf"]
-import seghelpers as sh
-import seghelpers.params
-
-P = sh.params.resolve(profile, framework="tf", checkpoint=checkpoint, dataset=dataset, split=split,
-                      image_size=image_size, num_train_epochs=num_train_epochs, max_steps=max_steps,
-                      learning_rate=learning_rate, batch_size=batch_size, seed=seed, output_dir=output_dir,
-                      push_to_hub=push_to_hub, resume=resume)
-print(P.table())
+# %%
+{{snippet:validate}}
 
 # %% [markdown] tags=["lang-en"]
 # ## 1. IoU by hand

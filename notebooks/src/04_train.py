@@ -46,41 +46,11 @@
 # - 用 `KerasMetricCallback` 跟踪 mIoU，用 `ModelCheckpoint` 保留最优权重，用 `BackupAndRestore` 扛住训练中断；
 # - 用 `save_pretrained` 保存模型，并读懂训练曲线。
 
-# %% tags=["pt"]
-# Setup: on Colab install the kit; everywhere keep transformers from importing TensorFlow too.
-import os
-import subprocess
-import sys
-
-os.environ.setdefault("USE_TF", "0")
-if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "seghelpers[colab] @ git+https://github.com/{{REPO}}@{{BRANCH}}"], check=True)
-
-# %% tags=["tf"]
-# Setup: on Colab install the kit (transformers' TF models need Keras 2 = tf-keras).
-import os
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "tf-keras==2.21.0",
-                    "seghelpers[colab] @ git+https://github.com/{{REPO}}@{{BRANCH}}"], check=True)
+# %%
+{{snippet:setup}}
 
 # %% tags=["parameters"]
-profile = "smoke"  # smoke: offline, minutes on a CPU | guide: the guide's exact settings | full: whole data set
-checkpoint = None  # None takes the profile's value; a hub id, a local folder, or random:tiny
-dataset = None  # hub id like merve/scene_parse_150, an ADEChallengeData2016 folder, or synthetic
-split = None  # like train[:50]
-image_size = None  # the image processor's output size, a multiple of 32
-num_train_epochs = None
-max_steps = None  # -1 trains for num_train_epochs
-learning_rate = None
-batch_size = None
-seed = None
-output_dir = None  # where the trained model is saved; checkpoints go to <output_dir>-checkpoints
-push_to_hub = False  # needs a Hugging Face token (HF_TOKEN or `huggingface-cli login`)
-resume = False  # continue from the last complete checkpoint in <output_dir>-checkpoints
+{{snippet:parameters}}
 
 # %% [markdown] tags=["lang-en"]
 # The next cell checks every parameter and resolves the checkpoint *before* anything heavy runs, so a
@@ -90,27 +60,9 @@ resume = False  # continue from the last complete checkpoint in <output_dir>-che
 # 下一个单元格会在任何耗时操作之前校验全部参数并解析检查点。像 `-p num_train_epochs ten` 这样的笔误，
 # 或者本地缓存里没有的 Hub 模型 id，都会在这里直接报错，错误信息里写明了怎么改。
 
-# %% tags=["pt"]
-import seghelpers as sh
-import seghelpers.params
-
-P = sh.params.resolve(profile, framework="pt", checkpoint=checkpoint, dataset=dataset, split=split,
-                      image_size=image_size, num_train_epochs=num_train_epochs, max_steps=max_steps,
-                      learning_rate=learning_rate, batch_size=batch_size, seed=seed, output_dir=output_dir,
-                      push_to_hub=push_to_hub, resume=resume)
+# %%
+{{snippet:validate}}
 CHECKPOINT = sh.resolve_checkpoint(P.checkpoint, P.image_size, P.seed)
-print(P.table())
-
-# %% tags=["tf"]
-import seghelpers as sh
-import seghelpers.params
-
-P = sh.params.resolve(profile, framework="tf", checkpoint=checkpoint, dataset=dataset, split=split,
-                      image_size=image_size, num_train_epochs=num_train_epochs, max_steps=max_steps,
-                      learning_rate=learning_rate, batch_size=batch_size, seed=seed, output_dir=output_dir,
-                      push_to_hub=push_to_hub, resume=resume)
-CHECKPOINT = sh.resolve_checkpoint(P.checkpoint, P.image_size, P.seed)
-print(P.table())
 
 # %% [markdown] tags=["lang-en"]
 # ## Data and transforms

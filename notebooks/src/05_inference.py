@@ -58,40 +58,11 @@
 # - 用 ADE 调色板给分割图上色、叠加到原图上，并避开指南里的 BGR 失误；
 # - 在整个评估集上计算模型各类别的交并比（IoU）。
 
-# %% tags=["pt"]
-# Setup: on Colab install the kit; everywhere keep transformers from importing TensorFlow too.
-import os
-import subprocess
-import sys
-
-os.environ.setdefault("USE_TF", "0")  # before the first transformers import
-if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "seghelpers[colab] @ git+https://github.com/{{REPO}}@{{BRANCH}}"], check=True)
-
-# %% tags=["tf"]
-# Setup: on Colab install the kit and tf-keras (transformers' TF models are Keras 2 models).
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "tf-keras==2.21.0",
-                    "seghelpers[colab] @ git+https://github.com/{{REPO}}@{{BRANCH}}"], check=True)
+# %%
+{{snippet:setup}}
 
 # %% tags=["parameters"]
-profile = "smoke"  # smoke: offline, minutes on a CPU | guide: the guide's exact settings | full: whole data set
-checkpoint = None  # None = from the profile; used only when output_dir holds no trained model
-dataset = None  # hub id ("merve/scene_parse_150"), an ADEChallengeData2016 folder, or "synthetic"
-split = None  # e.g. "train[:50]"
-image_size = None  # the image processor's output size (a multiple of 32)
-num_train_epochs = None
-max_steps = None  # -1 = train for num_train_epochs
-learning_rate = None
-batch_size = None
-seed = None
-output_dir = None  # the model notebook 04 saved (None = the profile's default folder)
-push_to_hub = False
-resume = False
+{{snippet:parameters}}
 
 # %% [markdown] tags=["lang-en"]
 # The parameters are the same as in notebook 04, on purpose: with the same `profile` (and the same
@@ -104,25 +75,8 @@ resume = False
 # `P.output_dir` 就正好是 04 节保存模型和图像处理器的文件夹。`dataset`、`split` 和 `seed` 会重建同样的 80/20 划分，
 # 所以下面用到的图像在训练中从未出现过。
 
-# %% tags=["pt"]
-import seghelpers as sh
-import seghelpers.params
-
-P = sh.params.resolve(profile, framework="pt", checkpoint=checkpoint, dataset=dataset, split=split,
-                      image_size=image_size, num_train_epochs=num_train_epochs, max_steps=max_steps,
-                      learning_rate=learning_rate, batch_size=batch_size, seed=seed, output_dir=output_dir,
-                      push_to_hub=push_to_hub, resume=resume)
-print(P.table())
-
-# %% tags=["tf"]
-import seghelpers as sh
-import seghelpers.params
-
-P = sh.params.resolve(profile, framework="tf", checkpoint=checkpoint, dataset=dataset, split=split,
-                      image_size=image_size, num_train_epochs=num_train_epochs, max_steps=max_steps,
-                      learning_rate=learning_rate, batch_size=batch_size, seed=seed, output_dir=output_dir,
-                      push_to_hub=push_to_hub, resume=resume)
-print(P.table())
+# %%
+{{snippet:validate}}
 
 # %% tags=["pt"]
 import seghelpers.pt as shpt  # imports torch (USE_TF=0 keeps TensorFlow out)

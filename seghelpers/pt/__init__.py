@@ -20,7 +20,8 @@ from ..metrics import MeanIoU
 JITTER = dict(brightness=0.25, contrast=0.25, saturation=0.25, hue=0.1)
 
 
-def make_transforms(image_processor, augment: bool = True, jitter: dict | None = None, seed: int | None = None):
+def make_transforms(image_processor, augment: bool = True, jitter: dict | None = None, seed: int | None = None,
+                    fast: bool = True):
     """Return ``(train_transforms, val_transforms)`` for ``Dataset.set_transform``.
 
     Train: torchvision ``ColorJitter`` (guide settings) on the image, then the image processor on
@@ -32,15 +33,22 @@ def make_transforms(image_processor, augment: bool = True, jitter: dict | None =
     uninterrupted one: the Trainer restores the global RNG from the checkpoint, but its data loader has
     already prefetched (and jittered) the next batch by then. Pass ``AugmentationEpoch(train_transforms)``
     to the Trainer's ``callbacks`` so the epoch advances.
+
+    ``fast=True`` runs the processor's arithmetic through :class:`seghelpers.fastproc.FastSegformerProcessor`
+    (identical labels, pixel values within float32 rounding; see ``make bench``); ``fast=False`` calls
+    ``image_processor`` itself, as the guide does.
     """
     import hashlib
 
     from torchvision.transforms import ColorJitter
 
+    from ..fastproc import FastSegformerProcessor
+
     jit = ColorJitter(**(JITTER if jitter is None else jitter))
+    proc = FastSegformerProcessor(image_processor) if fast else image_processor
 
     def _process(images, annotations):
-        return image_processor(images, annotations, return_tensors="pt")
+        return proc(images, annotations, return_tensors="pt")
 
     def _jitter(img):
         if seed is None:

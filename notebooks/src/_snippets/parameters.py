@@ -1,0 +1,13 @@
+profile = "smoke"  # smoke runs offline in minutes on a CPU; guide is the guide's exact recipe; full uses all data
+checkpoint = None  # None takes the profile's value; a hub id, a local folder, or random:tiny
+dataset = None  # a hub id like merve/scene_parse_150, an ADEChallengeData2016 folder, or synthetic
+split = None  # like train[:50]
+image_size = None  # the image processor's output size, a multiple of 32
+num_train_epochs = None
+max_steps = None  # -1 trains for num_train_epochs
+learning_rate = None
+batch_size = None
+seed = None
+output_dir = None  # the trained model; checkpoints go to <output_dir>-checkpoints
+push_to_hub = False  # needs a Hugging Face token, see notebook 04
+resume = False  # continue training from the last complete checkpoint

@@ -1,0 +1,6 @@
+import seghelpers as sh
+import seghelpers.params
+
+# fills None from the profile and checks every value; a bad one stops here, naming the fix
+P = sh.params.resolve_namespace(globals(), framework=FRAMEWORK)
+print(P.table())
