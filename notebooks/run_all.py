@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -42,6 +43,20 @@ def metric_lines(executed: Path) -> list[str]:
                 if out.get("output_type") == "stream" and out.get("name") == "stdout":
                     lines += [ln for ln in "".join(out.get("text", "")).splitlines() if ln.strip()]
     return lines
+
+
+_TOKEN_RE = re.compile(r"hf_[A-Za-z0-9]{30,}")
+
+
+def leaked_secrets(paths) -> list[str]:
+    """Files (executed notebooks, logs) that contain a Hugging Face token or the value of $HF_TOKEN."""
+    secret = os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN")
+    bad = []
+    for path in paths:
+        text = Path(path).read_text(errors="replace")
+        if _TOKEN_RE.search(text) or (secret and secret in text):
+            bad.append(str(path))
+    return bad
 
 
 def run_one(src: Path, dst: Path, params: dict, env: dict, log: Path) -> tuple[bool, float, str]:
@@ -136,6 +151,10 @@ def main(argv=None) -> int:
         fh.write(summary)
     os.replace(tmp, out / "SUMMARY.md")
     print(f"\nsummary: {out / 'SUMMARY.md'}  ({total:.0f} s)")
+    leaks = leaked_secrets([*out.glob("*/*.ipynb"), *(out / "logs").glob("*.log")])
+    if leaks:
+        print("a Hugging Face token appears in: " + ", ".join(leaks) + " - delete these files", file=sys.stderr)
+        return 1
     return 0 if all(results.get(f"{lang}/{src.stem}", (False,))[0] for lang, src in notebooks) else 1
 
 

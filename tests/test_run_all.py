@@ -1,0 +1,28 @@
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run_all():
+    spec = importlib.util.spec_from_file_location("run_all", ROOT / "notebooks" / "run_all.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_token_scan_finds_tokens_and_the_env_secret(tmp_path, monkeypatch):
+    mod = _run_all()
+    clean = tmp_path / "clean.ipynb"
+    clean.write_text('{"outputs": ["eval mean IoU: 0.6"]}')
+    leaked = tmp_path / "leak.ipynb"
+    leaked.write_text('{"outputs": ["token hf_' + "a" * 34 + '"]}')
+    env_leak = tmp_path / "env.log"
+    env_leak.write_text("logged in with s3cr3t-value")
+    monkeypatch.setenv("HF_TOKEN", "s3cr3t-value")
+    assert mod.leaked_secrets([clean, leaked, env_leak]) == [str(leaked), str(env_leak)]
+
+
+def test_framework_of():
+    mod = _run_all()
+    assert [mod.framework_of(n) for n in ("01_data", "04_train_pytorch", "05_inference_tensorflow")] == [None, "pt", "tf"]
