@@ -110,16 +110,22 @@ def run(quick: bool = False) -> list[Row]:
 
 
 def _upsample_row(model, processor, images, quick) -> Row:
-    """Why predict loses time on CPU: upsampling one image of a channels-last batch of logits."""
+    """Upsampling one image of a channels-last batch of logits, as is and made contiguous."""
     import torch
 
     from seghelpers.pt import upsample_argmax
 
+    import inspect
+
+    from seghelpers.pt import predict
+
     name = "6. (informative) one image's upsample+argmax: channels-last batch slice vs .contiguous()"
     reps = 5 if quick else 7
-    how = (f"logits of a batch of {min(8, len(images))} (as predict gets them from the model: channels-last on CPU), "
-           f"one image: baseline = upsample_argmax(slice) as predict does, ours = upsample_argmax(slice.contiguous()) "
-           f"(a possible one-line fix in seghelpers.pt.predict, not applied there); interleaved x{reps}, medians")
+    applied = ".contiguous()" in inspect.getsource(predict)
+    how = (f"logits of a batch of {min(8, len(images))} (as the model returns them on CPU: channels-last), one "
+           f"image: baseline = upsample_argmax(slice), ours = upsample_argmax(slice.contiguous()); seghelpers.pt."
+           f"predict {'calls' if applied else 'does NOT call'} .contiguous() before its upsample; "
+           f"interleaved x{reps}, medians")
     try:
         with torch.no_grad():
             inputs = processor(images[:8], return_tensors="pt")

@@ -82,10 +82,10 @@ def render(rows: list[Row], quick: bool, seconds: dict[str, float], total: float
         "read both maps and count every pixel at least once; the bare-bincount row shows that floor. Ours = one "
         "clipped `(reference, prediction)` code per pixel, chunked so the temporaries stay in cache, one "
         "`np.bincount` per chunk (`seghelpers/metrics.py`, `_count_pairs`).",
-        "- Benchmark 6: with batch size > 1 PyTorch's CPU convolutions return channels-last logits, and "
-        "`seghelpers.pt.predict` upsamples each image from a slice of them; the informative row below it measures "
-        "that upsample against the same call on `.contiguous()` (identical class maps). Batching itself gains "
-        "little on CPU, where the forward pass is compute-bound either way.",
+        "- Benchmark 6: with batch size > 1 PyTorch's CPU convolutions return channels-last logits; upsampling one "
+        "image's slice of them is several times slower than the same call on a contiguous copy (the informative row "
+        "measures it and says whether `seghelpers.pt.predict` makes the copy). Batching itself gains little on CPU, "
+        "where the forward pass is compute-bound either way.",
         "- Benchmark 4: the first-size peak already includes the model, one batch's activations and the eval loss "
         "(4 x 150 x 512 x 512 float32 upsampled logits for the cross-entropy); growth is what evaluation keeps "
         "per extra image. Predictions of the two paths can differ at a near-tie pixel of the random-init model "

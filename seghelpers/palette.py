@@ -56,9 +56,9 @@ def colorize(seg, palette=None) -> np.ndarray:
         raise TypeError(f"colorize expects integer class ids, got dtype {seg.dtype}")
     key = None if palette is None else np.ascontiguousarray(palette, dtype=np.uint8).tobytes()
     lut = _lut(key)
-    if seg.dtype == np.uint8:
-        return lut[seg]
-    # other integer types: ids outside 0..255 (e.g. negative padding) become black
+    if seg.dtype == np.uint8 or (seg.size and 0 <= seg.min() and seg.max() < 256):
+        return lut[seg]  # any integer dtype indexes directly: no conversion pass
+    # ids outside 0..255 (e.g. negative padding) become black
     idx = np.where((seg >= 0) & (seg < 256), seg, IGNORE_INDEX).astype(np.intp)
     return lut[idx]
 

@@ -168,7 +168,9 @@ def predict(model, image_processor, images, batch_size: int = 8, device=None) ->
         logits = model(pixel_values=inputs["pixel_values"].to(device)).logits
         for img, lg in zip(chunk, logits):
             w, h = img.size
-            out.append(upsample_argmax(lg[None].float(), (h, w))[0].cpu().numpy())
+            # .contiguous(): CPU convolutions hand back channels-last logits for batches, and upsampling a
+            # channels-last slice is ~3x slower than the same call on a contiguous copy (make bench)
+            out.append(upsample_argmax(lg[None].float().contiguous(), (h, w))[0].cpu().numpy())
     return out[0] if single else out
 
 
