@@ -316,8 +316,8 @@ if not P.resume and (ckpt_dir / "backup").exists():
 
     shutil.rmtree(ckpt_dir / "backup")  # resume=False: start over instead of silently continuing
 callbacks = [
-    KerasMetricCallback(metric_fn=shtf.ComputeMetrics(num_labels=model.config.num_labels), eval_dataset=tf_eval,
-                        batch_size=P.batch_size, label_cols=["labels"]),
+    KerasMetricCallback(metric_fn=shtf.ComputeMetrics(num_labels=model.config.num_labels, id2label=id2label),
+                        eval_dataset=tf_eval, batch_size=P.batch_size, label_cols=["labels"]),
     tf.keras.callbacks.ModelCheckpoint(filepath=str(ckpt_dir / "best.weights.h5"), save_weights_only=True,
                                        save_best_only=True, monitor="val_loss", mode="min"),
     tf.keras.callbacks.BackupAndRestore(backup_dir=str(ckpt_dir / "backup")),
