@@ -1,3 +1,5 @@
+import sys
+
 import numpy as np
 import pytest
 
@@ -141,3 +143,47 @@ def test_named_metrics():
     m = sh.mean_iou([np.array([[0, 1]])], [np.array([[0, 1]])], 2, 255)
     named = sh.named_metrics(m, {0: "wall", 1: "bed "}, prefix="val_")
     assert named["val_iou_wall"] == 1.0 and named["val_accuracy_bed "] == 1.0 and named["val_mean_iou"] == 1.0
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"])
+@pytest.mark.parametrize("ignore_index", [255, None, 5000, -100])
+def test_every_integer_dtype_and_ignore_index(rng, dtype, ignore_index):
+    """Fast path (ignore_index None or 0..4095) and masked path give the hub's numbers for any int dtype."""
+    n = 12
+    info = np.iinfo(dtype)
+    preds = rng.integers(0, n, (3, 9, 13)).astype(dtype)
+    refs = rng.integers(0, n, (3, 9, 13)).astype(dtype)
+    refs[0, 0, :5] = min(info.max, 40)  # out of range, not ignored
+    preds[1, 0, :4] = info.max  # out-of-range prediction
+    if info.min < 0:  # negative ids: counted nowhere, like the hub metric's histograms
+        refs[2, 1, :3] = -1
+        preds[2, 2, :3] = info.min
+    if ignore_index is not None and info.min <= ignore_index <= info.max:
+        refs[:, 3] = ignore_index
+    kw = dict(num_labels=n, ignore_index=ignore_index)
+    want = hub_mean_iou(list(preds), list(refs), **kw)
+    assert_same(sh.mean_iou(preds, refs, **kw), want)
+    assert_same(sh.mean_iou(list(preds), list(refs), **kw), want)
+
+
+@pytest.mark.parametrize("counter", ["numpy", "torch"])
+def test_threaded_chunks_count_every_pixel_once(rng, monkeypatch, counter):
+    """Tiny chunks force many chunks and several threads; np.bincount and torch.bincount agree."""
+    from seghelpers import metrics
+
+    if counter == "numpy":
+        monkeypatch.setitem(sys.modules, "torch", None)  # as in a process that never imported torch
+    else:
+        import torch  # noqa: F401
+    monkeypatch.setattr(metrics, "_CHUNK", 64)
+    monkeypatch.setattr(metrics, "_threads_for", lambda size: 3)
+    n = 7
+    preds = rng.integers(-2, n + 3, (5, 31, 37))
+    refs = rng.integers(-2, n + 3, (5, 31, 37))
+    refs[rng.random(refs.shape) < 0.1] = 255
+    kw = dict(num_labels=n, ignore_index=255)
+    got = sh.mean_iou(preds, refs, **kw)
+    assert_same(got, hub_mean_iou(list(preds), list(refs), **kw))
+    cm, ep, er = confusion_matrix(preds, refs, n)
+    in_range = (refs >= 0) & (refs < n) & (preds >= 0) & (preds < n)
+    assert cm.sum() == in_range.sum()
