@@ -78,14 +78,16 @@ def render(rows: list[Row], quick: bool, seconds: dict[str, float], total: float
         "## Notes",
         "",
         "- Goal 1 (>= 12x vs the hub algorithm) is bounded by the hardware: on integer data the hub algorithm's "
-        "`np.histogram` already runs a bincount-based fast path, while any single-threaded confusion matrix has to "
-        "read both maps and count every pixel at least once; the bare-bincount row shows that floor. Ours = one "
-        "clipped `(reference, prediction)` code per pixel, chunked so the temporaries stay in cache, one "
-        "`np.bincount` per chunk (`seghelpers/metrics.py`, `_count_pairs`).",
-        "- Benchmark 6: with batch size > 1 PyTorch's CPU convolutions return channels-last logits; upsampling one "
-        "image's slice of them is several times slower than the same call on a contiguous copy (the informative row "
-        "measures it and says whether `seghelpers.pt.predict` makes the copy). Batching itself gains little on CPU, "
-        "where the forward pass is compute-bound either way.",
+        "`np.histogram` already runs a bincount-based fast path, and any confusion matrix has to read both int64 maps "
+        "(16 bytes per pixel) and count every pixel once. Ours = one clipped `(reference, prediction)` code per "
+        "pixel, chunked so the temporaries stay in cache, the chunks split over the cores' threads; counted with "
+        "`torch.bincount` when PyTorch is already loaded (every PyTorch notebook), else `np.add.at` "
+        "(`seghelpers/metrics.py`, `_count_pairs`). The two 'vs hub' rows measure both back ends; the "
+        "bare-bincount rows show how close each is to a single np.bincount over precomputed codes.",
+        "- Benchmark 6: the forward pass is the same float32 computation on both sides and takes most of the "
+        "pipeline's own time on a CPU, so batching cannot double images/s here; ours saves the rest: one batched "
+        "forward, upsample + argmax in channels-last layout (the informative row), no per-label masks. "
+        "Predictions are checked pixel for pixel; the only differences allowed are float32 near-ties.",
         "- Benchmark 4: the first-size peak already includes the model, one batch's activations and the eval loss "
         "(4 x 150 x 512 x 512 float32 upsampled logits for the cross-entropy); growth is what evaluation keeps "
         "per extra image. Predictions of the two paths can differ at a near-tie pixel of the random-init model "

@@ -153,3 +153,25 @@ def test_seeded_jitter_is_reproducible_and_leaves_global_rng_alone(small_ds, pro
     assert not torch.equal(t2(batch)["pixel_values"], a)  # a new epoch, a new draw
     t3, _ = pt.make_transforms(processor, seed=6)
     assert not torch.equal(t3(batch)["pixel_values"], a)
+
+
+@pytest.mark.parametrize("layout", ["nchw", "channels_last", "slice_of_batch"])
+def test_upsample_argmax_any_layout_matches_plain_torch(layout):
+    """upsample_argmax works in channels-last internally; class maps equal the plain NCHW computation."""
+    import torch
+
+    from seghelpers.pt import upsample_argmax
+
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(3, 7, 9, 11, generator=g) * 4  # well-separated classes: no float near-ties
+    want = torch.nn.functional.interpolate(logits, size=(37, 45), mode="bilinear", align_corners=False).argmax(1)
+    if layout == "channels_last":
+        x = logits.contiguous(memory_format=torch.channels_last)
+    elif layout == "slice_of_batch":  # as predict() hands one image of a channels-last batch
+        x = torch.cat([logits.contiguous(memory_format=torch.channels_last)[i:i + 1] for i in range(3)])
+    else:
+        x = logits
+    got = upsample_argmax(x, (37, 45))
+    assert got.shape == (3, 37, 45) and got.dtype == torch.int64
+    torch.testing.assert_close(got, want, rtol=0, atol=0)
+    assert torch.equal(upsample_argmax(logits, (9, 11)), logits.argmax(1))  # same size: no resampling
