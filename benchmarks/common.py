@@ -134,6 +134,18 @@ def cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def gpu_name() -> str:
+    """The CUDA GPU torch sees (the name of device 0 and the count), or "none"."""
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            return f"{torch.cuda.get_device_name(0)} x {torch.cuda.device_count()}"
+    except ImportError:
+        pass
+    return "none"
+
+
 def core_count() -> int:
     try:
         return len(os.sched_getaffinity(0))

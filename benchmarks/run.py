@@ -24,7 +24,8 @@ import time  # noqa: E402
 import traceback  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from .common import Row, core_count, cpu_model, failed_row, library_versions, machine_short, memory_gib  # noqa: E402
+from .common import (Row, core_count, cpu_model, failed_row, gpu_name, library_versions, machine_short,  # noqa: E402
+                     memory_gib)
 
 #: name -> module, in the order of the brief
 BENCHMARKS = {
@@ -33,6 +34,8 @@ BENCHMARKS = {
     "trainer_rss": "benchmarks.bench_trainer_rss",  # 4
     "fastproc": "benchmarks.bench_fastproc",  # 5
     "inference": "benchmarks.bench_inference",  # 6
+    "train_memory": "benchmarks.bench_train_memory",  # 7 (informative, for "Scaling up")
+    "gpu": "benchmarks.bench_gpu",  # GPU figures; no rows without a CUDA GPU
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -98,11 +101,13 @@ def render(rows: list[Row], quick: bool, seconds: dict[str, float], total: float
         "",
         "## GPU",
         "",
-        "GPU figures: not measured (no GPU was lent to this task).",
+        ("GPU figures: the rows starting with `GPU:` above, measured in this run."
+         if any(r.measure.startswith("GPU") for r in rows) else
+         "GPU figures: not measured (no CUDA GPU was visible to this run; nothing is estimated)."),
         "",
         "## Machine",
         "",
-        f"- CPU: {cpu_model()}, {core_count()} cores available; RAM {memory_gib():.0f} GiB; no GPU",
+        f"- CPU: {cpu_model()}, {core_count()} cores available; RAM {memory_gib():.0f} GiB; GPU: {gpu_name()}",
         f"- libraries: {', '.join(f'{k} {v}' for k, v in versions.items())}",
         f"- load average (1/5/15 min) at start: {load[0]}; at end: {load[1]} (other jobs share these cores; "
         "interleaving spreads their effect over both sides, but ratios move by tens of percent when the load changes)",

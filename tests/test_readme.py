@@ -24,3 +24,19 @@ def test_readme_links_every_notebook():
     for nb in sorted((ROOT / "notebooks").glob("*/[0-9][0-9]_*.ipynb")):
         rel = nb.relative_to(ROOT).as_posix()
         assert f"({rel})" in text, rel
+
+
+def test_scaling_up_memory_figures_come_from_the_benchmark_results():
+    """The memory per GPU quoted in "Scaling up" must be what benchmarks/RESULTS.md (row 7) measured."""
+    import re
+
+    results = (ROOT / "benchmarks" / "RESULTS.md").read_text(encoding="utf-8")
+    rows = [line for line in results.splitlines() if line.startswith("| 7. (informative) training step tensor memory")]
+    assert rows, "benchmarks/RESULTS.md has no row 7 (run `make bench`)"
+    measured = {m for line in rows for m in re.findall(r"\d+\.\d\d GiB|\d+ MiB", line)}
+    for name in ("README.md", "README.zh-CN.md"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        section = text[text.index("## Scaling up" if name == "README.md" else "## 扩展到更大规模"):]
+        section = section[:section.index("\n## ", 1)]
+        quoted = set(re.findall(r"\d+\.\d\d GiB|\d+ MiB", section))
+        assert quoted and quoted <= measured, f"{name}: {sorted(quoted - measured)} not in RESULTS.md row 7"

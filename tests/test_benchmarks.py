@@ -1,0 +1,61 @@
+"""The benchmark code paths that a 2-core CI machine cannot time for real: run them small, on the CPU.
+
+No timing is asserted here; these tests check that the functions run and that what they count is right.
+"""
+import sys
+
+import pytest
+
+from benchmarks import bench_gpu, bench_train_memory
+from benchmarks.common import Row
+
+
+def test_pt_train_throughput_runs_both_precisions_on_cpu(tiny_checkpoint):
+    m = bench_gpu.pt_train_throughput(tiny_checkpoint, size=64, batch=2, steps=1, reps=5, device="cpu")
+    assert m["fp32_img_s"] > 0 and m["bf16_img_s"] > 0
+    assert m["speedup"] == pytest.approx(m["bf16_img_s"] / m["fp32_img_s"])
+    assert m["peak_fp32"] is None and m["peak_bf16"] is None  # GPU memory only on a GPU
+
+
+@pytest.mark.slow
+def test_tf_train_throughput_child_process(tiny_checkpoint):
+    m = bench_gpu.tf_train_throughput(tiny_checkpoint, size=64, batch=2, steps=2, timeout=600)
+    assert m["img_s"] > 0 and isinstance(m["devices"], list)
+
+
+def test_guide_run_command_uses_the_guide_profile_offline(tmp_path):
+    cmd = bench_gpu.guide_run_command(tmp_path / "train.py", tmp_path / "out")
+    assert cmd[:2] == [sys.executable, str(tmp_path / "train.py")]
+    args = dict(zip(cmd[2::2], cmd[3::2]))
+    assert args == {"--profile": "guide", "--checkpoint": "random:mit-b0", "--dataset": "synthetic",
+                    "--output_dir": str(tmp_path / "out")}
+    from seghelpers.params import PROFILES
+
+    guide = PROFILES["guide"]  # 40 train images (80% of train[:50]) / batch 2 x 50 epochs = the guide's 1,000 steps
+    assert (guide["split"], guide["batch_size"], guide["num_train_epochs"], guide["max_steps"]) == \
+        ("train[:50]", 2, 50, -1)
+
+
+def test_gpu_benchmark_reports_nothing_without_a_gpu(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert bench_gpu.run(quick=True) == []
+    from benchmarks.run import render
+
+    text = render([Row("x", "1", "1", "1x")], quick=True, seconds={}, total=1.0, argv=[])
+    assert "GPU figures: not measured" in text
+
+
+def test_training_memory_counts_saved_activations_per_image(tiny_checkpoint):
+    from transformers import SegformerForSemanticSegmentation
+
+    model = SegformerForSemanticSegmentation.from_pretrained(tiny_checkpoint)
+    one = bench_train_memory.step_tensor_bytes(model, batch=1, size=64)
+    three = bench_train_memory.step_tensor_bytes(model, batch=3, size=64)
+    params = sum(p.numel() * 4 for p in model.parameters())
+    assert one["params"] == three["params"] == params and one["model_states"] == 4 * params
+    # at least the input and the 64x64 upsampled logits (num_labels channels, float32) of each image
+    per_image_floor = (3 + model.config.num_labels) * 64 * 64 * 4
+    assert one["activations"] > per_image_floor
+    assert three["activations"] == pytest.approx(3 * one["activations"], rel=0.05)  # activations grow per image
