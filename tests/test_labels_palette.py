@@ -70,6 +70,7 @@ def test_colorize_equals_per_class_loop(dtype, rng):
     seg[0, :5] = 255
     got = sh.colorize(seg)
     np.testing.assert_array_equal(got, _loop_colorize(seg))
+    assert got.dtype == np.uint8 and got.flags.c_contiguous and got.shape == seg.shape + (3,)
     assert got[0, 0].tolist() == [0, 0, 0]
 
 
