@@ -92,7 +92,8 @@ def _tf_child(checkpoint: str, size: int, batch: int, steps: int) -> dict:
         times.append(time.perf_counter() - t0)
     loss = hist.history["loss"][-1]
     check(bool(np.isfinite(loss)), "TF loss is not finite")
-    return {"img_s": batch * steps / float(np.median(times)), "devices": [d.name for d in tf.config.list_logical_devices("GPU")]}
+    gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+    return {"img_s": batch * steps / float(np.median(times)), "devices": gpus}
 
 
 def tf_train_throughput(checkpoint: str, size: int, batch: int, steps: int, timeout: float = 1800) -> dict:

@@ -63,7 +63,8 @@ def run(quick: bool = False) -> list[Row]:
            f"baseline = pipeline('image-segmentation', model=<that folder>) called image by image (it loads the "
            f"slow SegformerImageProcessor; its post-processing upsamples each image's logits bilinearly to the image "
            f"size, argmax, then one mask per label); ours = seghelpers.pt.predict(model, processor, images, "
-           f"batch_size=8) (same processor, same bilinear upsample + argmax, in channels-last layout); {torch.get_num_threads()} torch threads; "
+           f"batch_size=8) (same processor, same bilinear upsample + argmax, in channels-last layout); "
+           f"{torch.get_num_threads()} torch threads; "
            f"interleaved x{reps}, medians")
     try:
         ckpt = resolve_checkpoint("random:mit-b0", image_size=512)

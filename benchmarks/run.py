@@ -83,10 +83,9 @@ def render(rows: list[Row], quick: bool, seconds: dict[str, float], total: float
         "- Goal 1 (>= 12x vs the hub algorithm) is bounded by the hardware: on integer data the hub algorithm's "
         "`np.histogram` already runs a bincount-based fast path, and any confusion matrix has to read both int64 maps "
         "(16 bytes per pixel) and count every pixel once. Ours = one clipped `(reference, prediction)` code per "
-        "pixel, chunked so the temporaries stay in cache, the chunks split over the cores' threads; counted with "
-        "`torch.bincount` when PyTorch is already loaded (every PyTorch notebook), else `np.add.at` "
-        "(`seghelpers/metrics.py`, `_count_pairs`). The two 'vs hub' rows measure both back ends; the "
-        "bare-bincount rows show how close each is to a single np.bincount over precomputed codes.",
+        "pixel, chunked so the temporaries stay in cache, the chunks split over the cores' threads, counted with "
+        "`np.add.at` (`seghelpers/metrics.py`, `_count_pairs`). The bare-bincount row shows how close that is to one "
+        "np.bincount over precomputed codes.",
         "- Benchmark 6: the forward pass is the same float32 computation on both sides and takes most of the "
         "pipeline's own time on a CPU, so batching cannot double images/s here; ours saves the rest: one batched "
         "forward, upsample + argmax in channels-last layout (the informative row), no per-label masks. "

@@ -16,7 +16,6 @@ also makes a streaming accumulator (:class:`MeanIoU`) trivial: it keeps only tha
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -75,7 +74,7 @@ def confusion_matrix(prediction, reference, num_labels: int, ignore_index: int |
 _CHUNK = 1 << 18
 #: :func:`_count_pairs` keeps one counter row per reference value up to ``ignore_index``
 _MAX_FAST_IGNORE = 1 << 12
-#: at most this many threads share one large update (numpy ufuncs and torch.bincount release the GIL)
+#: at most this many threads share one large update (the clipping ufuncs release the GIL)
 _MAX_THREADS = 4
 
 
@@ -106,32 +105,16 @@ def _count_pairs(pred: np.ndarray, ref: np.ndarray, n: int, ignore_index: int | 
     as huge unsigned numbers), prediction columns ``0..n`` (``n`` = "out of range"). The row of
     ``ignore_index`` is then dropped and the out-of-range row and column give ``extra_pred`` /
     ``extra_ref``. Same numbers as :func:`_count_pairs_masked`, several times faster. Large inputs
-    are split over a few threads, each with its own table (the numpy ufuncs release the GIL).
-    Counting: ``torch.bincount`` on int32 codes when the process has already imported PyTorch
-    (about 2x faster than ``np.bincount``, which copies its input to int64 and scans it for
-    min/max first; torch is never imported here), else ``np.add.at`` (about 1.4x faster than
-    ``np.bincount`` in numpy 2). ``benchmarks/bench_metrics.py`` measures both back ends.
+    are split over a few threads, each with its own table (the clipping ufuncs release the GIL).
     """
     top = n if ignore_index is None else max(n, int(ignore_index) + 1)
     rows, cols = top + 1, n + 1
     ref, ref_loop = _clip_loop(ref, top)
     pred, pred_loop = _clip_loop(pred, n)
-    torch = sys.modules.get("torch")
-    if torch is not None and hasattr(torch, "bincount"):
-        code_dtype = np.int32 if rows * cols < 2**31 else np.int64  # torch counts int32 codes fastest
-
-        def add_counts(counts, codes):
-            counts += torch.bincount(torch.from_numpy(codes), minlength=counts.size).numpy()
-    else:
-        code_dtype = np.intp  # np.add.at takes them as they are (np.bincount would copy and scan them)
-
-        def add_counts(counts, codes):
-            np.add.at(counts, codes, 1)
-
     def count(lo: int, hi: int) -> np.ndarray:
         counts = np.zeros(rows * cols, np.int64)
         chunk = max(_CHUNK, 4 * rows * cols)  # many pixels per counting call, whatever the table size
-        code = np.empty(min(chunk, hi - lo), code_dtype)
+        code = np.empty(min(chunk, hi - lo), np.intp)
         col = np.empty_like(code)
         for start in range(lo, hi, chunk):
             stop = min(start + chunk, hi)
@@ -140,7 +123,7 @@ def _count_pairs(pred: np.ndarray, ref: np.ndarray, n: int, ignore_index: int | 
             np.minimum(pred[start:stop], n, out=p, dtype=pred_loop, casting="unsafe")
             c *= cols
             c += p
-            add_counts(counts, c)
+            np.add.at(counts, c, 1)  # numpy 2: faster than np.bincount, which first scans for min/max
         return counts
 
     threads = _threads_for(ref.size)

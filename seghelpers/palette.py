@@ -46,8 +46,9 @@ def _lut(palette_key: bytes | None) -> np.ndarray:
 def colorize(seg, palette=None) -> np.ndarray:
     """Colour a (H, W) map of model class ids -> (H, W, 3) uint8 RGB.
 
-    One table lookup for the whole image (no per-class loop), 3-byte pixels at a time. Pixels equal to 255 (ignored) and ids
-    without a palette entry are black. ``palette`` defaults to :func:`ade_palette`.
+    One table lookup for the whole image (no per-class loop), whole 3-byte pixels at a time. Pixels
+    equal to 255 (ignored) and ids without a palette entry are black. ``palette`` defaults to
+    :func:`ade_palette`.
     """
     seg = np.asarray(seg)
     if seg.ndim != 2:
