@@ -26,3 +26,15 @@ def test_token_scan_finds_tokens_and_the_env_secret(tmp_path, monkeypatch):
 def test_framework_of():
     mod = _run_all()
     assert [mod.framework_of(n) for n in ("01_data", "04_train_pytorch", "05_inference_tensorflow")] == [None, "pt", "tf"]
+
+
+def test_no_trust_remote_code_anywhere():
+    """Security: nothing in the kit lets a hub repository run its own code (the remote-code flag)."""
+    import subprocess
+
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert len(files) > 50
+    needle = "trust_remote" + "_code"  # spelled in two parts so that this file does not match itself
+    found = [f for f in files if f.endswith((".py", ".ipynb", ".md", ".toml", ".yml", ".cfg", ".json"))
+             and needle in (ROOT / f).read_text(encoding="utf-8", errors="replace")]
+    assert found == [], f"{needle} appears in {found}"
