@@ -28,7 +28,7 @@ def test_framework_of():
     assert [mod.framework_of(n) for n in ("01_data", "04_train_pytorch", "05_inference_tensorflow")] == [None, "pt", "tf"]
 
 
-def test_no_trust_remote_code_anywhere():
+def test_no_remote_code_flag_anywhere():
     """Security: nothing in the kit lets a hub repository run its own code (the remote-code flag)."""
     import subprocess
 
