@@ -70,13 +70,16 @@ def pt_train_throughput(checkpoint: str, size: int, batch: int, steps: int, reps
             "speedup": t.speedup, "peak_fp32": peak["fp32"], "peak_bf16": peak["bf16"]}
 
 
-def _tf_child(checkpoint: str, size: int, batch: int, steps: int) -> dict:
+def _tf_child(checkpoint: str, size: int, batch: int, steps: int, require_gpu: bool = False) -> dict:
     os.environ["TF_USE_LEGACY_KERAS"] = "1"
     import numpy as np
 
     import seghelpers.tf as shtf  # imports TF after triton (the kit's import-order guard)
     import tensorflow as tf
 
+    gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+    if require_gpu and not gpus:  # fail before minutes of CPU fits at 512x512
+        raise RuntimeError("TensorFlow sees no GPU (a CPU-only TensorFlow build?)")
     tf.keras.utils.set_random_seed(0)
     model = shtf.load_model(checkpoint)
     model.compile(optimizer=tf.keras.optimizers.Adam(LR))
@@ -92,14 +95,15 @@ def _tf_child(checkpoint: str, size: int, batch: int, steps: int) -> dict:
         times.append(time.perf_counter() - t0)
     loss = hist.history["loss"][-1]
     check(bool(np.isfinite(loss)), "TF loss is not finite")
-    gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
     return {"img_s": batch * steps / float(np.median(times)), "devices": gpus}
 
 
-def tf_train_throughput(checkpoint: str, size: int, batch: int, steps: int, timeout: float = 1800) -> dict:
+def tf_train_throughput(checkpoint: str, size: int, batch: int, steps: int, timeout: float = 1800,
+                        require_gpu: bool = False) -> dict:
     """Keras fit images/s in a fresh process (TF and torch in one process fight over the GPU memory)."""
     env = dict(os.environ, USE_TF="AUTO", TF_CPP_MIN_LOG_LEVEL="3", HF_HUB_OFFLINE="1")
-    cmd = [sys.executable, "-m", "benchmarks.bench_gpu", "--tf-child", checkpoint, str(size), str(batch), str(steps)]
+    cmd = [sys.executable, "-m", "benchmarks.bench_gpu", "--tf-child", checkpoint, str(size), str(batch), str(steps),
+           "gpu" if require_gpu else "any"]
     r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     for line in r.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -156,8 +160,7 @@ def run(quick: bool = False) -> list[Row]:
     name = "GPU: TF training (Keras fit), mit-b0 512x512 batch 2"
     how = f"{gpu}; fit on one repeated batch, {steps * 2} steps per timed epoch, median of 5, fresh process"
     try:
-        m = tf_train_throughput(ckpt, SIZE, BATCH, steps * 2)
-        check(bool(m["devices"]), "TensorFlow saw no GPU (CPU-only TF wheel?)")
+        m = tf_train_throughput(ckpt, SIZE, BATCH, steps * 2, require_gpu=True)
         rows.append(Row(name, "—", f"{m['img_s']:.1f} img/s", "—", "", None, how))
     except Exception as e:  # noqa: BLE001
         rows.append(failed_row(name, e, "", how))
@@ -173,8 +176,9 @@ def run(quick: bool = False) -> list[Row]:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 6 and sys.argv[1] == "--tf-child":
-        ckpt_arg, size_arg, batch_arg, steps_arg = sys.argv[2:]
-        print("RESULT " + json.dumps(_tf_child(ckpt_arg, int(size_arg), int(batch_arg), int(steps_arg))), flush=True)
+    if len(sys.argv) == 7 and sys.argv[1] == "--tf-child":
+        ckpt_arg, size_arg, batch_arg, steps_arg, device_arg = sys.argv[2:]
+        result = _tf_child(ckpt_arg, int(size_arg), int(batch_arg), int(steps_arg), require_gpu=device_arg == "gpu")
+        print("RESULT " + json.dumps(result), flush=True)
     else:
-        sys.exit("usage: python -m benchmarks.bench_gpu --tf-child CHECKPOINT SIZE BATCH STEPS")
+        sys.exit("usage: python -m benchmarks.bench_gpu --tf-child CHECKPOINT SIZE BATCH STEPS gpu|any")

@@ -70,7 +70,7 @@ def confusion_matrix(prediction, reference, num_labels: int, ignore_index: int |
     return _count_pairs_masked(pred, ref, n, ignore_index)
 
 
-#: pixels per pass of :func:`_count_pairs`: its two code buffers (2 x 1 MB) stay in the CPU cache
+#: pixels per pass of :func:`_count_pairs`: its two int64 code buffers (2 x 2 MB) stay in the CPU cache
 _CHUNK = 1 << 18
 #: :func:`_count_pairs` keeps one counter row per reference value up to ``ignore_index``
 _MAX_FAST_IGNORE = 1 << 12
@@ -85,7 +85,7 @@ def _clip_loop(a: np.ndarray, bound: int) -> tuple[np.ndarray, np.dtype]:
     types are cast to uint64 by the loop (a uint8 view would turn -1 into 255 = ignore_index).
     """
     if a.dtype.kind == "i":
-        return (a.view(np.uint64) if a.dtype.itemsize == 8 else a), np.dtype(np.uint64)
+        return (a.view(np.uint64) if a.dtype == np.int64 else a), np.dtype(np.uint64)  # native int64 only
     return a, np.promote_types(a.dtype, np.min_scalar_type(bound))  # uint8 ids, bound 256 -> uint16
 
 
@@ -113,7 +113,7 @@ def _count_pairs(pred: np.ndarray, ref: np.ndarray, n: int, ignore_index: int | 
     pred, pred_loop = _clip_loop(pred, n)
     def count(lo: int, hi: int) -> np.ndarray:
         counts = np.zeros(rows * cols, np.int64)
-        chunk = max(_CHUNK, 4 * rows * cols)  # many pixels per counting call, whatever the table size
+        chunk = _CHUNK
         code = np.empty(min(chunk, hi - lo), np.intp)
         col = np.empty_like(code)
         for start in range(lo, hi, chunk):

@@ -21,6 +21,9 @@ def test_pt_train_throughput_runs_both_precisions_on_cpu(tiny_checkpoint):
 def test_tf_train_throughput_child_process(tiny_checkpoint):
     m = bench_gpu.tf_train_throughput(tiny_checkpoint, size=64, batch=2, steps=2, timeout=600)
     assert m["img_s"] > 0 and isinstance(m["devices"], list)
+    if not m["devices"]:  # a CPU-only machine: asking for a GPU fails at once, naming the cause
+        with pytest.raises(RuntimeError, match="sees no GPU"):
+            bench_gpu.tf_train_throughput(tiny_checkpoint, size=64, batch=2, steps=2, timeout=600, require_gpu=True)
 
 
 def test_guide_run_command_uses_the_guide_profile_offline(tmp_path):
@@ -45,6 +48,9 @@ def test_gpu_benchmark_reports_nothing_without_a_gpu(monkeypatch):
 
     text = render([Row("x", "1", "1", "1x")], quick=True, seconds={}, total=1.0, argv=[])
     assert "GPU figures: not measured" in text
+    text = render([Row("GPU: PT training", "fp32 1 img/s", "bf16 2 img/s", "2x")], quick=True, seconds={}, total=1.0,
+                  argv=[])
+    assert "measured in this run" in text and "not measured" not in text
 
 
 def test_training_memory_counts_saved_activations_per_image(tiny_checkpoint):

@@ -33,10 +33,11 @@ def test_scaling_up_memory_figures_come_from_the_benchmark_results():
     results = (ROOT / "benchmarks" / "RESULTS.md").read_text(encoding="utf-8")
     rows = [line for line in results.splitlines() if line.startswith("| 7. (informative) training step tensor memory")]
     assert rows, "benchmarks/RESULTS.md has no row 7 (run `make bench`)"
-    measured = {m for line in rows for m in re.findall(r"\d+\.\d\d GiB|\d+ MiB", line)}
+    figure = r"(?<![\d.])(?:\d+\.\d\d GiB|\d+ MiB)"
+    measured = {m for line in rows for m in re.findall(figure, line)}
     for name in ("README.md", "README.zh-CN.md"):
         text = (ROOT / name).read_text(encoding="utf-8")
         section = text[text.index("## Scaling up" if name == "README.md" else "## 扩展到更大规模"):]
         section = section[:section.index("\n## ", 1)]
-        quoted = set(re.findall(r"\d+\.\d\d GiB|\d+ MiB", section))
+        quoted = set(re.findall(figure, section))
         assert quoted and quoted <= measured, f"{name}: {sorted(quoted - measured)} not in RESULTS.md row 7"
