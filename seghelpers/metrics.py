@@ -111,13 +111,13 @@ def _count_pairs(pred: np.ndarray, ref: np.ndarray, n: int, ignore_index: int | 
     rows, cols = top + 1, n + 1
     ref, ref_loop = _clip_loop(ref, top)
     pred, pred_loop = _clip_loop(pred, n)
+
     def count(lo: int, hi: int) -> np.ndarray:
         counts = np.zeros(rows * cols, np.int64)
-        chunk = _CHUNK
-        code = np.empty(min(chunk, hi - lo), np.intp)
+        code = np.empty(min(_CHUNK, hi - lo), np.intp)
         col = np.empty_like(code)
-        for start in range(lo, hi, chunk):
-            stop = min(start + chunk, hi)
+        for start in range(lo, hi, _CHUNK):
+            stop = min(start + _CHUNK, hi)
             c, p = code[:stop - start], col[:stop - start]  # shorter views for the last chunk
             np.minimum(ref[start:stop], top, out=c, dtype=ref_loop, casting="unsafe")  # <= top: exact cast
             np.minimum(pred[start:stop], n, out=p, dtype=pred_loop, casting="unsafe")

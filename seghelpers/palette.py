@@ -34,13 +34,15 @@ def ade_palette() -> np.ndarray:
 
 @lru_cache(maxsize=4)
 def _lut(palette_key: bytes | None) -> np.ndarray:
+    """256 colours as one 3-byte item each (read-only): ``np.take`` then copies whole pixels."""
     pal = _palette() if palette_key is None else np.frombuffer(palette_key, np.uint8).reshape(-1, 3)
     lut = np.zeros((256, 3), np.uint8)  # every id without a colour (255 included) stays black
     n = min(len(pal), 256)
     lut[:n] = pal[:n]
     lut[IGNORE_INDEX] = IGNORE_COLOR
-    lut.setflags(write=False)
-    return lut
+    rows = lut.view("V3").ravel()
+    rows.setflags(write=False)
+    return rows
 
 
 def colorize(seg, palette=None) -> np.ndarray:
@@ -56,13 +58,12 @@ def colorize(seg, palette=None) -> np.ndarray:
     if not np.issubdtype(seg.dtype, np.integer):
         raise TypeError(f"colorize expects integer class ids, got dtype {seg.dtype}")
     key = None if palette is None else np.ascontiguousarray(palette, dtype=np.uint8).tobytes()
-    # each RGB row as one 3-byte item: np.take then copies whole pixels, ~4x faster than lut[seg],
-    # and the (H, W) result is already the contiguous (H, W, 3) image
-    rows = np.ascontiguousarray(_lut(key)).view("V3").ravel()
     if not (seg.dtype == np.uint8 or (seg.size and 0 <= seg.min() and seg.max() < 256)):
         # ids outside 0..255 (e.g. negative padding) become black
         seg = np.where((seg >= 0) & (seg < 256), seg, IGNORE_INDEX)
-    return np.take(rows, seg).view(np.uint8).reshape(*seg.shape, 3)
+    # one 3-byte item per pixel: ~4x faster than indexing a (256, 3) table, and the (H, W) result
+    # is already the contiguous (H, W, 3) image
+    return np.take(_lut(key), seg).view(np.uint8).reshape(*seg.shape, 3)
 
 
 def colorize_annotation(annotation) -> np.ndarray:

@@ -143,7 +143,8 @@ def test_named_metrics():
     assert named["val_iou_wall"] == 1.0 and named["val_accuracy_bed "] == 1.0 and named["val_mean_iou"] == 1.0
 
 
-@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", ">i8", ">u4"])
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+                                   ">i8", ">u4"])
 @pytest.mark.parametrize("ignore_index", [255, None, 5000, -100])
 def test_every_integer_dtype_and_ignore_index(rng, dtype, ignore_index):
     """Fast path (ignore_index None or 0..4095) and masked path give the hub's numbers for any int dtype."""
