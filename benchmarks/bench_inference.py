@@ -63,8 +63,9 @@ def run(quick: bool = False) -> list[Row]:
            f"baseline = pipeline('image-segmentation', model=<that folder>) called image by image (it loads the "
            f"slow SegformerImageProcessor; its post-processing upsamples each image's logits bilinearly to the image "
            f"size, argmax, then one mask per label); ours = seghelpers.pt.predict(model, processor, images, "
-           f"batch_size=8) (same processor, same bilinear upsample + argmax, in channels-last layout); "
-           f"{torch.get_num_threads()} torch threads; "
+           f"batch_size=8) (same processor; fast=True, the default: an inference copy of the model made inside "
+           f"the timed call with fused attention and the decode head folded, then a streamed bilinear upsample + "
+           f"argmax; the two informative rows below time these parts); {torch.get_num_threads()} torch threads; "
            f"interleaved x{reps}, medians")
     try:
         ckpt = resolve_checkpoint("random:mit-b0", image_size=512)
@@ -98,8 +99,8 @@ def run(quick: bool = False) -> list[Row]:
         check(n_diff <= 1e-4 * total, f"{n_diff} of {total} pixels differ")
         detail = (f"all {n} label maps identical pixel for pixel" if n_diff == 0 else
                   f"label maps identical except {n_diff} of {total:,} pixels, all near-ties (top-2 upsampled-logit "
-                  f"margin <= {worst_margin:.1g}, i.e. undefined at float32 precision: predict's batched forward and "
-                  f"the pipeline's batch-of-1 forward differ by ~1e-7 in the logits)")
+                  f"margin <= {worst_margin:.1g}, i.e. undefined at float32 precision: the two sides' logits differ "
+                  f"by float32 rounding, ~1e-7)")
         t = interleaved(baseline, ours, reps=reps, warmup=0)  # the check above warmed both up
         row = Row(name, f"{n / t.baseline_median:.2f} img/s ({fmt_time(t.baseline_median)} for {n})",
                   f"{n / t.ours_median:.2f} img/s ({fmt_time(t.ours_median)} for {n})",
@@ -107,22 +108,50 @@ def run(quick: bool = False) -> list[Row]:
                   how + f"; check: {detail}")
     except Exception as e:  # noqa: BLE001
         return [failed_row(name, e, goal, how)]
-    return [row, _upsample_row(model, processor, images, quick)]
+    return [row, _forward_row(model, processor, images, quick), _upsample_row(model, processor, images, quick)]
+
+
+def _forward_row(model, processor, images, quick) -> Row:
+    """The forward pass of a batch: the model as transformers builds it vs seghelpers.pt.fast_segformer(model)."""
+    import torch
+
+    from seghelpers.pt import fast_segformer
+
+    name = "6. (informative) forward pass, batch of 8: model vs fast_segformer(model)"
+    reps = 3 if quick else 5
+    how = (f"pixel values of {min(8, len(images))} images at 512x512, torch.no_grad; baseline = model(pixel_values) "
+           f"(transformers' SegformerForSemanticSegmentation); ours = fast_segformer(model)(pixel_values), the copy "
+           f"made beforehand (scaled_dot_product_attention in the encoder; decode head folded: each stage mapped "
+           f"straight to the fused channels at its own resolution, BatchNorm folded in); interleaved x{reps}, medians")
+    try:
+        pixels = processor(images[:8], return_tensors="pt")["pixel_values"]
+        fast = fast_segformer(model)
+        with torch.no_grad():
+            want, got = model(pixel_values=pixels).logits, fast(pixel_values=pixels).logits
+            worst = float((want - got).abs().max())
+            scale = float(want.abs().max())
+            check(worst <= 1e-4 * scale, f"logits differ by {worst:.3g} (scale {scale:.3g})")
+
+            t = interleaved(lambda: model(pixel_values=pixels), lambda: fast(pixel_values=pixels), reps=reps)
+        return Row(name, fmt_time(t.baseline_median), fmt_time(t.ours_median), f"{t.speedup:.2f}x faster", "", None,
+                   how + f"; check: max |logit difference| = {worst:.1g} (largest |logit| {scale:.2g})")
+    except Exception as e:  # noqa: BLE001
+        return failed_row(name, e, "", how)
 
 
 def _upsample_row(model, processor, images, quick) -> Row:
-    """One image's upsample + argmax: NCHW (the pipeline's layout) vs channels-last (seghelpers)."""
+    """One image's upsample + argmax: interpolate + argmax (the pipeline's way) vs the streamed version."""
     import torch
     from torch import nn
 
     from seghelpers.pt import upsample_argmax
 
-    name = "6. (informative) one image's upsample+argmax: NCHW vs channels-last"
+    name = "6. (informative) one image's upsample+argmax: interpolate vs streamed"
     reps = 5 if quick else 7
-    how = (f"logits of a batch of {min(8, len(images))} (CPU convolutions return them channels-last), one image "
-           f"upsampled to its size: baseline = interpolate(bilinear) + argmax(dim=1) on an NCHW-contiguous copy (the "
-           f"layout the pipeline's batch of 1 has); ours = seghelpers.pt.upsample_argmax on the 4-D slice "
-           f"(channels-last: the argmax reads the classes contiguously); interleaved x{reps}, medians")
+    how = (f"logits of one image (150 x 128 x 128, from a batch of {min(8, len(images))}) to its size: baseline = "
+           f"interpolate(bilinear) + argmax(dim=1) on an NCHW-contiguous copy (the layout the pipeline's batch of 1 "
+           f"has; builds the 150 x H x W float map); ours = seghelpers.pt.upsample_argmax (streamed: bands of output "
+           f"rows, never the whole map); interleaved x{reps}, medians")
 
     def nchw(sl, size):
         up = nn.functional.interpolate(sl.contiguous(), size=size, mode="bilinear", align_corners=False)
@@ -135,9 +164,15 @@ def _upsample_row(model, processor, images, quick) -> Row:
         w, h = images[0].size
         sl = logits[0:1]
         a, b = nchw(sl, (h, w)), upsample_argmax(sl, (h, w))
-        check(torch.equal(a, b), f"{int((a != b).sum())} pixels differ")
+        diff = a != b
+        detail = "identical class maps"
+        if diff.any():  # allowed only at float32 near-ties
+            top = nn.functional.interpolate(sl.contiguous(), size=(h, w), mode="bilinear").topk(2, dim=1).values
+            margin = float((top[:, 0] - top[:, 1])[diff].max())
+            check(margin <= TIE, f"{int(diff.sum())} pixels differ, top-2 margin up to {margin:.3g} > {TIE}")
+            detail = f"class maps identical except {int(diff.sum())} near-tie pixels (top-2 margin <= {margin:.1g})"
         t = interleaved(lambda: nchw(sl, (h, w)), lambda: upsample_argmax(sl, (h, w)), reps=reps)
         return Row(name, fmt_time(t.baseline_median), fmt_time(t.ours_median), f"{t.speedup:.1f}x faster", "", None,
-                   how + "; check: identical class maps")
+                   how + f"; check: {detail}")
     except Exception as e:  # noqa: BLE001
         return failed_row(name, e, "", how)

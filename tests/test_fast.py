@@ -1,0 +1,136 @@
+"""seghelpers.pt.fast: fused attention, folded decode head, streamed upsample + argmax."""
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+
+def _plain(logits, size):
+    return F.interpolate(logits, size=size, mode="bilinear", align_corners=False).argmax(1)
+
+
+@pytest.mark.parametrize("shape, size", [
+    ((3, 7, 9, 11), (37, 45)),   # upsample, uneven factors
+    ((2, 5, 9, 11), (5, 4)),     # downsample: bands of one row, input rows skipped
+    ((1, 6, 8, 8), (8, 19)),     # width only
+    ((1, 4, 1, 1), (3, 5)),      # a single input pixel
+    ((2, 150, 16, 16), (61, 64)),  # ADE's 150 classes
+])
+@pytest.mark.parametrize("band_floats", [1 << 20, 7])  # 7: every band split to one row
+def test_streamed_upsample_argmax_equals_interpolate(monkeypatch, shape, size, band_floats):
+    from seghelpers.pt import fast
+
+    monkeypatch.setattr(fast, "BAND_FLOATS", band_floats)
+    g = torch.Generator().manual_seed(sum(shape))
+    logits = torch.randn(*shape, generator=g) * 4  # well-separated classes: no float near-ties
+    got = fast.upsample_argmax_streamed(logits, size)
+    assert got.dtype == torch.int64 and got.shape == (shape[0], *size)
+    assert torch.equal(got, _plain(logits, size))
+    cl = logits.contiguous(memory_format=torch.channels_last)[-1:]  # layout must not matter
+    assert torch.equal(fast.upsample_argmax_streamed(cl, size), _plain(logits, size)[-1:])
+
+
+def test_streamed_ties_go_to_the_first_class_like_argmax():
+    from seghelpers.pt.fast import upsample_argmax_streamed
+
+    g = torch.Generator().manual_seed(1)
+    logits = torch.randn(1, 6, 5, 7, generator=g)
+    logits[:, 2] = logits[:, 4] = logits.amax(1) + 1  # classes 2 and 4 tie everywhere
+    got = upsample_argmax_streamed(logits, (23, 17))
+    assert torch.equal(got, torch.full_like(got, 2))
+    assert torch.equal(got, _plain(logits, (23, 17)))
+
+
+def test_upsample_argmax_uses_streaming_on_cpu(monkeypatch):
+    import seghelpers.pt as pt
+
+    calls = []
+    monkeypatch.setattr(pt, "upsample_argmax_streamed", lambda x, s: calls.append(s) or _plain(x, s))
+    pt.upsample_argmax(torch.zeros(1, 3, 4, 4), (8, 8))
+    pt.upsample_argmax(torch.zeros(1, 3, 8, 8), (8, 8))  # same size: a plain argmax
+    assert calls == [(8, 8)]
+
+
+def _random_bn(model, seed=0):
+    """Non-trivial BatchNorm statistics and affine terms (fresh ones would hide a folding mistake)."""
+    g = torch.Generator().manual_seed(seed)
+    bn = model.decode_head.batch_norm
+    with torch.no_grad():
+        bn.running_mean.copy_(torch.randn(bn.num_features, generator=g))
+        bn.running_var.copy_(torch.rand(bn.num_features, generator=g) + 0.5)
+        bn.weight.copy_(torch.randn(bn.num_features, generator=g))
+        bn.bias.copy_(torch.randn(bn.num_features, generator=g))
+    return model
+
+
+def _model(architecture="tiny", **overrides):
+    from transformers import SegformerConfig, SegformerForSemanticSegmentation
+
+    from seghelpers.checkpoints import ARCHITECTURES
+
+    torch.manual_seed(0)
+    config = SegformerConfig(num_labels=150, **{**ARCHITECTURES[architecture], **overrides})
+    return _random_bn(SegformerForSemanticSegmentation(config)).eval()
+
+
+@pytest.mark.parametrize("architecture", ["tiny", "mit-b0"])
+def test_fast_segformer_same_logits(architecture):
+    from seghelpers.pt.fast import FoldedDecodeHead, fast_segformer
+
+    model = _model(architecture)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    fast = fast_segformer(model)
+    x = torch.randn(2, 3, 64, 96, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        want, got = model(pixel_values=x).logits, fast(pixel_values=x).logits
+    assert got.shape == want.shape
+    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5 * float(want.abs().max()))
+    top2 = want.topk(2, dim=1).values
+    clear = (top2[:, 0] - top2[:, 1]) > 1e-4  # pixels whose class is defined beyond float32 rounding
+    assert bool(clear.float().mean() > 0.95)
+    assert torch.equal(got.argmax(1)[clear], want.argmax(1)[clear])
+    # the model itself is untouched: same weights, same classes
+    assert isinstance(fast.decode_head, FoldedDecodeHead) and not isinstance(model.decode_head, FoldedDecodeHead)
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    kinds = {type(m).__name__ for m in model.modules()}
+    assert "FusedEfficientSelfAttention" not in kinds
+    assert "FusedEfficientSelfAttention" in {type(m).__name__ for m in fast.modules()}
+
+
+def test_fast_segformer_keeps_attention_maps_and_refuses_training():
+    from seghelpers.pt.fast import fast_segformer
+
+    model = _model()
+    fast = fast_segformer(model)
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        want = model(pixel_values=x, output_attentions=True).attentions
+        got = fast(pixel_values=x, output_attentions=True).attentions  # falls back to transformers' code
+    assert len(got) == len(want) and all(torch.allclose(a, b, atol=1e-6) for a, b in zip(got, want))
+    fast.train()
+    with pytest.raises(RuntimeError, match="inference only"):
+        fast(pixel_values=x)
+    with pytest.raises(TypeError, match="SegformerForSemanticSegmentation.*fast=False"):
+        fast_segformer(torch.nn.Linear(2, 2))
+    with pytest.warns(FutureWarning), pytest.raises(TypeError, match="reshape_last_stage"):
+        fast_segformer(_model(reshape_last_stage=False))
+
+
+def test_predict_fast_equals_plain(tiny_checkpoint):
+    import numpy as np
+    from PIL import Image
+    from transformers import AutoImageProcessor, SegformerForSemanticSegmentation
+
+    from seghelpers.pt import predict
+
+    model = _random_bn(SegformerForSemanticSegmentation.from_pretrained(tiny_checkpoint))
+    processor = AutoImageProcessor.from_pretrained(tiny_checkpoint, use_fast=False)
+    rng = np.random.default_rng(0)
+    images = [Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)) for h, w in [(50, 70), (64, 64), (33, 90)]]
+    fast, plain = predict(model, processor, images, batch_size=2), predict(model, processor, images, fast=False)
+    assert [p.shape for p in fast] == [(50, 70), (64, 64), (33, 90)]
+    diff = sum(int((a != b).sum()) for a, b in zip(fast, plain))
+    assert diff <= 1e-3 * sum(p.size for p in plain)  # float32 near-ties only
+    assert len(np.unique(np.concatenate([p.ravel() for p in plain]))) > 1  # not a constant map
