@@ -122,7 +122,7 @@ def run(quick: bool = False) -> list[Row]:
         diffs = []
         for n in (n_small, n_large):
             b, o = res["baseline", n], res["ours", n]
-            # ours upsamples the channels-last batch, the baseline one contiguous image at a time: float
+            # ours upsamples with the streamed upsample + argmax, the baseline with interpolate: float
             # rounding can flip the argmax at a near-tie pixel of the random-init model, hence 1e-6, not 1e-12
             diff = abs(b["mean_iou"] - o["mean_iou"])
             diffs.append(diff)

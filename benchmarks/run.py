@@ -80,20 +80,25 @@ def render(rows: list[Row], quick: bool, seconds: dict[str, float], total: float
         "",
         "## Notes",
         "",
-        "- Goal 1 (>= 12x vs the hub algorithm) is bounded by the hardware: on integer data the hub algorithm's "
-        "`np.histogram` already runs a bincount-based fast path, and any confusion matrix has to read both int64 maps "
-        "(16 bytes per pixel) and count every pixel once. Ours = one clipped `(reference, prediction)` code per "
-        "pixel, chunked so the temporaries stay in cache, the chunks split over the cores' threads, counted with "
-        "`np.add.at` (`seghelpers/metrics.py`, `_count_pairs`). The bare-bincount row shows how close that is to one "
-        "np.bincount over precomputed codes.",
-        "- Benchmark 6: the forward pass is the same float32 computation on both sides and takes most of the "
-        "pipeline's own time on a CPU, so batching cannot double images/s here; ours saves the rest: one batched "
-        "forward, upsample + argmax in channels-last layout (the informative row), no per-label masks. "
-        "Predictions are checked pixel for pixel; the only differences allowed are float32 near-ties.",
+        "- Goal 1 (>= 12x vs the hub algorithm) is bounded by numpy's counting on this machine: on integer data "
+        "the hub algorithm's `np.histogram` already runs a bincount-based fast path, so it is only a few times a "
+        "bare `np.bincount` (row 1b), and numpy's counting loops do not run in parallel in threads (informative "
+        "row: two threads barely beat one), while reading both maps takes a fraction of the counting time. Ours = one clipped `(reference, prediction)` code per pixel, chunked so the "
+        "temporaries stay in cache, the clipping split over the cores' threads, counted with `np.add.at` "
+        "(`seghelpers/metrics.py`, `_count_pairs`): about one bare bincount. Going further needs a counting loop "
+        "that runs on several cores (compiled code or a framework's kernel; the core stays numpy-only).",
+        "- Benchmark 6: batching alone cannot double images/s on a CPU, where the forward pass takes most of the "
+        "time. `predict` (fast=True, the default) also runs an inference copy of the model "
+        "(`seghelpers.pt.fast_segformer`): attention through `scaled_dot_product_attention`, and the decode head "
+        "folded (its MLPs, fuse conv and BatchNorm are linear and commute with bilinear upsampling, so each stage "
+        "goes to the fused channels at its own resolution: about half of mit-b0's multiply-adds disappear); then "
+        "the upsample + argmax is streamed a band of rows at a time. The informative rows time the forward pass "
+        "and the upsample + argmax alone. Predictions are checked pixel for pixel; the only differences allowed "
+        "are float32 near-ties.",
         "- Benchmark 4: the first-size peak already includes the model, one batch's activations and the eval loss "
         "(4 x 150 x 512 x 512 float32 upsampled logits for the cross-entropy); growth is what evaluation keeps "
         "per extra image. Predictions of the two paths can differ at a near-tie pixel of the random-init model "
-        "because ours upsamples the (channels-last) batch and the baseline one contiguous image at a time "
+        "because ours upsamples with the streamed upsample + argmax and the baseline with interpolate "
         "(different float rounding), so the check there is |mean IoU difference| <= 1e-6.",
         "- transformers' `SegformerImageProcessorFast` is not used anywhere: in 4.57.6 it returns one label map for a "
         "batch of several and its antialiased resize moves pixel values by ~0.02 against the slow processor.",
