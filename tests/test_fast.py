@@ -32,6 +32,18 @@ def test_streamed_upsample_argmax_equals_interpolate(monkeypatch, shape, size, b
     assert torch.equal(fast.upsample_argmax_streamed(cl, size), _plain(logits, size)[-1:])
 
 
+def test_streamed_uses_torchs_source_coordinates():
+    """A ramp class against a constant one: the winner flips exactly where torch's weights say (a source
+    coordinate off by one float32 step would flip a different column)."""
+    from seghelpers.pt.fast import upsample_argmax_streamed
+
+    for level in (63.82, 10.37, 100.5001):
+        x = torch.zeros(1, 2, 3, 128)
+        x[0, 1] = torch.arange(128, dtype=torch.float32)
+        x[0, 0] = level
+        assert torch.equal(upsample_argmax_streamed(x, (3, 1000)), _plain(x, (3, 1000)))
+
+
 def test_streamed_ties_go_to_the_first_class_like_argmax():
     from seghelpers.pt.fast import upsample_argmax_streamed
 
@@ -54,14 +66,18 @@ def test_upsample_argmax_uses_streaming_on_cpu(monkeypatch):
 
 
 def _random_bn(model, seed=0):
-    """Non-trivial BatchNorm statistics and affine terms (fresh ones would hide a folding mistake)."""
+    """Non-trivial BatchNorm statistics, affine terms and MLP biases (fresh ones are 0/1 and would hide a
+    folding mistake); small variances, so a forgotten ``eps`` shows."""
     g = torch.Generator().manual_seed(seed)
-    bn = model.decode_head.batch_norm
+    head = model.decode_head
+    bn = head.batch_norm
     with torch.no_grad():
         bn.running_mean.copy_(torch.randn(bn.num_features, generator=g))
-        bn.running_var.copy_(torch.rand(bn.num_features, generator=g) + 0.5)
-        bn.weight.copy_(torch.randn(bn.num_features, generator=g))
+        bn.running_var.copy_(torch.rand(bn.num_features, generator=g) * 1e-3 + 1e-4)
+        bn.weight.copy_(torch.randn(bn.num_features, generator=g) * 0.05)
         bn.bias.copy_(torch.randn(bn.num_features, generator=g))
+        for mlp in head.linear_c:
+            mlp.proj.bias.copy_(torch.randn(mlp.proj.bias.shape, generator=g) * 0.01)
     return model
 
 
@@ -134,3 +150,39 @@ def test_predict_fast_equals_plain(tiny_checkpoint):
     diff = sum(int((a != b).sum()) for a, b in zip(fast, plain))
     assert diff <= 1e-3 * sum(p.size for p in plain)  # float32 near-ties only
     assert len(np.unique(np.concatenate([p.ravel() for p in plain]))) > 1  # not a constant map
+
+
+def test_predict_uses_the_fast_copy_only_for_transformers_own_head(tiny_checkpoint, monkeypatch):
+    import numpy as np
+    from PIL import Image
+    from transformers import AutoImageProcessor, SegformerForSemanticSegmentation
+    from transformers.models.segformer.modeling_segformer import SegformerDecodeHead
+
+    import seghelpers.pt as pt
+    from seghelpers.pt.fast import unsupported
+
+    processor = AutoImageProcessor.from_pretrained(tiny_checkpoint, use_fast=False)
+    image = Image.fromarray(np.random.default_rng(1).integers(0, 256, (40, 52, 3), dtype=np.uint8))
+    model = SegformerForSemanticSegmentation.from_pretrained(tiny_checkpoint)
+    made = []
+    real = pt.fast_segformer
+    monkeypatch.setattr(pt, "fast_segformer", lambda m: made.append(m) or real(m))
+    pt.predict(model, processor, image)
+    assert made == [model]  # the default takes the fast path
+    pt.predict(model, processor, image, fast=False)
+    assert len(made) == 1
+
+    class ShiftedHead(SegformerDecodeHead):  # a user's head: folding it would drop the shift
+        def forward(self, hidden_states):
+            return super().forward(hidden_states) + torch.arange(self.config.num_labels)[None, :, None, None]
+
+    custom = SegformerForSemanticSegmentation.from_pretrained(tiny_checkpoint)
+    custom.decode_head = ShiftedHead(custom.config)
+    assert "SegformerDecodeHead only" in unsupported(custom)
+    got = pt.predict(custom, processor, image)
+    assert len(made) == 1  # not rewritten
+    assert np.array_equal(got, pt.predict(custom, processor, image, fast=False))
+    assert (got == custom.config.num_labels - 1).mean() > 0.99  # the shift decides, as the head says
+
+    custom.decode_head = torch.nn.Identity()  # not even a SegFormer head: still predicts via the model
+    assert "Identity" in unsupported(custom)

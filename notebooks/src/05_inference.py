@@ -277,37 +277,42 @@ print("pred_seg    ", pred_seg.shape, pred_seg.dtype, "| same size as the image:
 # For many images, calling the pipeline (or the cell above) once per image wastes time. `seghelpers.pt.predict`
 # runs the same four steps on batches of images and returns one map per image, each at its own size.
 #
-# By default (`fast=True`) it also runs an inference-only copy of the model made by
-# `seghelpers.pt.fast_segformer`, rewritten in three ways that change only the order of the floating-point
-# operations, not the mathematics:
+# By default (`fast=True`) it runs an inference-only copy of the model made by `seghelpers.pt.fast_segformer`,
+# with two rewrites that change only the order of the floating-point operations, not the mathematics:
 #
 # - **attention** goes through PyTorch's fused `scaled_dot_product_attention`: one kernel instead of matmul,
 #   divide, softmax, matmul;
 # - the **decode head** is folded: its per-stage MLPs, the 1×1 fuse convolution and BatchNorm are all linear, and
 #   so is bilinear upsampling, so each encoder stage is mapped straight to the fused channels at its own, smaller
 #   resolution and only the sum is upsampled. For mit-b0 at 512×512 this removes about half of the model's
-#   multiply-adds;
-# - upsampling and argmax run a band of rows at a time, so the (150, height, width) float map is never built.
+#   multiply-adds.
 #
-# How much faster it is on your machine: `make bench`, benchmark 6 (the README's Performance table). Rounding can
-# only flip a pixel whose two best classes are tied to about 1e-7, where the class is undefined anyway, so the
-# check below allows exactly those pixels. `fast=False` runs the model as loaded.
+# And on the CPU, whatever `fast` says, `seghelpers.pt.upsample_argmax` upsamples and takes the argmax a band of
+# rows at a time, so the (150, height, width) float map is never built.
+#
+# How much faster this is on your machine: `make bench`, benchmark 6 (the README's Performance table). Rounding
+# can flip only a pixel whose two best classes are practically tied, where the class is undefined anyway; the
+# check below allows a difference exactly where the top-2 margin of the upsampled logits is at most 1e-5.
+# `fast=False` runs the model as loaded.
 
 # %% [markdown] tags=["lang-zh", "pt"]
 # 图像多的时候，一张一张地调用 pipeline（或上面那个单元格）很浪费时间。`seghelpers.pt.predict` 按批次执行同样的四步，
 # 每张图像返回一张与其原尺寸相同的分割图。
 #
-# 默认情况下（`fast=True`），它运行的是 `seghelpers.pt.fast_segformer` 生成的一个仅用于推理的模型副本。副本做了三处改写，
+# 默认情况下（`fast=True`），它运行的是 `seghelpers.pt.fast_segformer` 生成的一个仅用于推理的模型副本。副本做了两处改写，
 # 数学上完全等价，变的只是浮点运算的顺序：
 #
-# - **注意力**改用 PyTorch 融合实现的 `scaled_dot_product_attention`：一个算子搞定原来的矩阵乘、除法、softmax、矩阵乘四步；
-# - **解码头**做了折叠：各阶段的 MLP、1×1 融合卷积和 BatchNorm 都是线性变换，双线性上采样也是，所以可以让编码器的每个阶段
-#   在自己那个更小的分辨率上直接映射到融合后的通道，最后只对求和结果做上采样。对 512×512 输入的 mit-b0，这样能省掉模型大约
-#   一半的乘加运算；
-# - 上采样和 argmax 按行分段进行，从不构造完整的 (150, 高, 宽) 浮点张量。
+# - **注意力**改用 PyTorch 的融合算子 `scaled_dot_product_attention`：用一个算子完成原先的矩阵乘、除法、softmax、矩阵乘四步；
+# - **解码头**做了折叠：各阶段的 MLP、1×1 特征融合卷积和 BatchNorm 都是线性变换，双线性上采样也是，所以编码器的每个阶段
+#   可以在各自更低的分辨率上直接映射到融合后的通道，最后只对求和结果做上采样。对 512×512 输入的 mit-b0，这样能省掉模型
+#   大约一半的乘加运算。
 #
-# 在你的机器上能快多少，运行 `make bench` 看基准 6（即 README 的 Performance 表）。舍入误差只可能改变那些最高的两个类别得分
-# 相差不到 1e-7 左右的像素，这些像素的类别本来就无法确定，所以下面的检查恰好放过这类像素。`fast=False` 则按加载时的原样运行模型。
+# 此外，在 CPU 上无论 `fast` 取何值，`seghelpers.pt.upsample_argmax` 都按行分块完成上采样和 argmax，不会生成完整的
+# (150, 高, 宽) 浮点张量。
+#
+# 在你的机器上能快多少，运行 `make bench` 看基准 6（README 中“性能”一节的表格）。舍入误差只可能改变得分最高的两个类别
+# 几乎相等的像素，这些像素的类别本来就无法确定；下面的检查只允许上采样后 logits 前两名之差不超过 1e-5 的像素不一致。
+# `fast=False` 则按加载时的原样运行模型。
 
 # %% tags=["pt"]
 helper_seg = shpt.predict(model, processor, [image])[0]  # fast=True, the default

@@ -95,9 +95,9 @@ def upsample_argmax(logits, size) -> torch.Tensor:
     """(N, C, h, w) logits -> (N, H, W) int64 class ids: bilinear upsample to ``size``, then argmax.
 
     On the CPU the upsampled float map is never built: :func:`seghelpers.pt.fast.upsample_argmax_streamed`
-    works a band of rows at a time (2-3x faster than ``interpolate`` + ``argmax``, memory O(W x C)
-    instead of O(H x W x C); class maps equal up to float32 rounding, see ``make bench``). On a GPU it
-    is ``interpolate`` + ``argmax``.
+    works a band of rows at a time: faster than ``interpolate`` + ``argmax`` (``make bench``,
+    benchmark 6), memory O(W x C) instead of O(H x W x C), class maps equal up to float32 near-ties.
+    On a GPU it is ``interpolate`` + ``argmax``.
     """
     logits = torch.as_tensor(logits)
     if logits.shape[-2:] != tuple(size):
@@ -157,10 +157,11 @@ def predict(model, image_processor, images, batch_size: int = 8, device=None, fa
     """Segment PIL images: processor -> model -> bilinear upsample to each image's size -> argmax.
 
     Returns one (H, W) int64 array of model class ids per image, at the image's original size.
-    Batches images through the model. ``fast=True`` runs an inference copy of a SegFormer model
-    (:func:`seghelpers.pt.fast.fast_segformer`: fused attention, folded decode head; the same class
-    maps up to float32 rounding; other models run as they are) — about 2x the images/s of the transformers pipeline on a CPU
-    (``make bench``); ``fast=False`` runs ``model`` as it is.
+    Batches images through the model. ``fast=True`` runs an inference copy of a SegFormer model made
+    for this call (:func:`seghelpers.pt.fast.fast_segformer`: fused attention, folded decode head; the
+    same class maps up to float32 near-ties); models it cannot rewrite run as they are, as with
+    ``fast=False``. ``make bench`` (benchmark 6) compares it with the transformers pipeline. Calling it
+    many times on a large model: make the copy once, ``fast = fast_segformer(model)``, and pass that.
     """
     if device is None:
         device = next(model.parameters()).device

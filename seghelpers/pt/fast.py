@@ -1,7 +1,8 @@
 """Fast SegFormer inference in PyTorch: the same class maps in less time and memory.
 
-Three rewrites, each exact in real arithmetic; in float32 the logits move by rounding only (~1e-7),
-so a class map can change only at a pixel whose two best classes are already tied to that precision:
+Three rewrites, each exact in real arithmetic; in float32 the logits move by rounding only (~1e-7 of
+their size), so a class map can change only at a pixel whose two best classes are already tied to that
+precision (in float16 / bfloat16, to that format's much coarser precision):
 
 1. **Fused attention.** ``scaled_dot_product_attention`` replaces transformers' matmul, divide,
    softmax, matmul (one kernel; the score matrix never goes through memory).
@@ -14,8 +15,9 @@ so a class map can change only at a pixel whose two best classes are already tie
 3. **Streamed upsample + argmax** (:func:`upsample_argmax_streamed`): a band of output rows at a time,
    so the (classes x H x W) float map (210 MB for one 512x683 image) is never built.
 
-Use :func:`fast_segformer` for a model, or ``seghelpers.pt.predict(..., fast=True)`` (the default).
-``make bench`` measures it against the transformers pipeline.
+1 and 2 make a model copy (:func:`fast_segformer`), used by ``seghelpers.pt.predict(..., fast=True)``
+(the default); 3 is how ``seghelpers.pt.upsample_argmax`` works on the CPU, whatever the model.
+``make bench`` (benchmark 6) measures each against the transformers pipeline's way.
 """
 from __future__ import annotations
 
@@ -30,9 +32,15 @@ BAND_FLOATS = 1 << 20
 
 
 def _source_index(out_size: int, in_size: int):
-    """Bilinear source rows/columns as torch computes them (align_corners=False, float32 arithmetic)."""
+    """Bilinear source rows/columns (align_corners=False) as torch's CPU kernels compute them.
+
+    ``(dst + 0.5) * scale - 0.5`` is rounded once, as the fused multiply-add of torch's vectorised (AVX2,
+    AVX-512, NEON) builds does: the float64 product of two float32 numbers is exact. Rounding twice would
+    move some weights by one float32 step of the coordinate (~4e-6 at 64), i.e. by that times the logit step.
+    """
     scale = torch.tensor(in_size, dtype=torch.float32) / out_size
-    src = ((torch.arange(out_size, dtype=torch.float32) + 0.5) * scale - 0.5).clamp_min(0)
+    dst = torch.arange(out_size, dtype=torch.float32) + 0.5
+    src = (scale.double() * dst.double() - 0.5).float().clamp_min(0)
     i0 = src.floor().long().clamp_max(in_size - 1)
     w1 = (src - i0).clamp(0, 1)
     i1 = torch.where(i0 < in_size - 1, i0 + 1, i0)
@@ -43,8 +51,10 @@ def _source_index(out_size: int, in_size: int):
 def upsample_argmax_streamed(logits: torch.Tensor, size) -> torch.Tensor:
     """(N, C, h, w) logits -> (N, H, W) int64: bilinear upsample to ``size`` then argmax, band by band.
 
-    The same values as ``interpolate(..., mode="bilinear", align_corners=False).argmax(1)`` up to float32
-    rounding: each output row is a weighted sum of two width-interpolated input rows. Output rows
+    The same source coordinates and weights as ``interpolate(..., mode="bilinear", align_corners=False)``;
+    the weighted sums are grouped differently (each output row is a weighted sum of two width-interpolated
+    input rows), so values differ by float32 rounding and the argmax only where two classes are tied to
+    that precision. Output rows
     between the same two input rows form a band (at most :data:`BAND_FLOATS` floats), interpolated and
     reduced while it is in cache; an input row is width-interpolated once. Memory: O(W x C) instead of
     O(H x W x C). Meant for the CPU; on a GPU one interpolate kernel is faster.
@@ -53,11 +63,12 @@ def upsample_argmax_streamed(logits: torch.Tensor, size) -> torch.Tensor:
     big_h, big_w = (int(s) for s in size)
     out = torch.empty((n, big_h, big_w), dtype=torch.long, device=logits.device)
     c0, c1, cw0, cw1 = (t.to(logits.device) for t in _source_index(big_w, w))
-    r0, r1, rw0, rw1 = (t.to(logits.device) for t in _source_index(big_h, h))
+    r0, r1, rw0, rw1 = _source_index(big_h, h)
+    # output rows between the same two input rows form a group: [starts[g], starts[g + 1])
+    starts = [0, *torch.unique_consecutive(r0, return_counts=True)[1].cumsum(0).tolist()]
+    r0, r1 = r0.tolist(), r1.tolist()
     cw0, cw1 = cw0[:, None], cw1[:, None]
-    rw0, rw1 = rw0[:, None, None], rw1[:, None, None]
-    starts = torch.cat([torch.zeros(1, dtype=torch.long), torch.unique_consecutive(r0, return_counts=True)[1]])
-    starts = starts.cumsum(0).tolist()
+    rw0, rw1 = rw0.to(logits.device)[:, None, None], rw1.to(logits.device)[:, None, None]
     step = max(1, BAND_FLOATS // max(1, big_w * c))
     for k in range(n):
         x = logits[k].float().permute(1, 2, 0).contiguous()  # (h, w, C): classes innermost
@@ -72,7 +83,7 @@ def upsample_argmax_streamed(logits: torch.Tensor, size) -> torch.Tensor:
             return rows[i]
 
         for g0, g1 in zip(starts[:-1], starts[1:]):
-            a, b = row(int(r0[g0])), row(int(r1[g0]))
+            a, b = row(r0[g0]), row(r1[g0])
             for y0 in range(g0, g1, step):
                 y1 = min(g1, y0 + step)
                 band = (a * rw0[y0:y1]).addcmul_(b, rw1[y0:y1])
@@ -140,7 +151,7 @@ class FoldedDecodeHead(nn.Module):
     def forward(self, encoder_hidden_states):
         if self.training:
             raise RuntimeError("FoldedDecodeHead is for inference only: train the original model, then fold again")
-        cl = torch.channels_last  # 1x1 convs and bilinear upsampling are ~2-3x faster on CPU in this layout
+        cl = torch.channels_last  # 1x1 convs and bilinear upsampling are faster on CPU in this layout
         size = encoder_hidden_states[0].shape[2:]
         total = None
         for h, weight in zip(encoder_hidden_states, self.weights):
@@ -153,21 +164,34 @@ class FoldedDecodeHead(nn.Module):
 
 
 def unsupported(model) -> str | None:
-    """Why :func:`fast_segformer` cannot rewrite ``model``, or None if it can."""
+    """Why :func:`fast_segformer` cannot rewrite ``model``, or None if it can.
+
+    Only transformers' own decode head is folded (exactly that class, with its linear MLPs, a bias-free fuse
+    conv and BatchNorm with running statistics): a subclass or a custom head may compute something else.
+    """
     from transformers import SegformerForSemanticSegmentation
+    from transformers.models.segformer.modeling_segformer import SegformerDecodeHead
 
     if not isinstance(model, SegformerForSemanticSegmentation):
         return f"fast_segformer needs a SegformerForSemanticSegmentation, got {type(model).__name__}"
+    head = model.decode_head
+    if type(head) is not SegformerDecodeHead:
+        return f"fast_segformer folds transformers' SegformerDecodeHead only, this model has {type(head).__name__}"
     if model.config.reshape_last_stage is False:
         return "fast_segformer does not support the deprecated SegformerConfig(reshape_last_stage=False)"
+    if (head.linear_fuse.bias is not None or head.linear_fuse.kernel_size != (1, 1)
+            or not all(type(m.proj) is nn.Linear for m in head.linear_c)
+            or type(head.batch_norm) is not nn.BatchNorm2d or head.batch_norm.running_mean is None):
+        return "fast_segformer: this decode head's layers differ from SegformerDecodeHead's (cannot fold them)"
     return None
 
 
 def fast_segformer(model):
     """An inference-only copy of a ``SegformerForSemanticSegmentation`` with rewrites 1 and 2 (see module).
 
-    Same call, same outputs (``.logits`` equal to float32 rounding). The copy snapshots the weights:
-    after more training, call it again. ``model`` itself is not changed.
+    Same call, same outputs (``.logits`` equal up to float32 rounding). The copy snapshots the weights:
+    after more training, call it again. ``model`` itself is not changed. The copy holds a second set of
+    weights (for mit-b0, 14 MB); ``predict(fast=True)`` makes one per call.
     """
     reason = unsupported(model)
     if reason:
