@@ -167,7 +167,8 @@ def _upsample_row(model, processor, images, quick) -> Row:
         diff = a != b
         detail = "identical class maps"
         if diff.any():  # allowed only at float32 near-ties
-            top = nn.functional.interpolate(sl.contiguous(), size=(h, w), mode="bilinear").topk(2, dim=1).values
+            up = nn.functional.interpolate(sl.contiguous(), size=(h, w), mode="bilinear", align_corners=False)
+            top = up.topk(2, dim=1).values
             margin = float((top[:, 0] - top[:, 1])[diff].max())
             check(margin <= TIE, f"{int(diff.sum())} pixels differ, top-2 margin up to {margin:.3g} > {TIE}")
             detail = f"class maps identical except {int(diff.sum())} near-tie pixels (top-2 margin <= {margin:.1g})"

@@ -131,9 +131,8 @@ def _counting_row(preds, refs, reps) -> Row:
     name = "1. (informative) np.bincount of the codes: 1 thread vs 2 threads (half each)"
     pixels = preds.size
     how = (f"the same {pixels:,} precomputed codes as the row above; baseline = one np.bincount; ours = two "
-           f"np.bincount calls on the two halves in two threads (then summed); interleaved x{reps}, medians. A "
-           f"ratio near 1x means numpy's counting loops do not run in parallel in threads, so a numpy confusion "
-           f"matrix counts at about one core's speed")
+           f"np.bincount calls on the two halves in two threads (then summed); interleaved x{reps}, medians. Two "
+           f"cores could give 2x; the shortfall is counting that does not run in parallel in threads")
     try:
         idx = np.random.default_rng(1).integers(0, NUM_LABELS * NUM_LABELS, pixels, dtype=np.int64)
         halves = (idx[:pixels // 2], idx[pixels // 2:])

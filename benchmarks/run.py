@@ -82,11 +82,12 @@ def render(rows: list[Row], quick: bool, seconds: dict[str, float], total: float
         "",
         "- Goal 1 (>= 12x vs the hub algorithm) is bounded by numpy's counting on this machine: on integer data "
         "the hub algorithm's `np.histogram` already runs a bincount-based fast path, so it is only a few times a "
-        "bare `np.bincount` (row 1b), and numpy's counting loops do not run in parallel in threads (informative "
-        "row: two threads barely beat one), while reading both maps takes a fraction of the counting time. Ours = one clipped `(reference, prediction)` code per pixel, chunked so the "
-        "temporaries stay in cache, the clipping split over the cores' threads, counted with `np.add.at` "
-        "(`seghelpers/metrics.py`, `_count_pairs`): about one bare bincount. Going further needs a counting loop "
-        "that runs on several cores (compiled code or a framework's kernel; the core stays numpy-only).",
+        "bare `np.bincount` (row 1b); numpy's counting loops scale poorly with threads (informative row: two "
+        "threads fall well short of twice one), while reading both maps takes a fraction of the counting time. "
+        "Ours = one clipped `(reference, prediction)` code per pixel, chunked so the temporaries stay in cache, "
+        "the clipping split over the cores' threads, counted with `np.add.at` (`seghelpers/metrics.py`, "
+        "`_count_pairs`): about one bare bincount. Going further needs a counting loop that runs on several "
+        "cores (compiled code or a framework's kernel; the core stays numpy-only).",
         "- Benchmark 6: batching alone cannot double images/s on a CPU, where the forward pass takes most of the "
         "time. `predict` (fast=True, the default) also runs an inference copy of the model "
         "(`seghelpers.pt.fast_segformer`): attention through `scaled_dot_product_attention`, and the decode head "

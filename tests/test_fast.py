@@ -144,9 +144,10 @@ def test_predict_fast_equals_plain(tiny_checkpoint):
     model = _random_bn(SegformerForSemanticSegmentation.from_pretrained(tiny_checkpoint))
     processor = AutoImageProcessor.from_pretrained(tiny_checkpoint, use_fast=False)
     rng = np.random.default_rng(0)
-    images = [Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)) for h, w in [(50, 70), (64, 64), (33, 90)]]
+    sizes = [(50, 70), (64, 64), (33, 90)]
+    images = [Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)) for h, w in sizes]
     fast, plain = predict(model, processor, images, batch_size=2), predict(model, processor, images, fast=False)
-    assert [p.shape for p in fast] == [(50, 70), (64, 64), (33, 90)]
+    assert [p.shape for p in fast] == sizes
     diff = sum(int((a != b).sum()) for a, b in zip(fast, plain))
     assert diff <= 1e-3 * sum(p.size for p in plain)  # float32 near-ties only
     assert len(np.unique(np.concatenate([p.ravel() for p in plain]))) > 1  # not a constant map

@@ -54,10 +54,9 @@ def upsample_argmax_streamed(logits: torch.Tensor, size) -> torch.Tensor:
     The same source coordinates and weights as ``interpolate(..., mode="bilinear", align_corners=False)``;
     the weighted sums are grouped differently (each output row is a weighted sum of two width-interpolated
     input rows), so values differ by float32 rounding and the argmax only where two classes are tied to
-    that precision. Output rows
-    between the same two input rows form a band (at most :data:`BAND_FLOATS` floats), interpolated and
-    reduced while it is in cache; an input row is width-interpolated once. Memory: O(W x C) instead of
-    O(H x W x C). Meant for the CPU; on a GPU one interpolate kernel is faster.
+    that precision. Output rows between the same two input rows form a band (at most :data:`BAND_FLOATS`
+    floats), interpolated and reduced while it is in cache; an input row is width-interpolated once.
+    Memory: O(W x C) instead of O(H x W x C). Meant for the CPU; on a GPU one interpolate kernel is faster.
     """
     n, c, h, w = logits.shape
     big_h, big_w = (int(s) for s in size)
