@@ -36,16 +36,16 @@ def label_map_from_pipeline(result: list[dict], label2id: dict, size: tuple[int,
 TIE = 1e-5
 
 
-def _top2_margin(model, processor, image) -> np.ndarray:
-    """(H, W) gap between the best and second-best upsampled logit, batch of 1 as the pipeline runs it."""
-    import torch
+def _upsampled(logits, size):
+    """The pipeline's upsample: bilinear interpolate of NCHW-contiguous logits to ``size`` = (H, W)."""
     from torch import nn
 
-    with torch.no_grad():
-        logits = model(pixel_values=processor([image], return_tensors="pt")["pixel_values"]).logits
-        w, h = image.size
-        up = nn.functional.interpolate(logits, size=(h, w), mode="bilinear", align_corners=False)
-        top = up.topk(2, dim=1).values[0]
+    return nn.functional.interpolate(logits.contiguous(), size=size, mode="bilinear", align_corners=False)
+
+
+def _top2_margin(logits, size) -> np.ndarray:
+    """(H, W) gap between the best and second-best upsampled logit of one image's (1, C, h, w) logits."""
+    top = _upsampled(logits, size).topk(2, dim=1).values[0]
     return (top[0] - top[1]).numpy()
 
 
@@ -90,7 +90,9 @@ def run(quick: bool = False) -> list[Row]:
             check(a.shape == b.shape, f"image {i}: pipeline map {a.shape} vs predict {b.shape}")
             diff = a != b
             if diff.any():  # allowed only where the prediction is undefined: a tie to float32 rounding
-                margin = _top2_margin(model, processor, images[i])[diff]
+                with torch.no_grad():  # a batch of 1, as the pipeline runs it
+                    one = model(pixel_values=processor([images[i]], return_tensors="pt")["pixel_values"]).logits
+                    margin = _top2_margin(one, a.shape)[diff]
                 check(float(margin.max()) <= TIE, f"image {i}: {int(diff.sum())} pixels differ, top-2 logit "
                       f"margin up to {float(margin.max()):.3g} > {TIE}")
                 n_diff += int(diff.sum())
@@ -106,30 +108,32 @@ def run(quick: bool = False) -> list[Row]:
                   f"{n / t.ours_median:.2f} img/s ({fmt_time(t.ours_median)} for {n})",
                   f"{t.speedup:.2f}x images/s", goal, t.speedup >= 2,
                   how + f"; check: {detail}")
+        pixels = processor(images[:8], return_tensors="pt")["pixel_values"]  # one batch for the two rows below
+        with torch.no_grad():
+            logits = model(pixel_values=pixels).logits
     except Exception as e:  # noqa: BLE001
         return [failed_row(name, e, goal, how)]
-    return [row, _forward_row(model, processor, images, quick), _upsample_row(model, processor, images, quick)]
+    return [row, _forward_row(model, pixels, logits), _upsample_row(logits, images[0].size, quick)]
 
 
-def _forward_row(model, processor, images, quick) -> Row:
+def _forward_row(model, pixels, logits) -> Row:
     """The forward pass of a batch: the model as transformers builds it vs seghelpers.pt.fast_segformer(model)."""
     import torch
 
     from seghelpers.pt import fast_segformer
 
     name = "6. (informative) forward pass, batch of 8: model vs fast_segformer(model)"
-    reps = 3 if quick else 5
-    how = (f"pixel values of {min(8, len(images))} images at 512x512, torch.no_grad; baseline = model(pixel_values) "
+    reps = 5  # the minimum interleaved() accepts; a forward pass of 8 images takes ~1 s
+    how = (f"pixel values of {len(pixels)} images at 512x512, torch.no_grad; baseline = model(pixel_values) "
            f"(transformers' SegformerForSemanticSegmentation); ours = fast_segformer(model)(pixel_values), the copy "
            f"made beforehand (scaled_dot_product_attention in the encoder; decode head folded: each stage mapped "
            f"straight to the fused channels at its own resolution, BatchNorm folded in); interleaved x{reps}, medians")
     try:
-        pixels = processor(images[:8], return_tensors="pt")["pixel_values"]
         fast = fast_segformer(model)
         with torch.no_grad():
-            want, got = model(pixel_values=pixels).logits, fast(pixel_values=pixels).logits
-            worst = float((want - got).abs().max())
-            scale = float(want.abs().max())
+            got = fast(pixel_values=pixels).logits
+            worst = float((logits - got).abs().max())
+            scale = float(logits.abs().max())
             check(worst <= 1e-4 * scale, f"logits differ by {worst:.3g} (scale {scale:.3g})")
 
             t = interleaved(lambda: model(pixel_values=pixels), lambda: fast(pixel_values=pixels), reps=reps)
@@ -139,37 +143,28 @@ def _forward_row(model, processor, images, quick) -> Row:
         return failed_row(name, e, "", how)
 
 
-def _upsample_row(model, processor, images, quick) -> Row:
+def _upsample_row(logits, image_size, quick) -> Row:
     """One image's upsample + argmax: interpolate + argmax (the pipeline's way) vs the streamed version."""
-    import torch
-    from torch import nn
-
     from seghelpers.pt import upsample_argmax
 
     name = "6. (informative) one image's upsample+argmax: interpolate vs streamed"
     reps = 5 if quick else 7
-    how = (f"logits of one image (150 x 128 x 128, from a batch of {min(8, len(images))}) to its size: baseline = "
+    how = (f"logits of one image (150 x 128 x 128, from a batch of {len(logits)}) to its size: baseline = "
            f"interpolate(bilinear) + argmax(dim=1) on an NCHW-contiguous copy (the layout the pipeline's batch of 1 "
            f"has; builds the 150 x H x W float map); ours = seghelpers.pt.upsample_argmax (streamed: bands of output "
            f"rows, never the whole map); interleaved x{reps}, medians")
 
     def nchw(sl, size):
-        up = nn.functional.interpolate(sl.contiguous(), size=size, mode="bilinear", align_corners=False)
-        return up.argmax(dim=1)
+        return _upsampled(sl, size).argmax(dim=1)
 
     try:
-        with torch.no_grad():
-            inputs = processor(images[:8], return_tensors="pt")
-            logits = model(pixel_values=inputs["pixel_values"]).logits
-        w, h = images[0].size
+        w, h = image_size
         sl = logits[0:1]
         a, b = nchw(sl, (h, w)), upsample_argmax(sl, (h, w))
         diff = a != b
         detail = "identical class maps"
         if diff.any():  # allowed only at float32 near-ties
-            up = nn.functional.interpolate(sl.contiguous(), size=(h, w), mode="bilinear", align_corners=False)
-            top = up.topk(2, dim=1).values
-            margin = float((top[:, 0] - top[:, 1])[diff].max())
+            margin = float(_top2_margin(sl, (h, w))[diff[0].numpy()].max())
             check(margin <= TIE, f"{int(diff.sum())} pixels differ, top-2 margin up to {margin:.3g} > {TIE}")
             detail = f"class maps identical except {int(diff.sum())} near-tie pixels (top-2 margin <= {margin:.1g})"
         t = interleaved(lambda: nchw(sl, (h, w)), lambda: upsample_argmax(sl, (h, w)), reps=reps)
