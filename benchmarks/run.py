@@ -80,14 +80,15 @@ def render(rows: list[Row], quick: bool, seconds: dict[str, float], total: float
         "",
         "## Notes",
         "",
-        "- Goal 1 (>= 12x vs the hub algorithm) is bounded by numpy's counting on this machine: on integer data "
-        "the hub algorithm's `np.histogram` already runs a bincount-based fast path, so it is only a few times a "
-        "bare `np.bincount` (row 1b); numpy's counting loops scale poorly with threads (informative row: two "
-        "threads fall well short of twice one), while reading both maps takes a fraction of the counting time. "
-        "Ours = one clipped `(reference, prediction)` code per pixel, chunked so the temporaries stay in cache, "
-        "the clipping split over the cores' threads, counted with `np.add.at` (`seghelpers/metrics.py`, "
-        "`_count_pairs`): about one bare bincount. Going further needs a counting loop that runs on several "
-        "cores (compiled code or a framework's kernel; the core stays numpy-only).",
+        "- Goal 1 (>= 12x vs the hub algorithm) is bounded by numpy's counting loop on this machine. On integer "
+        "data the hub algorithm's `np.histogram` already runs a bincount-based fast path, so it is only a few times "
+        "a bare `np.bincount` (row 1b). numpy's counting loops do not run on two cores at once: two threads "
+        "counting with `np.add.at` are no faster than one (informative row), so at best one core counts while the "
+        "other prepares codes. Ours (`seghelpers/metrics.py`, `_count_pairs`), per cache-sized chunk: a range check "
+        "(one `max()` per map; out-of-range ids send the chunk to a clipping path), one code `ref * 151 + pred` "
+        "per pixel (ufuncs, which release the GIL), then `np.add.at`; two threads, so one codes while the other "
+        "counts. Going further needs a counting loop that runs on several cores (compiled code or a framework's "
+        "kernel; the core stays numpy-only).",
         "- Benchmark 6: batching alone cannot double images/s on a CPU, where the forward pass takes most of the "
         "time. `predict` (fast=True, the default) also runs an inference copy of the model "
         "(`seghelpers.pt.fast_segformer`): attention through `scaled_dot_product_attention`, and the decode head "

@@ -70,12 +70,22 @@ def confusion_matrix(prediction, reference, num_labels: int, ignore_index: int |
     return _count_pairs_masked(pred, ref, n, ignore_index)
 
 
-#: pixels per pass of :func:`_count_pairs`: its two int64 code buffers (2 x 2 MB) stay in the CPU cache
+#: pixels per pass of :func:`_count_pairs`: its code buffer (2 MB) stays in the CPU's L2/L3 cache
 _CHUNK = 1 << 18
 #: :func:`_count_pairs` keeps one counter row per reference value up to ``ignore_index``
 _MAX_FAST_IGNORE = 1 << 12
-#: at most this many threads share one large update (the clipping ufuncs release the GIL)
+#: at most this many threads share one large update (the code ufuncs release the GIL; np.add.at does not)
 _MAX_THREADS = 4
+
+
+def _unsigned_view(a: np.ndarray) -> np.ndarray | None:
+    """``a`` seen as unsigned, so that one ``max()`` bounds it from both sides (negatives become huge).
+
+    ``None`` for int8: a uint8 view would turn -1 into 255 = ignore_index (such maps take the clipping path).
+    """
+    if a.dtype.kind == "u":
+        return a
+    return a.view(a.dtype.str.replace("i", "u")) if a.itemsize > 1 else None  # keeps the byte order
 
 
 def _clip_loop(a: np.ndarray, bound: int) -> tuple[np.ndarray, np.dtype]:
@@ -100,29 +110,39 @@ def _threads_for(size: int) -> int:
 def _count_pairs(pred: np.ndarray, ref: np.ndarray, n: int, ignore_index: int | None):
     """Count (reference, prediction) codes chunk by chunk (cache-sized), no boolean masks.
 
-    Values are clipped first, so each pixel lands in exactly one cell of a small table:
-    reference rows ``0..top`` (``top`` = "any other value", negatives included, as they are viewed
-    as huge unsigned numbers), prediction columns ``0..n`` (``n`` = "out of range"). The row of
-    ``ignore_index`` is then dropped and the out-of-range row and column give ``extra_pred`` /
-    ``extra_ref``. Same numbers as :func:`_count_pairs_masked`, several times faster. Large inputs
-    are split over a few threads, each with its own table (the clipping ufuncs release the GIL).
+    Each pixel lands in exactly one cell of a small table: reference rows ``0..top`` (``top`` =
+    "any other value", negatives included), prediction columns ``0..n`` (``n`` = "out of range").
+    The row of ``ignore_index`` is then dropped and the out-of-range row and column give
+    ``extra_pred`` / ``extra_ref``. Same numbers as :func:`_count_pairs_masked`, several times faster.
+
+    A chunk whose ids are all in the table (checked with one ``max()`` per map on unsigned views,
+    read while the chunk is still in cache) is coded as ``ref * cols + pred`` directly; any other
+    chunk is clipped first (corrupt data, int8 maps). Large inputs are split over a few threads,
+    each with its own table: the code ufuncs release the GIL, so one thread codes while another counts.
     """
     top = n if ignore_index is None else max(n, int(ignore_index) + 1)
     rows, cols = top + 1, n + 1
-    ref, ref_loop = _clip_loop(ref, top)
-    pred, pred_loop = _clip_loop(pred, n)
+    ref_u, pred_u = _unsigned_view(ref), _unsigned_view(pred)
+    ref_c, ref_loop = _clip_loop(ref, top)
+    pred_c, pred_loop = _clip_loop(pred, n)
 
     def count(lo: int, hi: int) -> np.ndarray:
         counts = np.zeros(rows * cols, np.int64)
         code = np.empty(min(_CHUNK, hi - lo), np.intp)
-        col = np.empty_like(code)
+        col = None
         for start in range(lo, hi, _CHUNK):
             stop = min(start + _CHUNK, hi)
-            c, p = code[:stop - start], col[:stop - start]  # shorter views for the last chunk
-            np.minimum(ref[start:stop], top, out=c, dtype=ref_loop, casting="unsafe")  # <= top: exact cast
-            np.minimum(pred[start:stop], n, out=p, dtype=pred_loop, casting="unsafe")
-            c *= cols
-            c += p
+            c = code[:stop - start]  # a shorter view for the last chunk
+            np.multiply(ref[start:stop], cols, out=c, dtype=np.intp, casting="unsafe")
+            np.add(c, pred[start:stop], out=c, dtype=np.intp, casting="unsafe")
+            if (ref_u is None or pred_u is None or ref_u[start:stop].max() > top
+                    or pred_u[start:stop].max() > n):  # an id outside the table: clip, then code again
+                col = np.empty_like(code) if col is None else col
+                p = col[:stop - start]
+                np.minimum(ref_c[start:stop], top, out=c, dtype=ref_loop, casting="unsafe")  # <= top: exact cast
+                np.minimum(pred_c[start:stop], n, out=p, dtype=pred_loop, casting="unsafe")
+                c *= cols
+                c += p
             np.add.at(counts, c, 1)  # numpy 2: faster than np.bincount, which first scans for min/max
         return counts
 

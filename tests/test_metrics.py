@@ -165,6 +165,39 @@ def test_every_integer_dtype_and_ignore_index(rng, dtype, ignore_index):
     assert_same(sh.mean_iou(list(preds), list(refs), **kw), want)
 
 
+@pytest.mark.parametrize("dtype", ["int64", ">i8", "int16", "uint16"])
+def test_clean_and_corrupt_chunks_mixed(rng, monkeypatch, dtype):
+    """Chunks with only in-table ids are coded directly, others are clipped: one call mixes both.
+
+    The corrupt values include ids that a wrong unsigned view or an unchecked ``ref * cols + pred``
+    would alias onto real cells (2**56 byte-swaps to 1; a prediction of n + 1 spills into the next row).
+    """
+    from seghelpers import metrics
+
+    monkeypatch.setattr(metrics, "_CHUNK", 50)
+    monkeypatch.setattr(metrics, "_threads_for", lambda size: 2)
+    n = 9
+    info = np.iinfo(dtype)
+    preds = rng.integers(0, n, (6, 20, 30)).astype(dtype)
+    refs = rng.integers(0, n, (6, 20, 30)).astype(dtype)
+    refs[rng.random(refs.shape) < 0.05] = 255
+    flat_p, flat_r = preds.reshape(-1), refs.reshape(-1)  # views: corrupt a few chunks only
+    flat_p[120:125] = n + 1
+    flat_r[777:780] = n + 3
+    flat_p[1500:1550] = flat_r[1500:1550] = 0  # one whole chunk of zeros, but for one huge id
+    flat_r[1501] = min(info.max, 2 ** 56)
+    if info.min < 0:
+        flat_p[2222:2224] = -1
+        flat_r[3001] = -(n + 1)
+    kw = dict(num_labels=n, ignore_index=255)
+    assert_same(sh.mean_iou(preds, refs, **kw), hub_mean_iou(list(preds), list(refs), **kw))
+    cm, ep, er = confusion_matrix(preds, refs, n, 255)
+    ok = (refs >= 0) & (refs < n) & (preds >= 0) & (preds < n)
+    want = np.zeros((n, n), np.int64)
+    np.add.at(want, (refs[ok].astype(np.intp), preds[ok].astype(np.intp)), 1)
+    np.testing.assert_array_equal(cm, want)
+
+
 @pytest.mark.parametrize("ignore_index", [255, None])
 def test_threaded_chunks_count_every_pixel_once(rng, monkeypatch, ignore_index):
     """Tiny chunks force many chunks and several threads; every pixel is counted exactly once."""
