@@ -167,8 +167,9 @@ def _counting_row(preds, refs, idx, reps) -> Row:
         how += (f"; for scale: reading both int64 maps once (max of each) takes {fmt_time(float(np.median(reads)))}, "
                 f"and counting their {preds.size:,} pixels at the baseline's pace would take "
                 f"{fmt_time(t.baseline_median * preds.size / (2 * passes * _CHUNK))}")
-        return Row(name, fmt_time(t.baseline_median), fmt_time(t.ours_median), f"2 threads run at {t.speedup:.2f}x the speed of 1",
-                   "", None, how + "; check: identical counts")
+        ratio = f"2 threads run at {t.speedup:.2f}x the speed of 1"
+        return Row(name, fmt_time(t.baseline_median), fmt_time(t.ours_median), ratio, "", None,
+                   how + "; check: identical counts")
     except Exception as e:  # noqa: BLE001
         return failed_row(name, e, "", how)
 
