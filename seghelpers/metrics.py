@@ -88,15 +88,12 @@ def _unsigned_view(a: np.ndarray) -> np.ndarray | None:
     return a.view(a.dtype.str.replace("i", "u")) if a.itemsize > 1 else None  # keeps the byte order
 
 
-def _clip_loop(a: np.ndarray, bound: int) -> tuple[np.ndarray, np.dtype]:
-    """The array (int64 viewed as uint64) and an unsigned loop type for ``np.minimum(a, bound)``.
-
-    In an unsigned loop negative ids become huge, so one upper clip catches them. Narrower signed
-    types are cast to uint64 by the loop (a uint8 view would turn -1 into 255 = ignore_index).
-    """
-    if a.dtype.kind == "i":
-        return (a.view(np.uint64) if a.dtype == np.int64 else a), np.dtype(np.uint64)  # native int64 only
-    return a, np.promote_types(a.dtype, np.min_scalar_type(bound))  # uint8 ids, bound 256 -> uint16
+def _clip_args(a: np.ndarray, unsigned: np.ndarray | None, bound: int) -> tuple[np.ndarray, np.dtype]:
+    """The array and loop type for ``np.minimum(..., bound)``: its unsigned view, or (int8) the array
+    itself in a uint64 loop, which also turns negative ids into huge ones."""
+    if unsigned is None:
+        return a, np.dtype(np.uint64)
+    return unsigned, np.promote_types(unsigned.dtype, np.min_scalar_type(bound))  # uint8 ids, bound 256 -> uint16
 
 
 def _threads_for(size: int) -> int:
@@ -123,8 +120,8 @@ def _count_pairs(pred: np.ndarray, ref: np.ndarray, n: int, ignore_index: int | 
     top = n if ignore_index is None else max(n, int(ignore_index) + 1)
     rows, cols = top + 1, n + 1
     ref_u, pred_u = _unsigned_view(ref), _unsigned_view(pred)
-    ref_c, ref_loop = _clip_loop(ref, top)
-    pred_c, pred_loop = _clip_loop(pred, n)
+    ref_c, ref_loop = _clip_args(ref, ref_u, top)
+    pred_c, pred_loop = _clip_args(pred, pred_u, n)
 
     def count(lo: int, hi: int) -> np.ndarray:
         counts = np.zeros(rows * cols, np.int64)
