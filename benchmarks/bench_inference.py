@@ -1,6 +1,8 @@
 """Benchmark 6: batch inference on CPU (transformers pipeline image by image vs seghelpers.pt.predict)."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .common import Row, check, failed_row, fmt_time, interleaved
@@ -43,10 +45,19 @@ def _upsampled(logits, size):
     return nn.functional.interpolate(logits.contiguous(), size=size, mode="bilinear", align_corners=False)
 
 
-def _top2_margin(logits, size) -> np.ndarray:
-    """(H, W) gap between the best and second-best upsampled logit of one image's (1, C, h, w) logits."""
-    top = _upsampled(logits, size).topk(2, dim=1).values[0]
-    return (top[0] - top[1]).numpy()
+def _near_ties(a: np.ndarray, b: np.ndarray, logits, what: str) -> tuple[int, float]:
+    """How many pixels two (H, W) class maps disagree on, and the largest top-2 upsampled-logit margin there.
+
+    Fails unless every such pixel is a float32 near-tie (margin <= TIE), where the class is undefined.
+    ``logits()`` returns the image's (1, C, h, w) logits; it is called only when the maps differ.
+    """
+    diff = a != b
+    if not diff.any():
+        return 0, 0.0
+    top = _upsampled(logits(), a.shape).topk(2, dim=1).values[0]
+    margin = float((top[0] - top[1]).numpy()[diff].max())
+    check(margin <= TIE, f"{what}: {int(diff.sum())} pixels differ, top-2 logit margin up to {margin:.3g} > {TIE}")
+    return int(diff.sum()), margin
 
 
 def run(quick: bool = False) -> list[Row]:
@@ -85,18 +96,15 @@ def run(quick: bool = False) -> list[Row]:
 
         pipe_maps = [label_map_from_pipeline(r, label2id, im.size) for r, im in zip(baseline(), images)]
         our_maps = ours()
+        @torch.no_grad()
+        def one_image(i):  # a batch of 1, as the pipeline runs it
+            return model(pixel_values=processor([images[i]], return_tensors="pt")["pixel_values"]).logits
+
         n_diff, worst_margin = 0, 0.0
         for i, (a, b) in enumerate(zip(pipe_maps, our_maps)):
             check(a.shape == b.shape, f"image {i}: pipeline map {a.shape} vs predict {b.shape}")
-            diff = a != b
-            if diff.any():  # allowed only where the prediction is undefined: a tie to float32 rounding
-                with torch.no_grad():  # a batch of 1, as the pipeline runs it
-                    one = model(pixel_values=processor([images[i]], return_tensors="pt")["pixel_values"]).logits
-                    margin = _top2_margin(one, a.shape)[diff]
-                check(float(margin.max()) <= TIE, f"image {i}: {int(diff.sum())} pixels differ, top-2 logit "
-                      f"margin up to {float(margin.max()):.3g} > {TIE}")
-                n_diff += int(diff.sum())
-                worst_margin = max(worst_margin, float(margin.max()))
+            k, margin = _near_ties(a, b, functools.partial(one_image, i), f"image {i}")
+            n_diff, worst_margin = n_diff + k, max(worst_margin, margin)
         total = sum(m.size for m in our_maps)
         check(n_diff <= 1e-4 * total, f"{n_diff} of {total} pixels differ")
         detail = (f"all {n} label maps identical pixel for pixel" if n_diff == 0 else
@@ -160,13 +168,10 @@ def _upsample_row(logits, image_size, quick) -> Row:
     try:
         w, h = image_size
         sl = logits[0:1]
-        a, b = nchw(sl, (h, w)), upsample_argmax(sl, (h, w))
-        diff = a != b
-        detail = "identical class maps"
-        if diff.any():  # allowed only at float32 near-ties
-            margin = float(_top2_margin(sl, (h, w))[diff[0].numpy()].max())
-            check(margin <= TIE, f"{int(diff.sum())} pixels differ, top-2 margin up to {margin:.3g} > {TIE}")
-            detail = f"class maps identical except {int(diff.sum())} near-tie pixels (top-2 margin <= {margin:.1g})"
+        k, margin = _near_ties(nchw(sl, (h, w))[0].numpy(), upsample_argmax(sl, (h, w))[0].numpy(), lambda: sl,
+                               "streamed vs interpolate")
+        detail = (f"class maps identical except {k} near-tie pixels (top-2 margin <= {margin:.1g})" if k else
+                  "identical class maps")
         t = interleaved(lambda: nchw(sl, (h, w)), lambda: upsample_argmax(sl, (h, w)), reps=reps)
         return Row(name, fmt_time(t.baseline_median), fmt_time(t.ours_median), f"{t.speedup:.1f}x faster", "", None,
                    how + f"; check: {detail}")
