@@ -5,7 +5,14 @@ channel, raw ADE ids 0..150) and ``scene_category`` from any of:
 
 * a hub dataset id (default ``"merve/scene_parse_150"``, the parquet copy the guide now uses);
 * a local ``ADEChallengeData2016`` folder (the official offline layout);
-* ``"synthetic"``: the kit's generated stand-in (see :mod:`seghelpers.synthetic`).
+* ``"synthetic"``: the kit's generated stand-in (see :mod:`seghelpers.synthetic`);
+* a local folder in the Hub's parquet layout (``data/train-*.parquet``), e.g. a snapshot of
+  ``merve/scene_parse_150`` an instructor downloaded once and shared.
+
+A folder of your own adds ``id2label.json`` (its classes) and ``dataset.json`` (its label convention,
+``{"reduce_labels": false}`` when mask value k is class k); see :func:`dataset_labels`. Every mask is
+validated and decoded (palette PNGs, RGB colour masks, 16-bit masks) or refused with the file's name
+and the fix.
 
 Split strings work the same for all three: ``"train"``, ``"train[:50]"``, ``"validation[10:20]"``,
 ``"train[:10%]"``.
@@ -18,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .labels import NUM_LABELS
+from .labels import ADE20K, NUM_LABELS, DatasetLabels, load_label_file
 
 DEFAULT_HUB_DATASET = "merve/scene_parse_150"
 SYNTHETIC = "synthetic"
@@ -28,6 +35,12 @@ _FOLDER_SPLITS = {"train": "training", "training": "training", "validation": "va
                   "val": "validation", "test": "validation"}
 _HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _SPLIT_RE = re.compile(r"^\s*(\w+)\s*(?:\[\s*(-?\d*)\s*(%?)\s*:\s*(-?\d*)\s*(%?)\s*\])?\s*$")
+
+
+LABEL_FILE = "id2label.json"
+META_FILE = "dataset.json"
+_META_KEYS = {"reduce_labels", "palette", "name"}
+_MASK_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp"}
 
 
 class DataError(ValueError):
@@ -87,31 +100,205 @@ def _check_image(path: Path):
     return size, raw_size, orientation
 
 
-def check_annotation(path, image_size, num_labels: int = NUM_LABELS) -> None:
-    """Validate one annotation file against its image: readable, one channel, same size, ids 0..num_labels."""
+def _voc_colormap() -> np.ndarray:
+    """The PASCAL VOC colour map (256, 3) that labelling tools write into palette PNGs (index = class)."""
+    cmap = np.zeros((256, 3), np.uint8)
+    for i in range(256):
+        c, r, g, b = i, 0, 0, 0
+        for j in range(8):
+            r |= ((c >> 0) & 1) << (7 - j)
+            g |= ((c >> 1) & 1) << (7 - j)
+            b |= ((c >> 2) & 1) << (7 - j)
+            c >>= 3
+        cmap[i] = (r, g, b)
+    return cmap
+
+
+def _value_colors(labels: DatasetLabels) -> dict[int, tuple]:
+    """mask value -> RGB colour under the dataset's convention (reduce_labels: 0 = black 'other')."""
+    shift = 1 if labels.reduce_labels else 0
+    out = {0: (0, 0, 0)} if labels.reduce_labels else {}
+    for cid in range(labels.num_labels):
+        out.setdefault(cid + shift, tuple(int(c) for c in labels.palette[cid]))
+    return out
+
+
+def _values_from_colors(rgb: np.ndarray, labels: DatasetLabels, path: Path, declared_palette: bool) -> np.ndarray:
+    table = {}
+    for value, colour in _value_colors(labels).items():
+        table.setdefault((colour[0] << 16) | (colour[1] << 8) | colour[2], value)  # first (lowest value) wins
+    rgb = rgb[..., :3].astype(np.uint32)
+    codes = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    uniq, inv = np.unique(codes, return_inverse=True)
+    unknown = [int(c) for c in uniq if int(c) not in table]
+    if unknown:
+        c = unknown[0]
+        where = "the palette in dataset.json" if declared_palette else f"the palette of {labels.name}"
+        raise DataError(
+            f"{path}: colour mask with {len(unknown)} colour(s) that are no class in {where}, e.g. "
+            f"RGB {((c >> 16) & 255, (c >> 8) & 255, c & 255)}. Either save index masks (mode L PNG, pixel value = "
+            "class value), or list each class's colour in dataset.json: \"palette\": [[r, g, b], ...] in id2label "
+            "order. (A JPEG-compressed or bilinearly resized colour mask cannot be recovered: re-export it.)")
+    return np.asarray([table[int(c)] for c in uniq], np.uint8)[inv].reshape(codes.shape)
+
+
+def read_mask(path, labels: DatasetLabels = ADE20K, declared_palette: bool = False) -> tuple[np.ndarray, bool]:
+    """Decode one mask file to its (H, W) uint8 *mask values* (before label reduction).
+
+    Returns ``(values, converted)``; ``converted`` is True when the file is not already a plain
+    8-bit index mask (mode L / 1), i.e. it had to be decoded:
+
+    * mode P (palette PNG): the indices are the values when the palette is the identity (gray
+      ``i -> (i, i, i)``), the PASCAL VOC colour map, or the dataset's palette; otherwise the colours
+      are decoded with the dataset's palette;
+    * RGB/RGBA: R = G = B is read as gray; other colours are decoded with the dataset's palette;
+    * 16-bit / 32-bit integer masks whose values fit 0..255; LA (alpha dropped).
+
+    Raises :class:`DataError` naming the file and the fix for JPEG content (whatever the extension:
+    JPEG is lossy, so edges get wrong classes), unreadable files, unknown colours, values above 255.
+    """
     from PIL import Image, UnidentifiedImageError
 
     path = Path(path)
     try:
         with Image.open(path) as im:
             im.load()
-            mode, size = im.mode, im.size
+            fmt, mode = im.format, im.mode
+            if fmt in ("JPEG", "MPO"):
+                how = "" if path.suffix.lower() in (".jpg", ".jpeg") else f" although its name ends in {path.suffix}"
+                raise DataError(
+                    f"{path}: this mask is stored as {fmt}{how}. {fmt} is lossy: it blurs the values along every "
+                    "edge into other classes. Export the masks again as lossless PNG (mode L, pixel value = class "
+                    "value) from your labelling tool; converting this file to PNG does not undo the damage.")
+            palette = im.getpalette() if mode == "P" else None
             arr = np.asarray(im)
+            rgb = np.asarray(im.convert("RGB")) if mode == "P" else None
     except (UnidentifiedImageError, OSError, SyntaxError) as e:
-        raise DataError(f"{path}: cannot read this annotation ({e}).") from None
-    if mode in ("RGB", "RGBA") or arr.ndim == 3:
-        raise DataError(
-            f"{path}: annotation is a {mode} colour image, but an index mask is expected (one channel, "
-            f"mode L, pixel = ADE class id 0..{num_labels}). If it is a palette-coloured mask, convert it "
-            "back to ids with seghelpers.ids_from_colors(np.array(img)) and save it as mode L.")
+        raise DataError(f"{path}: cannot read this annotation ({e}). Re-export it as PNG.") from None
+    if mode == "L":
+        return arr, False
+    if mode == "1":
+        return arr.astype(np.uint8), True
+    if mode == "LA":
+        return np.ascontiguousarray(arr[..., 0]), True
+    if mode in ("I;16", "I;16B", "I;16L", "I"):
+        if arr.size and (arr.min() < 0 or arr.max() > 255):
+            raise DataError(f"{path}: {mode} mask with values {arr.min()}..{arr.max()}; class values must fit 0..255. "
+                            "Re-export the mask with one value per class in 0..255 (mode L PNG).")
+        return arr.astype(np.uint8), True
+    if mode == "P":
+        used = np.unique(arr)
+        pal = np.zeros((256, 3), np.uint8)
+        flat = np.asarray(palette or [], np.uint8)[: 768 - 768 % 3].reshape(-1, 3)
+        pal[: len(flat)] = flat
+        ident = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
+        colours = _value_colors(labels)
+        own = np.array([colours.get(int(i), (-1, -1, -1)) for i in used])
+        if (np.array_equal(pal[used], ident[used]) or np.array_equal(pal[used], _voc_colormap()[used])
+                or np.array_equal(pal[used].astype(int), own)):
+            return arr.astype(np.uint8), True
+        return _values_from_colors(rgb, labels, path, declared_palette), True
+    if mode in ("RGB", "RGBA"):
+        rgb = arr[..., :3]
+        if np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2]):
+            return np.ascontiguousarray(rgb[..., 0]), True
+        return _values_from_colors(rgb, labels, path, declared_palette), True
+    raise DataError(f"{path}: mode {mode} masks are not supported; save index masks as mode L PNG "
+                    "(pixel value = class value).")
+
+
+#: thresholds (share of pixels) above which a mask was almost surely saved lossy (JPEG) or resized bilinearly
+LOSSY_SPECKS = 0.01
+LOSSY_RAMPS = 0.02
+
+
+def lossy_traces(values: np.ndarray) -> tuple[float, float]:
+    """``(specks, ramps)``: shares of pixels that differ from all 8 neighbours, and of pixels whose value
+    lies strictly between its left/right or upper/lower neighbours' values.
+
+    Drawn label maps are piecewise constant, so both are near 0 (the synthetic set: 0 and < 0.1 %);
+    JPEG ringing and bilinear resizing leave isolated values and in-between ramps along every edge
+    (a JPEG-compressed 3-class mask: 0.6-2 % specks, 5-8 % ramps).
+    """
+    v = np.asarray(values)
+    if v.ndim != 2 or min(v.shape) < 3:
+        return 0.0, 0.0
+    p = np.pad(v.astype(np.int16), 1, mode="edge")
+    h, w = v.shape
+    c = p[1:1 + h, 1:1 + w]
+    same = np.zeros(v.shape, bool)
+    for dy in (0, 1, 2):
+        for dx in (0, 1, 2):
+            if dy != 1 or dx != 1:
+                same |= p[dy:dy + h, dx:dx + w] == c
+    ramps = np.zeros(v.shape, bool)
+    for a, b in ((p[1:1 + h, 0:w], p[1:1 + h, 2:2 + w]), (p[0:h, 1:1 + w], p[2:2 + h, 1:1 + w])):
+        ramps |= (c > np.minimum(a, b)) & (c < np.maximum(a, b))
+    return float((~same).mean()), float(ramps.mean())
+
+
+def check_values(path, values: np.ndarray, labels: DatasetLabels) -> None:
+    """Refuse mask values that are no class under the dataset's convention (message names file and fix)."""
+    n = labels.num_labels
+    present = np.flatnonzero(np.bincount(values.ravel(), minlength=256))
+    top = n if labels.reduce_labels else n - 1
+    bad = [int(v) for v in present if v > top and v != 255]
+    if bad:
+        if labels.reduce_labels:
+            rule = f"0 = other, 1..{n} = classes"
+            hint = "Is this the right dataset, or does it need its own id2label.json?"
+        else:
+            rule = f"0..{n - 1} = classes, 255 = ignored"
+            hint = "Add the missing classes to id2label.json, or fix the masks."
+        raise DataError(f"{path}: label value {bad[0]} is above {top} ({rule}; {labels.name} has {n} classes). {hint}")
+
+
+def check_annotation(path, image_size, num_labels=None, labels: DatasetLabels | None = None,
+                     declared_palette: bool = False) -> tuple[np.ndarray, bool]:
+    """Validate one annotation against its image: readable, lossless, decodable, same size, values in range.
+
+    Returns ``(values, converted)`` as :func:`read_mask`. ``num_labels`` alone means an ADE-style set.
+    """
+    path = Path(path)
+    if labels is None:
+        from .labels import id2label as ade
+
+        labels = ADE20K if num_labels in (None, NUM_LABELS) else DatasetLabels(
+            {i: ade.get(i, str(i)) for i in range(int(num_labels))}, reduce_labels=True, name=str(path.parent))
+    values, converted = read_mask(path, labels, declared_palette)
+    size = values.shape[::-1]
     if size != tuple(image_size):
         raise DataError(f"{path}: annotation size {size[0]}x{size[1]} differs from its image "
                         f"{image_size[0]}x{image_size[1]}; annotations must be pixel-aligned with images "
                         "(resize masks with nearest neighbour, never bilinear).")
-    if arr.size and int(arr.max()) > num_labels:
-        bad = int(arr.max())
-        raise DataError(f"{path}: label value {bad} is above {num_labels} (0 = other, 1..{num_labels} = classes). "
-                        "Is this the right data set, or does it need its own id2label file?")
+    specks, ramps = lossy_traces(values)
+    if specks > LOSSY_SPECKS or ramps > LOSSY_RAMPS:
+        raise DataError(
+            f"{path}: {specks:.1%} of the pixels are single-pixel specks and {ramps:.1%} lie on value ramps between "
+            "two regions: the traces a JPEG (or a bilinear resize) leaves in a mask; drawn masks have almost none. "
+            "Was it ever saved as JPEG? Export the masks again as lossless PNG from the original labels (resize "
+            "masks with nearest neighbour only).")
+    check_values(path, values, labels)
+    return values, converted
+
+
+def check_convention(root: Path, counts: np.ndarray, labels: DatasetLabels, declared: bool) -> None:
+    """Dataset-level checks of the label convention on the pixel counts of every mask value (256,)."""
+    n, total = labels.num_labels, int(counts.sum())
+    meta = root / META_FILE
+    if total and counts[1:255].sum() == 0 and counts[255] > 0:
+        raise DataError(
+            f"{root}: every mask holds only 0 and 255. 255 is the ignore index, so the objects would never be "
+            "trained. If 255 marks your object (a 0/255 binary mask), convert the masks to 0/1, e.g. "
+            "Image.fromarray((np.array(m) > 127).astype('uint8')).save(path), with id2label "
+            "{\"0\": \"background\", \"1\": \"<object>\"} and dataset.json {\"reduce_labels\": false}.")
+    if labels.reduce_labels and n >= 2 and total and counts[n] == 0 and counts[0] > 0.5 * total:
+        state = f"{meta} says" if declared else "the kit assumed"
+        raise DataError(
+            f"{root}: {state} reduce_labels true (mask 0 = ignored 'other', value k = class k-1), but value {n} "
+            f"(class {labels.id2label[n - 1]!r}) never occurs while 0 covers {counts[0] / total:.0%} of the pixels: "
+            f"0 looks like a real class. If mask value k is class k (0 = {labels.id2label[0]!r}), write {meta} "
+            "with {\"reduce_labels\": false}.")
 
 
 def _find_pairs(root: Path, folder_split: str) -> list[tuple[Path, Path]]:
@@ -122,9 +309,18 @@ def _find_pairs(root: Path, folder_split: str) -> list[tuple[Path, Path]]:
                             f"images/{folder_split}/*.jpg and annotations/{folder_split}/*.png")
     exts = {".jpg", ".jpeg", ".png"}
     images = {p.stem: p for p in sorted(img_dir.iterdir()) if p.suffix.lower() in exts}
-    anns = {p.stem: p for p in sorted(ann_dir.iterdir()) if p.suffix.lower() == ".png"}
+    anns: dict[str, Path] = {}
+    for p in sorted(ann_dir.iterdir()):  # a .png wins over another file with the same stem
+        if p.suffix.lower() in _MASK_EXTS and (p.stem not in anns or p.suffix.lower() == ".png"):
+            anns[p.stem] = p
     if not images:
         raise DataError(f"{img_dir} holds no images (*.jpg, *.png)")
+    lossy = [p for p in anns.values() if p.suffix.lower() in (".jpg", ".jpeg")]
+    if lossy:
+        raise DataError(f"{lossy[0]}: annotation saved as JPEG (no {lossy[0].stem}.png next to it; {len(lossy)} such "
+                        "file(s)). JPEG is lossy: it blurs class values along every edge. Export the masks again as "
+                        "lossless PNG (mode L, pixel value = class value); renaming or re-saving the JPEG as .png "
+                        "does not undo the damage.")
     missing = sorted(set(images) - set(anns))
     if missing:
         raise DataError(f"{img_dir / images[missing[0]].name}: no annotation "
@@ -154,41 +350,191 @@ def _dataset_root(root) -> Path:
     return root / "ADEChallengeData2016" if (root / "ADEChallengeData2016").is_dir() else root
 
 
-def label_maps_for(source) -> tuple[dict[int, str], dict[str, int]]:
-    """The label maps of a data set: its own ``id2label.json`` (folder of your own), else ADE20K's 150.
+def _own_root(source) -> Path | None:
+    """The folder holding a learner's own ``id2label.json``, or None (an ADE source)."""
+    if str(source) == SYNTHETIC:
+        return None
+    path = Path(str(source)).expanduser()
+    if not path.is_dir():
+        return None
+    root = _dataset_root(path)
+    return root if (root / LABEL_FILE).exists() else None
 
-    A data set of your own in the ADE folder layout puts ``id2label.json`` (``{"0": "road", ...}``, model
-    ids 0..N-1) in its root; its annotations then hold 0 = ignore/other and 1..N, like ADE.
+
+def _read_meta(root: Path) -> dict:
+    f = root / META_FILE
+    if not f.exists():
+        return {}
+    import json
+
+    try:
+        meta = json.loads(f.read_text("utf-8"))
+    except json.JSONDecodeError as e:
+        raise DataError(f"{f} is not valid JSON ({e}); expected e.g. {{\"reduce_labels\": false}}") from None
+    if not isinstance(meta, dict):
+        raise DataError(f"{f}: expected a JSON object such as {{\"reduce_labels\": false}}")
+    unknown = set(meta) - _META_KEYS
+    if unknown:
+        raise DataError(f"{f}: unknown key(s) {sorted(unknown)}; known: {sorted(_META_KEYS)}")
+    if "reduce_labels" in meta and not isinstance(meta["reduce_labels"], bool):
+        raise DataError(f"{f}: reduce_labels must be true or false (JSON), got {meta['reduce_labels']!r}")
+    return meta
+
+
+def _mask_files(root: Path) -> list[Path]:
+    out = []
+    for split in ("training", "validation"):
+        d = root / "annotations" / split
+        if d.is_dir():
+            out += [p for p in sorted(d.iterdir()) if p.suffix.lower() in _MASK_EXTS]
+    return out
+
+
+_SCAN_CACHE: dict = {}
+_WARNED: set = set()
+
+
+def _scan_values(root: Path, files: list[Path]) -> np.ndarray:
+    """Pixel count of every mask value (256,) over index-like masks; colour masks raise (need a declaration)."""
+    key = (str(root), tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files))
+    if key in _SCAN_CACHE:
+        return _SCAN_CACHE[key]
+    counts = np.zeros(256, np.int64)
+    probe = DatasetLabels({0: "a", 1: "b"}, reduce_labels=False, name=str(root))
+    for p in files:
+        try:
+            values, _ = read_mask(p, probe)
+        except DataError as e:
+            if "colour mask" in str(e):
+                raise DataError(f"{p}: RGB colour masks. Write {root / META_FILE} declaring the label convention and "
+                                "the colours, e.g. {\"reduce_labels\": false, \"palette\": [[0, 0, 0], [255, 0, 0]]} "
+                                "(one [r, g, b] per class, in id2label order).") from None
+            raise
+        counts += np.bincount(values.ravel(), minlength=256)
+    _SCAN_CACHE[key] = counts
+    return counts
+
+
+def dataset_labels(source) -> DatasetLabels:
+    """The classes and label convention of a dataset (see :class:`seghelpers.labels.DatasetLabels`).
+
+    * a Hub id, an ``ADEChallengeData2016`` folder, a Hub-layout parquet folder or ``"synthetic"``:
+      ADE20K's 150 classes, ``reduce_labels=True`` (mask 0 = ignored "other");
+    * a folder of your own with ``id2label.json`` (``{"0": "background", "1": "polyp"}``): its classes, and
+      the convention from ``dataset.json``: ``{"reduce_labels": false}`` when mask value k is class k (0 is a
+      real class, 255 = ignored), ``true`` for ADE's convention; optional ``"palette": [[r, g, b], ...]``
+      (one colour per class, also used to decode RGB colour masks).
+
+    Without ``dataset.json`` the convention is inferred only when the masks prove it (the top value N
+    occurs, so values run 1..N: ADE's convention; a ``UserWarning`` says so); otherwise
+    :class:`DataError` asks you to declare it. A one-class dataset raises ``ValueError`` with the fix.
     """
-    from .labels import id2label, label2id, load_label_file
+    root = _own_root(source)
+    if root is None:
+        return ADE20K
+    i2l, _ = load_label_file(root / LABEL_FILE)
+    meta = _read_meta(root)
+    name = meta.get("name") or root.name
+    palette = meta.get("palette")
+    if palette is not None:
+        palette = np.asarray(palette)
+        if palette.shape != (len(i2l), 3):
+            raise DataError(f"{root / META_FILE}: palette must list one [r, g, b] per class ({len(i2l)} rows, in "
+                            f"id2label order), got shape {palette.shape}")
+    if len(i2l) == 1:
+        DatasetLabels(i2l, name=str(root / LABEL_FILE))  # raises the one-class message
+    reduce = meta.get("reduce_labels")
+    if reduce is None:
+        n = len(i2l)
+        counts = _scan_values(root, _mask_files(root))
+        present = [int(v) for v in np.flatnonzero(counts) if v != 255]
+        top = max(present) if present else 0
+        if top == n:
+            import warnings
 
-    if str(source) != SYNTHETIC and Path(str(source)).expanduser().is_dir():
-        f = _dataset_root(source) / "id2label.json"
-        if f.exists():
-            return load_label_file(f)
-    return dict(id2label), dict(label2id)
+            reduce = True
+            if str(root) not in _WARNED:
+                _WARNED.add(str(root))
+                warnings.warn(f"{root}: no {META_FILE}; the masks use values 0..{n} for {n} classes, so the kit "
+                              f"reads them the ADE way (0 = ignored 'other', k = class k-1). Write {root / META_FILE} "
+                              "with {\"reduce_labels\": true} to say so and silence this warning.", UserWarning,
+                              stacklevel=2)
+        elif top > n:
+            raise DataError(f"{root}: masks hold value {top}, above the {n} classes of {root / LABEL_FILE}. "
+                            "Add the missing classes to id2label.json, or fix the masks.")
+        else:
+            raise DataError(
+                f"{root}: {LABEL_FILE} lists {n} classes (ids 0..{n - 1}) and the masks use values "
+                f"{present[0] if present else 0}..{top}, so it is ambiguous whether mask value 0 is class 0 "
+                f"({i2l[0]!r}) or ignored 'other'. Declare it in {root / META_FILE}: {{\"reduce_labels\": false}} if "
+                f"mask value k is class k (0 = {i2l[0]!r}), or {{\"reduce_labels\": true}} if 0 means 'other, "
+                "ignore' and value k is class k-1 (the ADE convention).")
+    return DatasetLabels(i2l, reduce_labels=reduce, palette=palette, name=name)
 
 
-def load_ade_folder(root, split: str = "train", validate: bool = True, num_labels: int | None = None):
-    """Load an ``ADEChallengeData2016`` folder (or a folder with the same layout) as a Dataset.
+def label_maps_for(source) -> tuple[dict[int, str], dict[str, int]]:
+    """``(id2label, label2id)`` of a dataset: its own ``id2label.json`` (folder of your own), else ADE20K's 150."""
+    labels = dataset_labels(source)
+    return dict(labels.id2label), labels.label2id
 
-    ``num_labels`` (for validating annotation values) defaults to the folder's ``id2label.json`` size, else 150.
+
+def _decoded_copy(src: Path, values: np.ndarray, labels: DatasetLabels) -> Path:
+    """Write a decoded mask (mode L PNG) into the cache once; the dataset points at it instead of ``src``."""
+    import hashlib
+    import tempfile
+
+    from PIL import Image
+
+    st = src.stat()
+    key = hashlib.sha1(f"{src.resolve()}|{st.st_mtime_ns}|{st.st_size}|{labels.reduce_labels}|"
+                       f"{labels.palette.tobytes().hex()}".encode()).hexdigest()[:20]
+    out = cache_dir() / "decoded-masks" / f"{src.stem}-{key}.png"
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".png.tmp")
+        os.close(fd)
+        try:
+            Image.fromarray(values, "L").save(tmp, format="PNG")
+            os.replace(tmp, out)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return out
+
+
+def load_ade_folder(root, split: str = "train", validate: bool = True, num_labels: int | None = None,
+                    labels: DatasetLabels | None = None):
+    """Load an ``ADEChallengeData2016`` folder (or a folder of your own with the same layout) as a Dataset.
+
+    ``labels`` defaults to :func:`dataset_labels` of the folder. With ``validate`` every image and mask is
+    opened: masks are decoded (palette/RGB/16-bit -> values, cached as PNG) and checked against the
+    dataset's convention; problems raise :class:`DataError` naming the file and the fix.
+    ``num_labels`` (older API) validates an ADE-convention folder with that many classes.
     """
     import datasets
 
     root = _dataset_root(root)
-    if num_labels is None:
-        num_labels = len(label_maps_for(root)[0])
+    if labels is None:
+        if num_labels is not None and _own_root(root) is None:
+            from .labels import id2label as ade
+
+            labels = ADE20K if num_labels == NUM_LABELS else DatasetLabels(
+                {i: ade.get(i, str(i)) for i in range(int(num_labels))}, name=str(root))
+        else:
+            labels = dataset_labels(root)
+    own = _own_root(root) is not None
+    declared_palette = own and "palette" in _read_meta(root)
     name, spec = parse_split(split)
     if name not in _FOLDER_SPLITS:
         raise ValueError(f"split={split!r}: an ADE folder has splits 'train' and 'validation'")
     pairs = _find_pairs(root, _FOLDER_SPLITS[name])
     pairs = [pairs[i] for i in _apply_slice(len(pairs), spec, split)]
     if validate:
-        for img, ann in pairs:
+        counts = np.zeros(256, np.int64)
+        for k, (img, ann) in enumerate(pairs):
             size, raw_size, orientation = _check_image(img)
             try:
-                check_annotation(ann, size, num_labels)
+                values, converted = check_annotation(ann, size, labels=labels, declared_palette=declared_palette)
             except DataError:
                 if orientation not in (None, 1) and size != raw_size:
                     from PIL import Image
@@ -200,6 +546,11 @@ def load_ade_folder(root, split: str = "train", validate: bool = True, num_label
                                 f"its annotation {ann.name} matches the unrotated pixels. Re-save the image without "
                                 "the EXIF orientation tag (or rotate the annotation the same way).") from None
                 raise
+            counts += np.bincount(values.ravel(), minlength=256)
+            if converted:
+                pairs[k] = (img, _decoded_copy(ann, values, labels))
+        if own:
+            check_convention(root, counts, labels, declared="reduce_labels" in _read_meta(root))
     scenes = _scene_names(root)
     names = sorted(set(scenes.values())) or ["unknown"]
     features = datasets.Features({
@@ -228,7 +579,7 @@ def load_hub(source: str, split: str):
     if source in ("scene_parse_150", "zhoubolei/scene_parse_150"):
         raise ValueError(
             f"dataset={source!r} is a script data set, which datasets>=4 no longer runs. Use its parquet "
-            f"copy {DEFAULT_HUB_DATASET!r} (what the guide uses now) or a local ADEChallengeData2016 folder.")
+            f"copy {DEFAULT_HUB_DATASET!r} (the Parquet copy the current English guide uses) or a local ADEChallengeData2016 folder.")
     try:
         ds = datasets.load_dataset(source, split=split)
     except (ConnectionError, OSError) as e:
@@ -250,11 +601,127 @@ def synthetic_root(seed: int = 0, n_train: int = 60, n_val: int = 10) -> Path:
     return build_synthetic_ade(cache_dir() / f"synthetic-v1-seed{seed}-{n_train}-{n_val}", n_train, n_val, seed)
 
 
+def _parquet_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.parquet")) + sorted(p for p in folder.glob("data/**/*.parquet"))
+
+
+def is_hub_layout(folder) -> bool:
+    """True for a folder laid out like a Hub dataset snapshot: parquet shards in ``data/`` (or at its top)."""
+    folder = Path(str(folder)).expanduser()
+    return folder.is_dir() and bool(_parquet_files(folder))
+
+
+def load_hub_layout(folder, split: str):
+    """Load a Hub-layout parquet folder through ``datasets.load_dataset(folder, split=...)``, as the Hub id would."""
+    import datasets
+
+    folder = Path(str(folder)).expanduser()
+    name, _ = parse_split(split)
+    try:
+        ds = datasets.load_dataset(str(folder), split=split)
+    except ValueError as e:
+        if "split" in str(e).lower() or "Unknown" in str(e):
+            shards = ", ".join(p.relative_to(folder).as_posix() for p in _parquet_files(folder)[:4])
+            raise DataError(f"{folder}: no split {name!r} in this parquet folder ({shards}); shard names must "
+                            "start with the split, e.g. data/train-00000-of-00001.parquet") from None
+        raise
+    missing = {"image", "annotation"} - set(ds.column_names)
+    if missing:
+        raise DataError(f"{folder}: no column(s) {sorted(missing)}; a SceneParse150-style dataset needs 'image' and "
+                        f"'annotation' (it has {ds.column_names}).")
+    return ds.cast_column("image", datasets.Image(mode="RGB"))
+
+
+def _folder_signature(root: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha1(str(root.resolve()).encode())
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            st = p.stat()
+            h.update(f"{p.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
+
+
+def write_hub_layout(splits: dict, out_dir) -> Path:
+    """Write ``{"train": Dataset, ...}`` as a Hub-layout folder (``data/<split>-00000-of-00001.parquet``).
+
+    Image bytes are embedded, so the folder is self-contained (copy it to a USB stick). Written to a
+    temporary sibling and renamed, so a half-written folder never exists under ``out_dir``.
+    """
+    import shutil
+    import tempfile
+
+    import datasets
+    from datasets.table import embed_table_storage
+
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    bars = not datasets.utils.are_progress_bars_disabled()
+    datasets.disable_progress_bars()  # a one-off conversion: no bars in the learner's notebook
+    try:
+        (tmp / "data").mkdir()
+        for name, ds in splits.items():
+            ds = ds.cast_column("image", datasets.Image())  # as on the Hub: no decode mode in the schema
+            ds = ds.with_format("arrow").map(embed_table_storage, batched=True).with_format(None)
+            ds.to_parquet(str(tmp / "data" / f"{name}-00000-of-00001.parquet"))
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        if bars:
+            datasets.enable_progress_bars()
+    return out_dir
+
+
+def guide_source(source: str = DEFAULT_HUB_DATASET) -> str:
+    """What to pass to the guide's own ``datasets.load_dataset(..., split=...)`` for this ``dataset`` parameter.
+
+    A Hub id or a Hub-layout folder is returned as it is. ``"synthetic"`` and ADE-layout folders (a
+    learner's own included) are converted once into a Hub-layout parquet folder in the kit's cache
+    (masks decoded and validated as by :func:`load_scene_parse`), so the guide's cell runs offline on
+    the very rows :func:`load_scene_parse` returns.
+    """
+    src = str(source)
+    if src != SYNTHETIC:
+        path = Path(src).expanduser()
+        if not path.is_dir() or is_hub_layout(path):
+            return src
+        root = _dataset_root(path)
+    else:
+        root = synthetic_root()
+    out = cache_dir() / "hub-layout" / f"{root.name}-{_folder_signature(root)}"
+    if not (out / "data").is_dir():
+        splits = {"train": load_ade_folder(root, "train")}
+        if (root / "images" / "validation").is_dir():
+            splits["validation"] = load_ade_folder(root, "validation")
+        write_hub_layout(splits, out)
+    if (root / LABEL_FILE).exists() and not (out / META_FILE).exists():  # the labels travel with the data
+        import json
+        import shutil
+
+        labels = dataset_labels(root)
+        shutil.copyfile(root / LABEL_FILE, out / LABEL_FILE)
+        meta = {**_read_meta(root), "reduce_labels": labels.reduce_labels}
+        (out / META_FILE).write_text(json.dumps(meta))
+    return str(out)
+
+
 def load_scene_parse(source: str = DEFAULT_HUB_DATASET, split: str = "train[:50]", validate: bool = True,
                      num_labels: int | None = None):
-    """SceneParse150-shaped Dataset from a hub id, an ADE folder or ``"synthetic"`` (see module doc)."""
+    """SceneParse150-shaped Dataset from a Hub id, an ADE folder, a Hub-layout folder or ``"synthetic"``.
+
+    Columns ``image`` (PIL RGB), ``annotation`` (PIL, mask values before label reduction) and
+    ``scene_category``. Raises ``ValueError``/``FileNotFoundError`` for a bad ``source`` or ``split``,
+    :class:`DataError` (naming the file and the fix) for bad data, ``ConnectionError`` for a Hub id
+    that is neither reachable nor cached.
+    """
     if not isinstance(source, (str, os.PathLike)) or not str(source).strip():
-        raise ValueError(f"dataset={source!r}: give a hub id like {DEFAULT_HUB_DATASET!r}, "
+        raise ValueError(f"dataset={source!r}: give a Hub id like {DEFAULT_HUB_DATASET!r}, "
                          "a local ADEChallengeData2016 folder, or 'synthetic'")
     parse_split(split)  # fail early on a malformed split
     src = str(source)
@@ -262,12 +729,14 @@ def load_scene_parse(source: str = DEFAULT_HUB_DATASET, split: str = "train[:50]
         return load_ade_folder(synthetic_root(), split, validate, num_labels)
     path = Path(src).expanduser()
     if path.is_dir():
+        if is_hub_layout(path):
+            return load_hub_layout(path, split)
         return load_ade_folder(path, split, validate, num_labels)
     if path.exists():
-        raise ValueError(f"dataset={src!r} is a file; give an ADEChallengeData2016 folder, a hub id or 'synthetic'")
+        raise ValueError(f"dataset={src!r} is a file; give an ADEChallengeData2016 folder, a Hub id or 'synthetic'")
     if not _HUB_ID_RE.match(src):
         raise FileNotFoundError(f"dataset={src!r}: no such folder. Give an existing ADEChallengeData2016 folder, "
-                                f"a hub id like {DEFAULT_HUB_DATASET!r}, or 'synthetic'.")
+                                f"a Hub id like {DEFAULT_HUB_DATASET!r}, or 'synthetic'.")
     return load_hub(src, split)
 
 

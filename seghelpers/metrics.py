@@ -258,7 +258,19 @@ def mean_iou(predictions, references, num_labels: int, ignore_index: int | None 
     return acc.update(predictions, references).compute(nan_to_num)
 
 def named_metrics(metrics: dict, id2label: dict, prefix: str = "") -> dict:
-    """Flatten per-class arrays into scalar keys named by label (``iou_wall``, ``accuracy_wall``...)."""
+    """Flatten per-class arrays into scalar keys named by label (``iou_wall``, ``accuracy_wall``...).
+
+    ``id2label`` in any form :func:`seghelpers.labels.normalize_id2label` accepts (str keys from JSON,
+    a list of names, a model or its config). Raises ``ValueError`` when it has fewer classes than the
+    per-class arrays.
+    """
+    from .labels import normalize_id2label
+
+    id2label = normalize_id2label(id2label)
+    n = len(np.atleast_1d(metrics.get("per_category_iou", [])))
+    if n > len(id2label):
+        raise ValueError(f"id2label names {len(id2label)} classes but the metrics have {n}; pass the label map of "
+                         "the dataset the metrics were computed on")
     out = {}
     for k, v in metrics.items():
         if k == "per_category_iou":

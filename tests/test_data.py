@@ -111,11 +111,12 @@ def test_error_annotation_size_differs(ade_copy):
         load_ade_folder(ade_copy, "train")
 
 
-def test_error_rgb_annotation(ade_copy):
+def test_ade_colour_annotation_is_decoded(ade_copy):
     p = _first(ade_copy)
-    Image.fromarray(sh.colorize_annotation(np.asarray(Image.open(p)))).save(p)
-    with pytest.raises(DataError, match=f"{p.name}.*colour image.*ids_from_colors"):
-        load_ade_folder(ade_copy, "train")
+    raw = np.asarray(Image.open(p)).copy()
+    Image.fromarray(sh.colorize_annotation(raw)).save(p)
+    ds = load_ade_folder(ade_copy, "train")
+    assert np.array_equal(np.asarray(ds[0]["annotation"]), raw)
 
 
 def test_error_label_above_150(ade_copy):

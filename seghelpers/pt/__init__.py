@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..images import as_rgb
 from ..labels import IGNORE_INDEX, NUM_LABELS
 from ..metrics import MeanIoU
 from .fast import fast_segformer, unsupported as _fast_unsupported, upsample_argmax_streamed
@@ -91,6 +92,15 @@ def AugmentationEpoch(train_transforms):  # noqa: N802 - reads like the callback
     return _epoch_callback_class()(train_transforms)
 
 
+def check_num_classes(num_classes: int, where: str) -> None:
+    """Refuse a one-channel output: argmax over one channel is always class 0, whatever the logits say."""
+    if int(num_classes) < 2:
+        raise ValueError(
+            f"{where}: the model has {num_classes} output channel; argmax over one channel calls every pixel "
+            "class 0, so predictions and mean IoU would be meaningless. Train with a background class: "
+            "id2label {0: 'background', 1: '<object>'} (masks 0 = background, 1 = object, reduce_labels false).")
+
+
 def upsample_argmax(logits, size) -> torch.Tensor:
     """(N, C, h, w) logits -> (N, H, W) int64 class ids: bilinear upsample to ``size``, then argmax.
 
@@ -100,6 +110,7 @@ def upsample_argmax(logits, size) -> torch.Tensor:
     On a GPU it is ``interpolate`` + ``argmax``.
     """
     logits = torch.as_tensor(logits)
+    check_num_classes(logits.shape[1], "upsample_argmax")
     if logits.shape[-2:] != tuple(size):
         if logits.device.type == "cpu":
             return upsample_argmax_streamed(logits, size)
@@ -131,6 +142,7 @@ class ComputeMetrics:
     """
 
     def __init__(self, num_labels: int = NUM_LABELS, ignore_index: int = IGNORE_INDEX):
+        check_num_classes(num_labels, "ComputeMetrics(num_labels=...)")
         self.acc = MeanIoU(num_labels, ignore_index)
 
     def _to_ids(self, predictions, labels):
@@ -154,7 +166,12 @@ class ComputeMetrics:
 
 @torch.no_grad()
 def predict(model, image_processor, images, batch_size: int = 8, device=None, fast: bool = True) -> list[np.ndarray]:
-    """Segment PIL images: processor -> model -> bilinear upsample to each image's size -> argmax.
+    """Segment images: processor -> model -> bilinear upsample to each image's size -> argmax.
+
+    ``images``: one image or a list; each anything :func:`seghelpers.as_rgb` accepts (PIL in any mode:
+    RGBA, L, P, CMYK...; uint8 (H, W) / (H, W, 3) / (H, W, 4) arrays; float arrays in [0, 1]), converted
+    to RGB first, as the pipeline does. Raises ``TypeError`` for anything else and ``ValueError`` for a
+    model with a single output channel.
 
     Returns one (H, W) int64 array of model class ids per image, at the image's original size.
     Batches images through the model. ``fast=True`` runs an inference copy of a SegFormer model made
@@ -165,11 +182,14 @@ def predict(model, image_processor, images, batch_size: int = 8, device=None, fa
     """
     if device is None:
         device = next(model.parameters()).device
+    num = getattr(getattr(model, "config", None), "num_labels", None)
+    if num is not None:
+        check_num_classes(num, "predict")
     model.eval()
     if fast and _fast_unsupported(model) is None:
         model = fast_segformer(model)
     single = not isinstance(images, (list, tuple))
-    images = [images] if single else list(images)
+    images = [as_rgb(im, f"images[{i}]") for i, im in enumerate([images] if single else list(images))]
     out: list[np.ndarray] = []
     for i in range(0, len(images), batch_size):
         chunk = images[i:i + batch_size]

@@ -53,7 +53,8 @@ if not tf.keras.optimizers.Adam.__module__.startswith("tf_keras"):
         "tf.keras is Keras 3 here, but transformers' TensorFlow models need Keras 2 (tf-keras). Import "
         "seghelpers.tf before using tf.keras, or set TF_USE_LEGACY_KERAS=1 before importing TensorFlow.")
 
-from ..labels import IGNORE_INDEX, NUM_LABELS
+from ..images import as_rgb, as_rgb_array
+from ..labels import IGNORE_INDEX, NUM_LABELS, normalize_id2label
 from ..metrics import MeanIoU, named_metrics
 
 #: the guide's tf.image jitter settings (brightness delta is now on the [0, 1] scale)
@@ -61,17 +62,24 @@ JITTER = dict(brightness=0.25, contrast=(0.5, 2.0), saturation=(0.75, 1.25), hue
 
 
 def to_channels_first_uint8(image) -> np.ndarray:
-    """PIL/array image (H, W, 3) -> (3, H, W) uint8."""
-    arr = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
-    if arr.ndim != 3 or arr.shape[-1] != 3:
-        raise ValueError(f"expected an RGB image (H, W, 3), got shape {arr.shape}")
-    return np.ascontiguousarray(arr.transpose(2, 0, 1)).astype(np.uint8)
+    """Any image :func:`seghelpers.as_rgb` accepts -> (3, H, W) uint8 (``TypeError`` otherwise)."""
+    arr = as_rgb_array(image)
+    return np.ascontiguousarray(arr.transpose(2, 0, 1))
+
+
+def check_num_classes(num_classes: int, where: str) -> None:
+    """Refuse a one-channel output: argmax over one channel is always class 0 and softmax CE is always 0."""
+    if num_classes is not None and int(num_classes) < 2:
+        raise ValueError(
+            f"{where}: {num_classes} output channel; with one class the softmax loss is always 0 and the argmax "
+            "always class 0, so nothing is learned or measured. Train with a background class: id2label "
+            "{0: 'background', 1: '<object>'} (masks 0 = background, 1 = object, reduce_labels false).")
 
 
 def aug_transforms(image, jitter: dict | None = None, seed=None) -> np.ndarray:
     """The guide's tf.image colour jitter, made correct: returns (3, H, W) uint8."""
     j = JITTER if jitter is None else jitter
-    x = tf.convert_to_tensor(np.asarray(image.convert("RGB")), dtype=tf.float32) / 255.0
+    x = tf.convert_to_tensor(as_rgb_array(image), dtype=tf.float32) / 255.0
     x = tf.image.random_brightness(x, j["brightness"], seed=seed)
     x = tf.image.random_contrast(x, *j["contrast"], seed=seed)
     x = tf.image.random_saturation(x, *j["saturation"], seed=seed)
@@ -99,6 +107,7 @@ def make_transforms(image_processor, augment: bool = True, jitter: dict | None =
 
 def masked_segformer_loss(logits_nhwc, labels, ignore_index: int = IGNORE_INDEX):
     """Per-pixel cross-entropy that ignores ``ignore_index`` *before* it reaches the sparse loss."""
+    check_num_classes(logits_nhwc.shape[-1], "masked_segformer_loss")
     labels = tf.cast(labels, tf.int32)
     up = tf.image.resize(logits_nhwc, size=tf.shape(labels)[1:], method="bilinear")
     mask = tf.not_equal(labels, ignore_index)
@@ -134,6 +143,7 @@ def load_model(checkpoint: str, **kwargs):
 def upsample_argmax(logits_nchw, size) -> tf.Tensor:
     """(N, C, h, w) logits -> (N, H, W) int64 ids (bilinear, half-pixel centres = torch align_corners=False)."""
     x = tf.transpose(tf.convert_to_tensor(logits_nchw), (0, 2, 3, 1))
+    check_num_classes(x.shape[-1], "upsample_argmax")
     if tuple(x.shape[1:3]) != tuple(size):
         x = tf.image.resize(x, size=tuple(size), method="bilinear")
     return tf.argmax(x, axis=-1)
@@ -150,9 +160,13 @@ class ComputeMetrics:
                  per_class: bool = True):
         from ..labels import id2label as ade
 
+        check_num_classes(num_labels, "ComputeMetrics(num_labels=...)")
         self.num_labels = num_labels
         self.ignore_index = ignore_index
-        self.id2label = id2label or ade
+        self.id2label = ade if id2label is None else normalize_id2label(id2label)
+        if len(self.id2label) < num_labels:
+            raise ValueError(f"id2label names {len(self.id2label)} classes but num_labels={num_labels}; pass the "
+                             "dataset's label map (e.g. sh.dataset_labels(P.dataset).id2label)")
         self.per_class = per_class
 
     def __call__(self, eval_predictions):
@@ -186,9 +200,15 @@ def to_tf_dataset(ds, batch_size: int, shuffle: bool):
 
 
 def predict(model, image_processor, images, batch_size: int = 8) -> list[np.ndarray]:
-    """Segment PIL images by hand (there is no TF pipeline): processor -> model -> upsample -> argmax."""
+    """Segment images by hand (there is no TF pipeline): processor -> model -> upsample -> argmax.
+
+    ``images``: one image or a list, each anything :func:`seghelpers.as_rgb` accepts (converted to RGB).
+    Returns one (H, W) int64 array of class ids per image at its original size. Raises ``TypeError``
+    for an unreadable image and ``ValueError`` for a one-channel model.
+    """
+    check_num_classes(model.config.num_labels, "predict")
     single = not isinstance(images, (list, tuple))
-    images = [images] if single else list(images)
+    images = [as_rgb(im, f"images[{i}]") for i, im in enumerate([images] if single else list(images))]
     out: list[np.ndarray] = []
     for i in range(0, len(images), batch_size):
         chunk = images[i:i + batch_size]

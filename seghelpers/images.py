@@ -1,0 +1,76 @@
+"""Turn whatever image a learner has into the 8-bit RGB image the models and plots expect."""
+from __future__ import annotations
+
+import numpy as np
+
+_FIX = ("Pass a PIL image, a uint8 array of shape (H, W), (H, W, 3) or (H, W, 4), or a float array with values "
+        "in [0, 1] (what plt.imread gives for PNG).")
+
+
+def as_rgb(image, name: str = "image"):
+    """Any learner image -> ``PIL.Image`` in mode RGB.
+
+    Accepted: PIL images in any mode (RGBA, LA, P, L, CMYK, I;16 ... are converted; alpha is dropped, as
+    the transformers pipeline does); numpy arrays (or CPU tensors) of shape (H, W) grayscale,
+    (H, W, 1), (H, W, 3) or (H, W, 4), dtype uint8, or float with values in [0, 1] (scaled by 255 and
+    rounded), or bool (as black/white).
+
+    Raises ``TypeError`` naming the shape / dtype and the fix for anything else: channels-first arrays
+    (3, H, W), float arrays outside [0, 1], integer arrays beyond 0..255.
+    """
+    from PIL import Image
+
+    if isinstance(image, Image.Image):
+        if image.mode == "RGB":
+            return image
+        if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+            arr = np.asarray(image)
+            hi = int(arr.max()) if arr.size else 0
+            if hi > 255:  # 16-bit photo: scale to 8 bits
+                arr = np.round(arr.astype(np.float64) * (255.0 / (65535 if hi > 4095 else 4095)))
+            return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "L").convert("RGB")
+        if image.mode == "F":
+            return as_rgb(np.asarray(image), name)
+        if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+            image = image.convert("RGBA")
+        return image.convert("RGB")
+    if hasattr(image, "detach"):  # torch tensor
+        image = image.detach().cpu().numpy()
+    try:
+        arr = np.asarray(image)
+    except Exception:
+        raise TypeError(f"{name}: cannot read a {type(image).__name__} as an image. {_FIX}") from None
+    if arr.dtype == object or arr.ndim not in (2, 3):
+        raise TypeError(f"{name}: got {type(image).__name__} of shape {getattr(arr, 'shape', '?')}. {_FIX}")
+    if arr.ndim == 3:
+        if arr.shape[-1] not in (1, 3, 4):
+            hint = (f" It looks channels-first: use np.transpose(x, (1, 2, 0))." if arr.shape[0] in (1, 3, 4) else "")
+            raise TypeError(f"{name}: array of shape {arr.shape} has {arr.shape[-1]} channels in the last axis.{hint} "
+                            f"{_FIX}")
+        if arr.shape[-1] == 1:
+            arr = arr[..., 0]
+        elif arr.shape[-1] == 4:
+            arr = arr[..., :3]
+    if arr.dtype == bool:
+        arr = arr.astype(np.uint8) * 255
+    elif arr.dtype.kind == "f":
+        if arr.size and (not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1):
+            lo, hi = (float(np.nanmin(arr)), float(np.nanmax(arr))) if arr.size else (0, 0)
+            raise TypeError(f"{name}: float image with values {lo:g}..{hi:g}, but float images must lie in [0, 1]. "
+                            "Divide by 255 (if it holds 0..255 values) or convert with .astype('uint8').")
+        arr = np.round(arr * 255.0).astype(np.uint8)
+    elif arr.dtype.kind in "iu":
+        if arr.dtype != np.uint8:
+            if arr.size and (arr.min() < 0 or arr.max() > 255):
+                raise TypeError(f"{name}: {arr.dtype} image with values {arr.min()}..{arr.max()}, beyond 0..255. "
+                                "Scale it to 8 bits first, e.g. (x / x.max() * 255).astype('uint8').")
+            arr = arr.astype(np.uint8)
+    else:
+        raise TypeError(f"{name}: dtype {arr.dtype} is not an image dtype. {_FIX}")
+    arr = np.ascontiguousarray(arr)
+    return Image.fromarray(arr, "L").convert("RGB") if arr.ndim == 2 else Image.fromarray(arr, "RGB")
+
+
+def as_rgb_array(image, name: str = "image") -> np.ndarray:
+    """:func:`as_rgb` as a (H, W, 3) uint8 array."""
+    return np.asarray(as_rgb(image, name))
