@@ -1,11 +1,21 @@
 """Fill the generated blocks of README.md and README.zh-CN.md (run by `make notebooks` and `make bench`).
 
-Blocks: ``<!-- matrix:start -->`` ... ``<!-- matrix:end -->`` (the notebook matrix with Colab badges,
-from notebooks/generate.py) and ``<!-- bench:start -->`` ... ``<!-- bench:end -->`` (the table of
-benchmarks/RESULTS.md). ``--check`` exits 1 if a README is stale.
+Every figure in the READMEs comes from a file a command of the repo writes or reads:
+
+* ``<!-- matrix:start -->``   the notebook matrix with Colab badges, from ``notebooks/generate.py``'s
+  ``matrix_markdown()`` (header and badge text in Chinese in README.zh-CN.md);
+* ``<!-- profiles:start -->`` the profile table, from ``seghelpers.params.PROFILES``;
+* ``<!-- versions:start -->`` the pinned library versions, from ``requirements.lock``;
+* ``<!-- memory:start -->``   the training-step memory sentence of "Scaling up", from ``benchmarks/RESULTS.md`` (rows 7);
+* ``<!-- bench:start -->``    the 5-row performance summary, from ``benchmarks/RESULTS.md`` (``make bench``),
+  which stays the full table and is linked from there.
+
+``--check`` exits 1 if a README is stale. A row the summary needs that RESULTS.md lacks stops the script
+with a message (rename the row here, or rerun ``make bench``).
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 import sys
@@ -13,8 +23,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 READMES = [ROOT / "README.md", ROOT / "README.zh-CN.md"]
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+LOCK = ROOT / "requirements.lock"
 
 
+def lang_of(path: Path) -> str:
+    return "zh" if path.name.endswith(".zh-CN.md") else "en"
+
+
+# ----------------------------------------------------------------------------- matrix
 def _generator():
     spec = importlib.util.spec_from_file_location("generate", ROOT / "notebooks" / "generate.py")
     mod = importlib.util.module_from_spec(spec)
@@ -23,15 +40,290 @@ def _generator():
     return mod
 
 
-def bench_block() -> str | None:
-    results = ROOT / "benchmarks" / "RESULTS.md"
-    if not results.exists():
+BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+
+
+@functools.lru_cache(maxsize=1)
+def _matrix_markdown() -> str:
+    return _generator().matrix_markdown()  # reads every stage source: seconds, so once per process
+
+
+def matrix_block(lang: str) -> str:
+    """matrix_markdown(), with the badge image as one reference link (it is the same image in every cell)."""
+    text = _matrix_markdown()
+    text = text.replace(f"]({BADGE})]", "][colab-badge]]") + f"\n[colab-badge]: {BADGE}\n"
+    if lang == "zh":
+        head, _, rest = text.partition("\n")
+        head = (head.replace("| Stage |", "| 阶段 |").replace(" EN |", " 英文版 |").replace(" 中文 |", " 中文版 |"))
+        rest = rest.replace("[![Open In Colab]", "[![在 Colab 中打开]")
+        text = head + "\n" + rest
+    return text
+
+
+# ----------------------------------------------------------------------------- profiles
+WHERE = {
+    "smoke": {"en": "offline, any CPU, minutes; `make test`",
+              "zh": "离线，任意 CPU，几分钟；`make test` 使用"},
+    "guide": {"en": "the guide's; Hub once (or `make prefetch`); GPU advised",
+              "zh": "指南原设置；需联网一次（或 `make prefetch`），建议用 GPU"},
+    "full": {"en": "the whole training split; GPU", "zh": "完整训练集；需要 GPU"},
+}
+
+
+def _profiles() -> dict:
+    spec = importlib.util.spec_from_file_location("_segkit_params", ROOT / "seghelpers" / "params.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["_segkit_params"] = mod
+    spec.loader.exec_module(mod)
+    return mod.PROFILES
+
+
+def _num(x) -> str:
+    """2e-3, 6e-5, 50 (no zero-padded exponents)."""
+    if isinstance(x, float) and 0 < abs(x) < 0.01:
+        mantissa, exp = f"{x:.1e}".split("e")
+        return f"{float(mantissa):g}e{int(exp)}"
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def profiles_block(lang: str) -> str:
+    zh = lang == "zh"
+    head = (["预设", "数据", "模型", "图像尺寸", "学习率", "批大小", "训练长度", "评估/保存间隔", "适用场景"] if zh else
+            ["profile", "data", "model", "image size", "learning rate", "batch size", "length", "eval / save every",
+             "where"])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, p in _profiles().items():
+        if p["dataset"] == "synthetic":
+            data = f"合成场景 `synthetic`，`{p['split']}`" if zh else f"synthetic scenes, `{p['split']}`"
+        else:
+            data = f"`{p['dataset']}`，`{p['split']}`" if zh else f"`{p['dataset']}` `{p['split']}`"
+        model = f"`{p['checkpoint']}`"
+        if p["checkpoint"].startswith("random:"):
+            model += "（随机初始化）" if zh else " (random init)"
+        if p["max_steps"] and p["max_steps"] > 0:
+            length = f"{p['max_steps']} 步" if zh else f"{p['max_steps']} steps"
+        else:
+            length = f"{_num(p['num_train_epochs'])} 轮" if zh else f"{_num(p['num_train_epochs'])} epochs"
+        every = f"{p['eval_steps']} / {p['save_steps']} 步" if zh else f"{p['eval_steps']} / {p['save_steps']} steps"
+        label = f"`{name}`" + ("（默认）" if zh and name == "smoke" else " (default)" if name == "smoke" else "")
+        where = WHERE.get(name, {}).get(lang, "")
+        size = f"{p['image_size']}×{p['image_size']}"
+        lines.append("| " + " | ".join([label, data, model, size, _num(p["learning_rate"]), str(p["batch_size"]),
+                                         length, every, where]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------- versions
+VERSION_ROWS = [  # (packages shown in one row, why: en, zh)
+    (("transformers",), "the last line with the TensorFlow model classes (v5 removed TF)",
+     "保留 TensorFlow 模型类的最后一个版本系列（v5 已移除 TF）"),
+    (("datasets",), "newer releases need a huggingface-hub that transformers 4.x refuses",
+     "更新的版本要求的 huggingface-hub 与 transformers 4.x 不兼容"),
+    (("huggingface-hub",), "what this transformers accepts", "与上面的 transformers 版本匹配"),
+    (("evaluate",), "the metric API the guide uses (the kit ships the metric itself)",
+     "指南使用的指标接口（指标本身由套件随附，无需联网下载）"),
+    (("torch", "torchvision"), "a matched PyPI pair", "PyPI 上相互匹配的一对版本"),
+    (("tensorflow", "tf-keras"), "transformers' TF models are Keras 2 models (tf-keras)",
+     "transformers 的 TF 模型是 Keras 2 模型，需要 tf-keras"),
+]
+
+
+def lock_pins() -> dict[str, str]:
+    pins = {}
+    for line in LOCK.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^([A-Za-z0-9_.\-]+)==([^\s;\\]+)", line)
+        if m:
+            pins[re.sub(r"[-_.]+", "-", m.group(1).lower())] = m.group(2)
+    return pins
+
+
+def versions_block(lang: str) -> str:
+    pins = lock_pins()
+    zh = lang == "zh"
+    lines = ["| 库 | 版本 | 为什么选这个版本 |" if zh else "| library | version | why this one |", "|---|---|---|"]
+    for names, why_en, why_zh in VERSION_ROWS:
+        missing = [n for n in names if n not in pins]
+        if missing:
+            raise SystemExit(f"requirements.lock pins no {missing}; update VERSION_ROWS in {Path(__file__).name}")
+        lines.append(f"| {' / '.join(names)} | {' / '.join(pins[n] for n in names)} | {why_zh if zh else why_en} |")
+    return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------- benchmark results
+def results_rows(text: str) -> dict[str, list[str]]:
+    """measure -> [baseline, ours, ratio, goal, how, machine] from RESULTS.md's table."""
+    rows = {}
+    for line in text.splitlines():
+        if not line.startswith("| ") or line.startswith("| measure |"):
+            continue
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+        if len(cells) >= 4:
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def _find(rows: dict, pattern: str) -> tuple[str, list[str]] | None:
+    for measure, cells in rows.items():
+        if re.search(pattern, measure):
+            return measure, cells
+    return None
+
+
+def _first(cell: str, unit: str) -> str:
+    m = re.search(rf"(\d[\d,.]*)\s*{unit}", cell)
+    if not m:
+        raise ValueError(f"no figure in {unit!r} in {cell!r}")
+    return m.group(1)
+
+
+def _time(cell: str) -> str:
+    m = re.search(r"(\d[\d,.]*)\s*(µs|ms|s|min)\b", cell)
+    if not m:
+        raise ValueError(f"no time in {cell!r}")
+    return f"{m.group(1)} {m.group(2)}"
+
+
+def _ratio(cell: str) -> str:
+    if "FAILED CHECK" in cell:
+        return "FAILED CHECK"
+    m = re.search(r"(\d[\d.]*)x\b", cell)
+    if not m:
+        raise ValueError(f"no ratio in {cell!r}")
+    return m.group(1) + "×"
+
+
+def _rate(cell: str, lang: str) -> str:
+    return _first(cell, "img/s") + (" 张/秒" if lang == "zh" else " img/s")
+
+
+def _peaks(cell: str) -> str:
+    m = re.search(r"(\d+)\s*->\s*(\d+)\s*MB", cell)
+    if not m:
+        raise ValueError(f"no peak memory in {cell!r}")
+    return f"{m.group(1)} → {m.group(2)} MB"
+
+
+# key, pattern for the RESULTS.md measure, label en/zh, cell formatter, meaning en/zh
+SUMMARY = [
+    ("inference", r"^6\. batch inference",
+     "label a batch of photos (mit-b0, 512², CPU)", "批量预测一组照片（mit-b0，512²，CPU）",
+     _rate,
+     "`seghelpers.pt.predict` against the guide's `pipeline(...)` called photo by photo; same label maps",
+     "`seghelpers.pt.predict` 对比指南中逐张调用 `pipeline(...)`；两者得到的标签图相同"),
+    ("miou", r"^1\. mean IoU vs hub",
+     "mean IoU of 100 maps, 150 classes", "计算 100 张标签图的平均交并比（150 类）",
+     lambda cell, lang: _time(cell),
+     "one confusion matrix instead of the Hub metric's histograms per image; every key identical",
+     "只统计一次混淆矩阵，而不是像 Hub 上的指标那样逐张图做直方图；所有返回值完全一致"),
+    ("palette", r"^3\. palette colouring \(int64",
+     "colour a prediction with the palette", "用调色板给预测结果上色",
+     lambda cell, lang: _time(cell),
+     "one table look-up instead of the guide's loop over 150 classes; bit-identical image",
+     "一次查表代替指南中对 150 个类别的循环；输出图像逐位相同"),
+    ("transform", r"^5\. train transform: processor only",
+     "train transform (image processor, batch of 16)", "训练变换（图像处理器，16 张一批）",
+     _rate,
+     "`FastSegformerProcessor` against `SegformerImageProcessor`; same labels, same pixels to 1e-5",
+     "`FastSegformerProcessor` 对比 `SegformerImageProcessor`；标签相同，像素误差在 1e-5 以内"),
+]
+FIFTH_SMOKE = ("smoke", r"(?i)smoke",
+               "run the whole collection (`smoke`)", "运行全部笔记本（`smoke`）",
+               lambda cell, lang: _time(cell),
+               "wall time of the 18 notebooks, as `make test` runs them",
+               "18 个笔记本的总耗时，与 `make test` 的运行方式相同")
+FIFTH_EVAL = ("eval", r"^4\. Trainer eval peak RSS",
+              "peak memory of Trainer evaluation, 20 → 200 images", "`Trainer` 评估的内存峰值（20 → 200 张图）",
+              lambda cell, lang: _peaks(cell),
+              "ratio at 200 images: the kit keeps class ids per batch, so memory stays flat as the test split grows",
+              "表中倍数为 200 张时之比：套件每个批次只保留类别编号，测试集再大，内存也基本不涨")
+
+
+def summary_rows(results_text: str) -> list[tuple]:
+    """The 5 summary rows: (spec, measure, cells), in table order; raises SystemExit naming a missing row."""
+    rows = results_rows(results_text)
+    specs = list(SUMMARY) + [FIFTH_SMOKE if _find(rows, FIFTH_SMOKE[1]) else FIFTH_EVAL]
+    out = []
+    for spec in specs:
+        found = _find(rows, spec[1])
+        if not found:
+            raise SystemExit(f"benchmarks/RESULTS.md has no row matching {spec[1]!r} "
+                             f"(run `make bench`, or update SUMMARY in {Path(__file__).name})")
+        out.append((spec, *found))
+    return out
+
+
+def _when_where(text: str, lang: str) -> str:
+    date = re.search(r"on (\d{4}-\d{2}-\d{2})", text)
+    cpu = re.search(r"^- CPU: ([^,;]+), (\d+) cores?", text, re.M)
+    gpu_none = re.search(r"GPU figures: not measured", text)
+    date = date.group(1) if date else "?"
+    if lang == "zh":
+        s = f"{date} 用 `make bench` 测得"
+        if cpu:
+            s += f"，机器为 {cpu.group(1)}（{cpu.group(2)} 核 CPU）"
+        s += "；未测 GPU。" if gpu_none else "；GPU 结果见完整表格。"
+        return s
+    s = f"Measured by `make bench` on {date}"
+    if cpu:
+        s += f", {cpu.group(1)} CPU with {cpu.group(2)} cores"
+    s += "; GPU not measured." if gpu_none else "; GPU rows in the full table."
+    return s
+
+
+def bench_block(lang: str) -> str | None:
+    if not RESULTS.exists():
         return None
-    text = results.read_text(encoding="utf-8").strip()
-    text = re.sub(r"^# .*\n+", "", text)  # drop the file's own title
-    return text + "\n\nReproduce with `make bench` (writes `benchmarks/RESULTS.md`; `make bench BENCH_ARGS=--quick` for a short run)."
+    text = RESULTS.read_text(encoding="utf-8")
+    zh = lang == "zh"
+    lines = [_when_where(text, lang), "",
+             "| 测量项 | 指南原代码 | 套件 | 倍数 | 含义 |" if zh else
+             "| what | the guide's code | the kit | ratio | what it means |",
+             "|---|---|---|---|---|"]
+    for spec, _measure, cells in summary_rows(text):
+        _key, _pat, label_en, label_zh, fmt, mean_en, mean_zh = spec
+        lines.append("| " + " | ".join([label_zh if zh else label_en, fmt(cells[0], lang), fmt(cells[1], lang),
+                                        _ratio(cells[2]), mean_zh if zh else mean_en]) + " |")
+    lines += ["", "完整表格（测量方法、目标是否达成、机器信息）见 [`benchmarks/RESULTS.md`](benchmarks/RESULTS.md)，"
+                  "由 `make bench` 生成（`make bench BENCH_ARGS=--quick` 为快速版）。" if zh else
+              "The full table (method, goals met or missed, machine) is "
+              "[`benchmarks/RESULTS.md`](benchmarks/RESULTS.md), written by `make bench` "
+              "(`make bench BENCH_ARGS=--quick` for a short run)."]
+    return "\n".join(lines) + "\n"
 
 
+def memory_block(lang: str) -> str | None:
+    if not RESULTS.exists():
+        return None
+    rows = results_rows(RESULTS.read_text(encoding="utf-8"))
+    mem = {}
+    for measure, cells in rows.items():
+        m = re.search(r"training step tensor memory.*batch (\d+)", measure)
+        if m:
+            mem[int(m.group(1))] = cells
+    if not mem:
+        raise SystemExit("benchmarks/RESULTS.md has no row 7 (training step tensor memory); run `make bench`")
+    how = next(iter(mem.values()))[4]
+    states = re.search(r"model states (\d[\d.]* [MG]iB)", how)
+    per_image = re.search(r"\((\d[\d.]* [MG]iB) per image\)", how)
+    parts = [f"{cells[1]}" for _, cells in sorted(mem.items())]
+    batches = sorted(mem)
+    if lang == "zh":
+        s = ("单卡显存峰值尚未在 GPU 上实测。`make bench` 在 CPU 上测出了它的下限，即 mit-b0 在 512² 下训练一步必须保存的张量："
+             f"模型状态（权重、梯度、AdamW 动量）{states.group(1) if states else '?'}，"
+             f"每张图约 {per_image.group(1) if per_image else '?'} 的激活值；"
+             + "，".join(f"批大小 {b} 时每卡 {p}" for b, p in zip(batches, parts))
+             + "。CUDA 上下文等开销另算。")
+    else:
+        s = ("Peak memory per GPU is not measured on a GPU yet; its lower bound, the tensors one mit-b0 step at 512² "
+             "holds, is (`make bench`, on the CPU): model states (weights, gradients, AdamW moments) "
+             f"{states.group(1) if states else '?'} plus about {per_image.group(1) if per_image else '?'} of "
+             "activations per image, i.e. "
+             + ", ".join(f"{p} per GPU at batch {b}" for b, p in zip(batches, parts))
+             + ", plus the CUDA context.")
+    return s + "\n"
+
+
+# ----------------------------------------------------------------------------- filling
 def fill(text: str, name: str, body: str) -> str:
     pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
     if not pattern.search(text):
@@ -41,10 +333,14 @@ def fill(text: str, name: str, body: str) -> str:
 
 def render(path: Path) -> str:
     text = path.read_text(encoding="utf-8")
-    text = fill(text, "matrix", _generator().matrix_markdown())
-    bench = bench_block()
-    if bench:
-        text = fill(text, "bench", bench)
+    lang = lang_of(path)
+    blocks = {"matrix": matrix_block, "profiles": profiles_block, "versions": versions_block,
+              "memory": memory_block, "bench": bench_block}
+    for name, make in blocks.items():
+        if f"<!-- {name}:start -->" in text:
+            body = make(lang)
+            if body is not None:
+                text = fill(text, name, body)
     return text
 
 
@@ -60,7 +356,8 @@ def main(argv=None) -> int:
             if not check:
                 path.write_text(new, encoding="utf-8")
     if check and stale:
-        print("stale generated blocks in " + ", ".join(stale) + ": run `make notebooks`", file=sys.stderr)
+        print("stale generated blocks in " + ", ".join(stale) + ": run `python notebooks/update_readme.py`",
+              file=sys.stderr)
         return 1
     return 0
 
