@@ -13,6 +13,8 @@ STAMP := $(VENV)/.segkit-installed
 PROFILE ?= smoke
 LANGS ?= en zh
 JOBS ?= 2
+# extra papermill parameters for `make run`, e.g. PARAMS="-p dataset my_data -p split train"
+PARAMS ?=
 
 # the package is used from this checkout (no install into the shared venv, which other clones reuse)
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
@@ -54,7 +56,7 @@ test-notebooks: setup ## execute every notebook with the smoke profile, then nbv
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q -p no:cacheprovider -n $(JOBS) --dist loadfile --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg build/executed
 
 run: setup ## run the whole collection through papermill (PROFILE=smoke|guide|full) into build/executed/
-	$(PY) notebooks/run_all.py --profile $(PROFILE) --out build/executed --jobs $(JOBS) --langs $(LANGS)
+	$(PY) notebooks/run_all.py --profile $(PROFILE) --out build/executed --jobs $(JOBS) --langs $(LANGS) $(PARAMS)
 
 notebooks: setup ## regenerate notebooks/{en,zh}/*.ipynb from notebooks/src/
 	$(PY) notebooks/generate.py
