@@ -20,10 +20,9 @@ PARAMS ?=
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= $(HF_HUB_OFFLINE)
-export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup test test-unit test-notebooks run notebooks script lab clean prefetch bench lock
+.PHONY: help setup test test-unit test-notebooks run notebooks script lab clean prefetch bench lock book
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -53,10 +52,18 @@ test-unit: setup ## only the pytest suite (no notebook execution)
 
 test-notebooks: setup ## execute every notebook with the smoke profile, then nbval-check the executed copies
 	OMP_NUM_THREADS=1 $(PY) notebooks/run_all.py --profile smoke --out build/executed --jobs $(JOBS) --langs $(LANGS)
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_executed_notebooks.py
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q -p no:cacheprovider -n $(JOBS) --dist loadfile --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg build/executed
+	@# the book from the notebooks just executed, then its browser test (system Chromium, headless)
+	$(PY) book/build.py --no-execute --langs $(LANGS)
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_book.py
 
 run: setup ## run the whole collection through papermill (PROFILE=smoke|guide|full) into build/executed/
 	$(PY) notebooks/run_all.py --profile $(PROFILE) --out build/executed --jobs $(JOBS) --langs $(LANGS) $(PARAMS)
+
+book: setup ## render the executed course (both languages, PT/TF tabs, every figure) as a static site in build/book/
+	@# reuses build/executed when it matches notebooks/{en,zh}; otherwise executes them first (smoke profile)
+	OMP_NUM_THREADS=1 $(PY) book/build.py --jobs $(JOBS) --langs $(LANGS)
 
 notebooks: setup ## regenerate notebooks/{en,zh}/*.ipynb from notebooks/src/
 	$(PY) notebooks/generate.py
@@ -68,8 +75,9 @@ script: setup ## export the PyTorch training notebook as build/scripts/04_train_
 lab: setup ## JupyterLab with the project's environment
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
-prefetch: setup ## download the hub assets a workshop needs into the HF cache (run while online)
-	HF_HUB_OFFLINE=0 HF_DATASETS_OFFLINE=0 $(PY) -m seghelpers.prefetch
+prefetch: setup ## cache only what the guide profile needs (mit-b0's files, the first 50 rows of the data); run online
+	@# PREFETCH_ARGS="--split train[:200] --frameworks pt" etc.; see python -m seghelpers.prefetch --help
+	HF_HUB_OFFLINE=0 HF_DATASETS_OFFLINE=0 $(PY) -m seghelpers.prefetch $(PREFETCH_ARGS)
 
 bench: setup ## measure the kit's fast paths against the guide's code; writes benchmarks/RESULTS.md
 	USE_TF=0 $(PY) -m benchmarks.run $(BENCH_ARGS)

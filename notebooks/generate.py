@@ -13,6 +13,9 @@ languages and both frameworks; cell tags select where a cell goes:
 * ``pt`` / ``tf`` (code or markdown): the cell appears only in the PyTorch / TensorFlow variant;
   untagged cells appear in every variant. A cell may not carry both.
 * ``parameters``: the papermill parameters cell; every generated notebook has exactly one.
+* ``collapsed`` (markdown cells starting with a heading, e.g. the "Under the hood" appendix): the
+  cell gets ``"jp-MarkdownHeadingCollapsed": true`` metadata, so JupyterLab shows that heading's
+  section folded; the tag itself is stripped. Both twins carry it or neither does.
 * any other tag (``nbval-skip``, ...) is copied into the notebook.
 * ``{{REPO}}`` and ``{{BRANCH}}`` anywhere in a cell are replaced by the values in
   ``notebooks/config.json`` (the Colab install cell uses them).
@@ -54,6 +57,9 @@ FRAMEWORKS = ("pytorch", "tensorflow")
 FRAMEWORK_LABELS = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}
 LANG_LABELS = {"en": "EN", "zh": "中文"}
 PARAMETERS_TAG = "parameters"
+COLLAPSED_TAG = "collapsed"
+#: cell metadata that makes JupyterLab (and Notebook 7) open a heading's section folded
+COLLAPSED_METADATA = {"jp-MarkdownHeadingCollapsed": True}
 STAGE_GLOB = "[0-9][0-9]_*.py"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
@@ -204,7 +210,12 @@ def read_source(path: str | os.PathLike) -> list[SourceCell]:
                 sc.lang = LANG_TAGS[langs[0]]
             if PARAMETERS_TAG in tags:
                 errors.append(f"{where}: a markdown cell cannot be the '{PARAMETERS_TAG}' cell")
+            if COLLAPSED_TAG in tags and not re.match(r"#{1,6}\s", cell.source.lstrip()):
+                errors.append(f"{where}: a '{COLLAPSED_TAG}' cell must start with a Markdown heading "
+                              "(JupyterLab folds the section under that heading)")
         elif cell.cell_type == "code":
+            if COLLAPSED_TAG in tags:
+                errors.append(f"{where}: '{COLLAPSED_TAG}' is for markdown headings; a code cell cannot carry it")
             if langs:
                 errors.append(
                     f"{where}: code cell tagged {langs[0]!r}; code is shared by both languages "
@@ -228,6 +239,11 @@ def read_source(path: str | os.PathLike) -> list[SourceCell]:
                 errors.append(
                     f"{nxt.where(path)}: lang-zh cell's framework tag ({_fw_tag(nxt.framework)}) differs from "
                     f"its lang-en twin's ({_fw_tag(sc.framework)}, cell {sc.index})"
+                )
+            elif (COLLAPSED_TAG in sc.tags) != (COLLAPSED_TAG in nxt.tags):
+                errors.append(
+                    f"{nxt.where(path)}: only one of the twins (cells {sc.index} and {nxt.index}) is tagged "
+                    f"'{COLLAPSED_TAG}'; tag both or neither"
                 )
         elif sc.lang == "zh":
             if prev is None or prev.cell_type != "markdown" or prev.lang != "en":
@@ -301,8 +317,11 @@ def build_notebook(path: str | os.PathLike, cells: list[SourceCell], variant: Va
         if c.cell_type == "markdown" and c.lang != variant.lang:
             continue
         metadata = copy.deepcopy(c.metadata)
-        if c.tags:
-            metadata["tags"] = list(c.tags)
+        tags = [t for t in c.tags if t != COLLAPSED_TAG]
+        if COLLAPSED_TAG in c.tags:
+            metadata.update(COLLAPSED_METADATA)
+        if tags:
+            metadata["tags"] = tags
         source = _substitute(c.source, config, Path(path).parent / "_snippets", variant.framework)
         digest = hashlib.sha1(f"{c.cell_type}\0{source}".encode("utf-8")).hexdigest()[:8]
         seen[digest] = seen.get(digest, 0) + 1

@@ -100,7 +100,8 @@ def resolve_checkpoint(checkpoint: str, image_size: int = 64, seed: int = 0) -> 
 
     * ``random:<arch>`` -> path of a cached random-init folder (built on first use)
     * an existing folder -> checked for ``config.json``
-    * a hub id -> returned as is; while offline (``HF_HUB_OFFLINE=1``) it must already be cached
+    * a hub id -> returned as is; when offline (``HF_HUB_OFFLINE=1``, or the Hub did not answer the
+      once-per-process probe of :mod:`seghelpers.hub`) it must already be cached
     """
     if not isinstance(checkpoint, (str, os.PathLike)) or not str(checkpoint).strip():
         raise CheckpointError(f"checkpoint={checkpoint!r}: give a hub id ('nvidia/mit-b0'), a local folder, "
@@ -124,9 +125,12 @@ def resolve_checkpoint(checkpoint: str, image_size: int = 64, seed: int = 0) -> 
     if path.exists() or not _HUB_ID_RE.match(ckpt) or ckpt.startswith((".", "/", "~")):
         raise CheckpointError(f"checkpoint={ckpt!r}: no such folder. Train one with notebook 04, give a hub id "
                               f"like 'nvidia/mit-b0', or use 'random:tiny' for an offline run.")
-    if hub_offline() and not in_hf_cache(ckpt):
-        raise CheckpointError(f"checkpoint={ckpt!r} is not in the Hugging Face cache and HF_HUB_OFFLINE=1. "
-                              "Run `make prefetch` while online, or use 'random:tiny' / a local folder.")
+    from . import hub
+
+    ok, why = hub.reachable()  # probed once per process, in seconds; unreachable -> offline on the cache
+    if not ok and not in_hf_cache(ckpt):
+        raise CheckpointError(hub.unreachable_message(f"checkpoint={ckpt!r}", why)
+                              + " Or pass checkpoint='random:tiny' / a local folder.")
     return ckpt
 
 

@@ -566,26 +566,38 @@ def load_ade_folder(root, split: str = "train", validate: bool = True, num_label
     return datasets.Dataset.from_dict(data, features=features)
 
 
-def _hub_offline_error(source: str, err: Exception) -> Exception:
-    return ConnectionError(
-        f"dataset={source!r} is not in the local Hugging Face cache and the hub cannot be reached "
-        f"({type(err).__name__}). Run `make prefetch` while online (it caches the workshop assets), "
-        "or use dataset='synthetic' / a local ADEChallengeData2016 folder. Offline mode: HF_HUB_OFFLINE=1.")
+def _hub_offline_error(source: str, err: Exception | str) -> Exception:
+    from .hub import unreachable_message
+
+    why = err if isinstance(err, str) else f"{type(err).__name__}"
+    return ConnectionError(unreachable_message(f"dataset={source!r}", why) + " Or pass dataset=<folder>: an "
+                           "ADEChallengeData2016 folder or a Hub-layout parquet folder (a prefetched or shared copy).")
 
 
 def load_hub(source: str, split: str):
+    """Load a Hub dataset id: from the rows ``make prefetch`` cached when they cover ``split``, else
+    through ``datasets.load_dataset``. The Hub is probed once per process first (seconds): unreachable,
+    the libraries go offline, so a cached dataset loads and an uncached one fails at once."""
     import datasets
+
+    from . import hub
+    from .prefetch import prefetched_dataset
 
     if source in ("scene_parse_150", "zhoubolei/scene_parse_150"):
         raise ValueError(
-            f"dataset={source!r} is a script data set, which datasets>=4 no longer runs. Use its parquet "
-            f"copy {DEFAULT_HUB_DATASET!r} (the Parquet copy the current English guide uses) or a local ADEChallengeData2016 folder.")
+            f"dataset={source!r} is a script dataset (a Python loading script), which datasets>=4 no longer runs. "
+            f"Load its Parquet copy {DEFAULT_HUB_DATASET!r} instead (the id the current English guide uses), a local "
+            "ADEChallengeData2016 folder, or 'synthetic' offline.")
+    local = prefetched_dataset(source, split)
+    if local is not None:  # what `make prefetch` saved: no network, same rows
+        return load_hub_layout(local, split)
+    ok, why = hub.reachable()
     try:
         ds = datasets.load_dataset(source, split=split)
     except (ConnectionError, OSError) as e:
-        if "offline" in str(e).lower() or "connect" in str(e).lower() or "couldn't" in str(e).lower() \
-                or os.environ.get("HF_HUB_OFFLINE") == "1":
-            raise _hub_offline_error(source, e) from e
+        text = str(e).lower()
+        if not ok or "offline" in text or "connect" in text or "couldn't" in text:
+            raise _hub_offline_error(source, why if not ok else e) from e
         raise
     missing = {"image", "annotation"} - set(ds.column_names)
     if missing:
@@ -700,6 +712,15 @@ def guide_source(source: str = DEFAULT_HUB_DATASET) -> str:
         if (root / "images" / "validation").is_dir():
             splits["validation"] = load_ade_folder(root, "validation")
         write_hub_layout(splits, out)
+        import datasets
+
+        bars = not datasets.utils.are_progress_bars_disabled()
+        datasets.disable_progress_bars()  # prepare datasets' cache now, so the guide's load_dataset is silent
+        try:
+            datasets.load_dataset(str(out))
+        finally:
+            if bars:
+                datasets.enable_progress_bars()
     if (root / LABEL_FILE).exists() and not (out / META_FILE).exists():  # the labels travel with the data
         import json
         import shutil
@@ -731,6 +752,11 @@ def load_scene_parse(source: str = DEFAULT_HUB_DATASET, split: str = "train[:50]
     if path.is_dir():
         if is_hub_layout(path):
             return load_hub_layout(path, split)
+        root = _dataset_root(path)
+        if not (root / "images").is_dir() and not (root / "annotations").is_dir():
+            raise DataError(f"{path}: found neither a Hub-layout dataset folder (parquet shards such as "
+                            "data/train-00000-of-00001.parquet) nor an ADEChallengeData2016 folder (images/training, "
+                            "annotations/training). Point dataset= at one of those.")
         return load_ade_folder(path, split, validate, num_labels)
     if path.exists():
         raise ValueError(f"dataset={src!r} is a file; give an ADEChallengeData2016 folder, a Hub id or 'synthetic'")

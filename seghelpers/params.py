@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, fields
 PROFILES: dict[str, dict] = {
     # offline, minutes on 2 CPU cores: synthetic data, random-init tiny SegFormer (CI and `make run`)
     "smoke": dict(checkpoint="random:tiny", dataset="synthetic", split="train[:50]", image_size=64,
-                  num_train_epochs=10, max_steps=50, learning_rate=2e-3, batch_size=4, eval_steps=25,
+                  num_train_epochs=10, max_steps=50, learning_rate=2e-3, batch_size=4, eval_steps=5,
                   save_steps=25, seed=0),
     # exactly the guide: mit-b0 on SceneParse150 train[:50], lr 6e-5, 50 epochs, batch 2, eval/save every 20
     "guide": dict(checkpoint="nvidia/mit-b0", dataset="merve/scene_parse_150", split="train[:50]",
@@ -59,8 +59,39 @@ class Params:
         return asdict(self)
 
     def table(self) -> str:
+        """Every value, one per line (the full picture; notebooks print :meth:`summary`)."""
         width = max(len(f.name) for f in fields(self))
         return "\n".join(f"{f.name:<{width}}  {getattr(self, f.name)!r}" for f in fields(self))
+
+    def changed(self) -> tuple:
+        """Names of the profile's values that were overridden (set in the parameters cell or with -p)."""
+        base = PROFILES[self.profile]
+        return tuple(name for name in base if getattr(self, name) != base[name])
+
+    def summary(self) -> str:
+        """One line: the profile and the values that matter, overridden ones marked with ``*``.
+
+        ``profile smoke · random:tiny · synthetic train[:50] · 64 px · 50 steps × batch 4 · lr 0.002``
+        """
+        changed = set(self.changed())
+
+        def v(name, text=None):
+            return f"{getattr(self, name) if text is None else text}{'*' if name in changed else ''}"
+
+        epochs = f"{self.num_train_epochs:g}{'*' if changed & {'num_train_epochs', 'max_steps'} else ''}"
+        length = f"{epochs} epochs" if self.max_steps == -1 else f"{v('max_steps')} steps"
+        parts = [f"profile {self.profile}", v("checkpoint"), f"{v('dataset')} {v('split')}",
+                 f"{v('image_size')} px", f"{length} × batch {v('batch_size')}",
+                 f"lr {v('learning_rate', f'{self.learning_rate:g}')}"]
+        if "num_train_epochs" in changed and self.max_steps != -1:
+            parts.append(f"{epochs} epochs (max_steps wins)")
+        parts += [f"{name.split('_')[0]} every {v(name)}" for name in ("eval_steps", "save_steps") if name in changed]
+        parts += [f"seed {v('seed')}"] if "seed" in changed else []
+        parts += ["resume"] if self.resume else []
+        parts += [f"push_to_hub {self.hub_model_id or ''}".rstrip()] if self.push_to_hub else []
+        if changed:
+            parts.append("* = your value")
+        return " · ".join(parts)
 
 
 def _num(name, value, kind, minimum=None, allow=()):
@@ -73,7 +104,7 @@ def _num(name, value, kind, minimum=None, allow=()):
             value = float(value) if kind is float else int(value.strip())
         except ValueError:
             raise ParameterError(f"{name}={value!r} is not a number. Pass a {kind.__name__}, "
-                                 f"e.g. papermill -p {name} {'6e-5' if name == 'learning_rate' else 10}") from None
+                                 f"e.g. {name} = {'6e-5' if name == 'learning_rate' else 10} in the parameters cell") from None
     if kind is int:
         if isinstance(value, float) and value.is_integer():
             value = int(value)

@@ -1,67 +1,242 @@
-"""Download what a workshop needs into the Hugging Face cache, so the room can work offline.
+"""Download only what a workshop needs, so the room can then work offline.
 
     python -m seghelpers.prefetch [--dataset merve/scene_parse_150] [--split train[:50]]
-                                  [--checkpoint nvidia/mit-b0]
+                                  [--checkpoint nvidia/mit-b0] [--frameworks pt tf]
 
-Run it (or ``make prefetch``) on each machine while it is online. Afterwards set ``HF_HUB_OFFLINE=1``:
-the ``guide`` profile then loads the model, the image processor and the data set from the cache.
-Checks that the hub answers within a few seconds first, and fails with a clear message if not.
+Run it (or ``make prefetch``) while online, once per machine, or once and copy the caches it names.
+
+* **Data**: ``load_dataset("merve/scene_parse_150", split="train[:50]")`` downloads and prepares the
+  whole train split (about 20 000 images, gigabytes) before slicing. Instead the first rows the split
+  needs are *streamed* (only the start of the first parquet shard is read) and saved as a Hub-layout
+  parquet folder in the kit's cache (``~/.cache/seghelpers/prefetched/<owner>--<name>/<split>/``).
+  Offline, ``sh.load_scene_parse("merve/scene_parse_150", "train[:50]")`` (any slice inside the
+  cached rows) loads exactly those rows from there, and the folder can be shared as it is
+  (``dataset=<folder>``).
+* **Model**: ``snapshot_download`` of only the files ``from_pretrained`` reads: ``config.json``,
+  ``preprocessor_config.json``, one PyTorch weight file and ``tf_model.h5`` (not the README, not a
+  second copy of the same weights).
+
+Prints what was cached and its size. Checks first, within seconds, that the Hub answers.
 """
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import sys
+from pathlib import Path
 
-HUB_URL = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+#: the Hub address probed; None = ``$HF_ENDPOINT`` or https://huggingface.co (tests point it elsewhere)
+HUB_URL: str | None = None
+DEFAULT_DATASET = "merve/scene_parse_150"
+DEFAULT_SPLIT = "train[:50]"
+DEFAULT_CHECKPOINT = "nvidia/mit-b0"
+MANIFEST = "prefetch.json"
+#: the files ``from_pretrained`` / ``AutoImageProcessor.from_pretrained`` read, by framework (first found wins)
+CONFIG_FILES = ("config.json", "preprocessor_config.json")
+PT_WEIGHTS = ("model.safetensors", "pytorch_model.bin")  # transformers prefers safetensors when both exist
+TF_WEIGHTS = ("tf_model.h5",)
 
 
 def hub_reachable(timeout: float = 5.0) -> tuple[bool, str]:
-    """Whether the hub answers an HTTP request within ``timeout`` seconds (and why not)."""
-    import urllib.error
-    import urllib.request
+    """Whether the Hub answers an HTTP request within ``timeout`` seconds (and why not). Not cached."""
+    from . import hub
 
-    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+    if hub.offline_requested():
         return False, "HF_HUB_OFFLINE is set; unset it (or run `make prefetch`, which does) to download"
+    url = HUB_URL or hub.endpoint()
+    ok, why, _ = hub.probe(url, timeout)
+    return (True, "") if ok else (False, f"{url} did not answer within {timeout:g} s ({why})")
+
+
+# ----------------------------------------------------------------------------------------------- data
+def prefetched_root() -> Path:
+    from .data import cache_dir
+
+    return cache_dir() / "prefetched"
+
+
+def _repo_dir(source: str) -> str:
+    return str(source).strip().replace("/", "--")
+
+
+def rows_needed(split: str) -> tuple[str, int | None]:
+    """``"train[:50]"`` -> ``("train", 50)``: the split and how many leading rows cover the slice.
+
+    ``None`` rows = the whole split (no slice, a percentage, an open end or a negative bound).
+    """
+    from .data import parse_split
+
+    name, spec = parse_split(split)
+    if spec is None:
+        return name, None
+    a, pa, b, pb = spec
+    if pa or pb or b in ("", None) or int(b) < 0 or (a not in ("", None) and int(a) < 0):
+        return name, None
+    return name, int(b)
+
+
+def prefetched_dataset(source: str, split: str) -> Path | None:
+    """The cached Hub-layout folder that holds every row of ``source``'s ``split``, or None."""
+    from .data import parse_split
+
+    name, spec = parse_split(split)
+    folder = prefetched_root() / _repo_dir(source) / name
     try:
-        urllib.request.urlopen(urllib.request.Request(HUB_URL + "/api/models?limit=1", method="HEAD"),
-                               timeout=timeout)
-        return True, ""
-    except urllib.error.HTTPError:
-        return True, ""  # the server answered
-    except (urllib.error.URLError, OSError) as e:
-        return False, f"{HUB_URL} did not answer within {timeout:.0f} s ({getattr(e, 'reason', e)})"
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    if manifest.get("source") != source or not (folder / "data").is_dir():
+        return None
+    if manifest.get("complete"):
+        return folder
+    _, needed = rows_needed(split)
+    if needed is None:
+        return None
+    a = spec[0] if spec else ""
+    start = int(a) if a not in ("", None) else 0
+    return folder if 0 <= start and needed <= int(manifest.get("rows", 0)) else None
 
 
-def prefetch(dataset: str, split: str, checkpoint: str) -> None:
-    from huggingface_hub import snapshot_download
+def folder_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
+
+
+def human(n: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n} B"
+
+
+def prefetch_dataset(source: str = DEFAULT_DATASET, split: str = DEFAULT_SPLIT, *, reader: str | None = None,
+                     out_root: Path | None = None) -> tuple[Path, int, int]:
+    """Stream the rows ``split`` needs from ``source`` and save them as a Hub-layout folder.
+
+    ``reader`` is what ``datasets.load_dataset`` opens (default ``source``; tests pass a local replica
+    of the Hub repository while ``source`` stays the Hub id the cache is filed under). The image bytes
+    are copied as they are (no decoding, no re-encoding). Returns ``(folder, rows, bytes)``.
+    """
+    import datasets
+
+    from .data import write_hub_layout
+
+    name, n = rows_needed(split)
+    folder = (Path(out_root) if out_root else prefetched_root()) / _repo_dir(source) / name
+    try:  # already cached (as many rows or more): keep it
+        old = json.loads((folder / MANIFEST).read_text())
+        if old.get("source") == source and (old.get("complete") or (n is not None and old.get("rows", 0) >= n)):
+            return folder, int(old["rows"]), folder_size(folder)
+    except (OSError, ValueError):
+        pass
+    stream = datasets.load_dataset(reader or source, split=name, streaming=True)
+    features = stream.features
+    if features is not None:  # keep the encoded bytes: the cache holds the Hub's files, not re-encoded ones
+        for col, feat in features.items():
+            if isinstance(feat, datasets.Image):
+                stream = stream.cast_column(col, datasets.Image(decode=False))
+    rows = list(stream if n is None else stream.take(n))
+    if not rows:
+        raise ValueError(f"{source} {split}: no rows")
+    raw_features = stream.features if stream.features is not None else None
+    ds = datasets.Dataset.from_list(rows, features=raw_features)
+    for col, feat in (raw_features or {}).items():
+        if isinstance(feat, datasets.Image):
+            ds = ds.cast_column(col, datasets.Image())
+    write_hub_layout({name: ds}, folder)
+    manifest = {"source": source, "split": name, "rows": len(ds), "complete": n is None,
+                "columns": ds.column_names, "requested": split}
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+    return folder, len(ds), folder_size(folder)
+
+
+# ---------------------------------------------------------------------------------------------- model
+def plan_model_files(files, frameworks=("pt", "tf")) -> list[str]:
+    """The files of a model repository that ``from_pretrained`` needs for ``frameworks`` (in ``files``).
+
+    PyTorch: one weight file (safetensors when the repository has it, as transformers prefers).
+    TensorFlow: ``tf_model.h5``; without it, the PyTorch weights (loaded with ``from_pt=True``).
+    """
+    files = set(files)
+    want = [f for f in CONFIG_FILES if f in files]
+    pt = next((f for f in PT_WEIGHTS if f in files), None)
+    if "pt" in frameworks and pt:
+        want.append(pt)
+    if "tf" in frameworks:
+        tf = next((f for f in TF_WEIGHTS if f in files), None)
+        if tf:
+            want.append(tf)
+        elif pt and pt not in want:
+            want.append(pt)
+    if "config.json" not in want:
+        raise ValueError(f"no config.json among the repository's files {sorted(files)}: not a transformers model")
+    if not any(f in want for f in PT_WEIGHTS + TF_WEIGHTS):
+        raise ValueError(f"no weights for {list(frameworks)} among the repository's files {sorted(files)}")
+    return want
+
+
+def prefetch_model(checkpoint: str = DEFAULT_CHECKPOINT, frameworks=("pt", "tf"), *, list_files=None,
+                   download=None) -> tuple[list[str], int]:
+    """Download the planned files of ``checkpoint`` into the Hugging Face cache -> ``(files, bytes)``.
+
+    ``list_files(repo) -> [names]`` and ``download(repo, allow_patterns) -> folder`` default to
+    ``huggingface_hub`` (``HfApi().list_repo_files`` and ``snapshot_download``); tests inject others.
+    """
+    if list_files is None or download is None:
+        from huggingface_hub import HfApi, snapshot_download
+
+        list_files = list_files or (lambda repo: HfApi().list_repo_files(repo))
+        download = download or (lambda repo, allow: snapshot_download(repo, allow_patterns=allow))
+    want = plan_model_files(list_files(checkpoint), frameworks)
+    folder = Path(download(checkpoint, want))
+    size = sum((folder / f).stat().st_size for f in want if (folder / f).exists())
+    return want, size
+
+
+def warm_processor(checkpoint: str) -> None:
+    """Load config and image processor once online, so optional look-ups are answered in the cache too."""
+    from transformers import AutoConfig
 
     from .checkpoints import load_image_processor
-    from .data import load_scene_parse
 
-    print(f"model + image processor: {checkpoint}")
-    snapshot_download(checkpoint)
+    AutoConfig.from_pretrained(checkpoint)
     load_image_processor(checkpoint)
-    print(f"data set: {dataset} {split}")
-    ds = load_scene_parse(dataset, split)
-    print(f"cached {len(ds)} examples. Offline from now on: export HF_HUB_OFFLINE=1")
+
+
+def prefetch(dataset: str = DEFAULT_DATASET, split: str = DEFAULT_SPLIT, checkpoint: str = DEFAULT_CHECKPOINT,
+             frameworks=("pt", "tf"), out=print, reader: str | None = None) -> None:
+    """Cache the model files and the dataset rows the workshop needs; print what and how big.
+
+    ``reader``: what ``load_dataset`` streams from instead of ``dataset`` (tests: a local replica).
+    """
+    if checkpoint:
+        files, size = prefetch_model(checkpoint, frameworks)
+        warm_processor(checkpoint)
+        out(f"model {checkpoint}: {', '.join(files)} ({human(size)}) in the Hugging Face cache")
+    if dataset:
+        folder, rows, size = prefetch_dataset(dataset, split, reader=reader)
+        out(f"dataset {dataset} {split}: {rows} rows ({human(size)}) in {folder}")
+        out(f"  offline, dataset={dataset!r} with split={split!r} (or any slice of those rows) loads from there; "
+            "to share it, copy that folder and pass it as dataset=<folder>")
+    out("Offline from now on: export HF_HUB_OFFLINE=1 (the Makefile sets it).")
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dataset", default="merve/scene_parse_150")
-    ap.add_argument("--split", default="train[:50]")
-    ap.add_argument("--checkpoint", default="nvidia/mit-b0")
+    ap.add_argument("--dataset", default=DEFAULT_DATASET, help="Hub dataset id ('' skips the data)")
+    ap.add_argument("--split", default=DEFAULT_SPLIT)
+    ap.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help="Hub model id ('' skips the model)")
+    ap.add_argument("--frameworks", nargs="+", default=["pt", "tf"], choices=["pt", "tf"])
     ap.add_argument("--timeout", type=float, default=5.0)
     args = ap.parse_args(argv)
     ok, why = hub_reachable(args.timeout)
     if not ok:
-        print(f"prefetch: the Hugging Face hub is unreachable: {why}.\n"
-              "Run this where the hub can be reached; offline, use the smoke profile (synthetic data, "
-              "random-init model), or copy ~/.cache/huggingface from a machine that has prefetched.",
-              file=sys.stderr)
+        print(f"prefetch: the Hugging Face Hub is unreachable: {why}.\n"
+              "Run this where the Hub can be reached; offline, use the smoke profile (synthetic data, "
+              "random-init model), or copy ~/.cache/huggingface and ~/.cache/seghelpers/prefetched from a "
+              "machine that has prefetched.", file=sys.stderr)
         return 2
-    prefetch(args.dataset, args.split, args.checkpoint)
+    prefetch(args.dataset, args.split, args.checkpoint, tuple(args.frameworks))
     return 0
 
 

@@ -63,6 +63,26 @@ def test_params_profiles_and_overrides():
     assert "learning_rate" in q.table()
 
 
+def test_params_summary_is_one_line_marking_overrides():
+    base = params.PROFILES["smoke"]
+    p = params.resolve("smoke")
+    line = p.summary()
+    assert "\n" not in line and len(line) < 120, line
+    assert line.startswith("profile smoke · ") and "*" not in line and p.changed() == ()
+    assert f"{base['max_steps']} steps × batch {base['batch_size']}" in line and base["checkpoint"] in line
+    q = params.resolve("smoke", max_steps=30, dataset="/data/own3", resume=True)
+    assert q.changed() == ("dataset", "max_steps")
+    line = q.summary()
+    assert "/data/own3* " in line and "30* steps" in line and " · resume" in line, line
+    assert line.endswith("* = your value") and line.count("*") == 3, line
+    g = params.resolve("guide")  # trains for epochs, not steps
+    assert "50 epochs × batch 2" in g.summary() and "lr 6e-05" in g.summary()
+    e = params.resolve("smoke", num_train_epochs=3)  # ignored while max_steps is set: say so
+    assert "(max_steps wins)" in e.summary()
+    assert f"eval every {base['eval_steps'] + 1}*" in params.resolve("smoke", eval_steps=base["eval_steps"] + 1).summary()
+    assert len(p.table().splitlines()) == len(params.fields(p))  # the full table is still there
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(profile="fast"), "profile='fast' is unknown"),
     (dict(num_train_epochs="ten"), "num_train_epochs='ten' is not a number"),

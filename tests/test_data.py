@@ -161,7 +161,7 @@ def test_error_empty_or_wrong_folder(tmp_path):
 def test_error_unknown_sources(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such folder"):
         sh.load_scene_parse("./no/such/ADE", "train")
-    with pytest.raises(ValueError, match="script data set.*merve/scene_parse_150"):
+    with pytest.raises(ValueError, match="script dataset.*merve/scene_parse_150"):
         sh.load_scene_parse("scene_parse_150", "train[:50]")
     with pytest.raises(ValueError, match="dataset=''"):
         sh.load_scene_parse("", "train")
@@ -240,7 +240,7 @@ def test_own_dataset_with_its_own_label_file(ade_copy):
     (ade_copy / "id2label.json").write_text(json.dumps({"0": "road", "1": "car", "2": "sky"}))
     i2l, _ = sh.label_maps_for(str(ade_copy))
     assert i2l == {0: "road", 1: "car", 2: "sky"}
-    with pytest.raises(DataError, match="above 3"):  # synthetic annotations use ADE ids up to 150
+    with pytest.raises(DataError, match="above the 3 classes"):  # synthetic annotations use ADE ids up to 150
         sh.load_scene_parse(str(ade_copy), "train")
     for p in (ade_copy / "annotations" / "training").glob("*.png"):
         Image.fromarray((np.asarray(Image.open(p)) % 4).astype(np.uint8), "L").save(p)

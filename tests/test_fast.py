@@ -187,3 +187,37 @@ def test_predict_uses_the_fast_copy_only_for_transformers_own_head(tiny_checkpoi
 
     custom.decode_head = torch.nn.Identity()  # not even a SegFormer head: still predicts via the model
     assert "Identity" in unsupported(custom)
+
+
+def test_fast_training_same_loss_and_gradients():
+    """fast_training rewrites in place: same state dict, same loss, same gradients up to float rounding."""
+    import copy
+
+    from transformers import SegformerConfig, SegformerForSemanticSegmentation
+
+    from seghelpers.checkpoints import ARCHITECTURES
+    from seghelpers.pt.fast import fast_training
+
+    torch.manual_seed(0)
+    cfg = SegformerConfig(num_labels=7, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+                          classifier_dropout_prob=0.0, drop_path_rate=0.0, **ARCHITECTURES["tiny"])
+    a = SegformerForSemanticSegmentation(cfg).train()
+    b = fast_training(copy.deepcopy(a))
+    assert type(b.decode_head) is not type(a.decode_head)
+    assert a.state_dict().keys() == b.state_dict().keys()
+    x, y = torch.randn(2, 3, 64, 64), torch.randint(0, 7, (2, 64, 64))
+    y[:, :3] = 255
+    la, lb = a(pixel_values=x, labels=y).loss, b(pixel_values=x, labels=y).loss
+    assert torch.allclose(la, lb, rtol=1e-5)
+    la.backward()
+    lb.backward()
+    for (name, pa), pb in zip(a.named_parameters(), b.parameters()):
+        scale = pa.grad.abs().max()
+        if scale > 1e-6:  # key biases and pre-BatchNorm biases have a zero true gradient: rounding noise only
+            assert torch.allclose(pa.grad, pb.grad, atol=1e-4 * scale), name
+    # and fast_segformer still folds the trained model for inference
+    from seghelpers.pt.fast import fast_segformer
+
+    b.eval()
+    with torch.no_grad():
+        assert torch.allclose(fast_segformer(b)(pixel_values=x).logits, a.eval()(pixel_values=x).logits, atol=1e-4)

@@ -238,15 +238,101 @@ def zh_terminology_problems(en: dict, zh: dict, terms: list[Term]) -> list[str]:
     return out
 
 
-def exercises_problems(nb: dict, lang: str) -> list[str]:
-    word = {"en": re.compile(r"exercise", re.I), "zh": re.compile("练习")}[lang]
-    for c in nb["cells"][-3:]:
-        if c["cell_type"] != "markdown":
+#: the closing sections every notebook has, in this order (level-2 headings, exact text)
+SUMMARY_HEADING = {"en": "## Summary", "zh": "## 小结"}
+EXERCISES_HEADING = {"en": "## Exercises", "zh": "## 练习"}
+APPENDIX_HEADING = {"en": "## Under the hood", "zh": "## 实现细节（Under the hood）"}
+COLLAPSED_KEY = "jp-MarkdownHeadingCollapsed"
+
+
+def _fenced_free_lines(text: str) -> list[str]:
+    """The lines of a Markdown text outside fenced code blocks."""
+    out, fence = [], None
+    for line in text.splitlines():
+        m = re.match(r"\s*(```|~~~)", line)
+        if m:
+            fence = None if fence == m.group(1) else (fence or m.group(1))
             continue
-        headings = [ln for ln in _src(c).splitlines() if re.match(r"#{1,6}\s", ln)]
-        if any(word.search(h) for h in headings):
-            return []
-    return [f"no markdown heading with {word.pattern!r} among the last 3 cells"]
+        if fence is None:
+            out.append(line)
+    return out
+
+
+def top_headings(nb: dict) -> list[tuple[int, str]]:
+    """``(cell index, heading line)`` of every level-1/2 Markdown heading, in order."""
+    found = []
+    for i, c in enumerate(nb["cells"]):
+        if c["cell_type"] == "markdown" and not _is_badge(c):
+            found += [(i, ln.rstrip()) for ln in _fenced_free_lines(_src(c)) if re.match(r"#{1,2}\s", ln)]
+    return found
+
+
+def exercises_problems(nb: dict, lang: str) -> list[str]:
+    """The notebook ends with ``## Summary`` then ``## Exercises`` (d2l's 小结 + 练习), optionally
+    followed by one collapsed ``## Under the hood`` appendix and nothing else at that level."""
+    summary, exercises, appendix = SUMMARY_HEADING[lang], EXERCISES_HEADING[lang], APPENDIX_HEADING[lang]
+    heads = top_headings(nb)
+    texts = [h for _, h in heads]
+    ending = texts[-3:] if texts[-1:] == [appendix] else texts[-2:]
+    wanted = [summary, exercises] + ([appendix] if texts[-1:] == [appendix] else [])
+    problems = []
+    if ending != wanted:
+        problems.append(f"the notebook must end with the sections {wanted} (level-2 headings, that text); "
+                        f"its last ones are {texts[-3:]}")
+    for heading in (summary, exercises, appendix):
+        if texts.count(heading) > 1:
+            problems.append(f"{heading!r} appears {texts.count(heading)} times")
+    if texts[-1:] == [appendix]:
+        cell = nb["cells"][heads[-1][0]]
+        if not cell.get("metadata", {}).get(COLLAPSED_KEY):
+            problems.append(f"cell {heads[-1][0]}: the appendix is not collapsed (tag its source cell 'collapsed')")
+    return problems
+
+
+def _exercise_cells(nb: dict, lang: str) -> list[tuple[int, dict]]:
+    heads = top_headings(nb)
+    starts = [i for i, h in heads if h == EXERCISES_HEADING[lang]]
+    if not starts:
+        return []
+    later = [i for i, _ in heads if i > starts[-1]]
+    end = later[0] if later else len(nb["cells"])
+    return [(i, nb["cells"][i]) for i in range(starts[-1], end)]
+
+
+_PAPERMILL_SYNTAX = re.compile(r"papermill|(?<!\S)-p\s+\w", re.I)
+
+
+def exercise_text_problems(nb: dict, lang: str) -> list[str]:
+    """Exercises are done in Jupyter/Colab: set a value in the parameters cell, not ``papermill -p``."""
+    out = []
+    for i, c in _exercise_cells(nb, lang):
+        m = _PAPERMILL_SYNTAX.search(_src(c))
+        if m:
+            out.append(f"cell {i}: exercise text uses {m.group(0)!r}; say which value to set in the parameters cell")
+    return out
+
+
+def cjk_soft_breaks(text: str) -> list[str]:
+    """Places where a Markdown soft line break falls between two CJK characters (it renders as a
+    stray space). Fenced code is ignored; block-quote markers and list indentation are looked through."""
+    out = []
+    lines = _fenced_free_lines(text)
+    for a, b in zip(lines, lines[1:]):
+        a_body = re.sub(r"^(\s*>)+\s?", "", a)
+        b_body = re.sub(r"^(\s*>)+\s?", "", b).lstrip()
+        if a.endswith(("  ", "\\")) or not a_body.strip() or not b_body:
+            continue  # hard break, or a paragraph break
+        if _is_cjk(a_body.rstrip()[-1]) and _is_cjk(b_body[0]):
+            out.append(f"…{a_body.rstrip()[-12:]}⏎{b_body[:12]}…")
+    return out
+
+
+def zh_line_break_problems(zh: dict) -> list[str]:
+    out = []
+    for i, c in enumerate(zh["cells"]):
+        if c["cell_type"] == "markdown" and not _is_badge(c):
+            out += [f"cell {i}: line break between two Chinese characters: {x}" for x in cjk_soft_breaks(_src(c))]
+    return out
 
 
 # ============================================================================ real repo
@@ -330,9 +416,28 @@ def test_zh_follows_terminology(item, terms):
 
 
 @_params(FILES, _file_ids(FILES))
-def test_ends_with_exercises(item):
+def test_ends_with_summary_exercises_and_appendix(item):
     lang, name = item
     assert exercises_problems(load_nb(NB_DIR / lang / f"{name}.ipynb"), lang) == []
+
+
+@_params(FILES, _file_ids(FILES))
+def test_exercises_are_done_in_the_notebook(item):
+    lang, name = item
+    assert exercise_text_problems(load_nb(NB_DIR / lang / f"{name}.ipynb"), lang) == []
+
+
+@_params(COMMITTED["zh"])
+def test_zh_markdown_has_no_line_break_between_chinese_characters(item):
+    problems = zh_line_break_problems(load_nb(NB_DIR / "zh" / f"{item}.ipynb"))
+    assert not problems, "keep a Chinese paragraph on one line, or break after ，。；：、）:\n" + "\n".join(problems)
+
+
+def test_readme_zh_has_no_line_break_between_chinese_characters():
+    readme = ROOT / "README.zh-CN.md"
+    problems = cjk_soft_breaks(re.sub(r"<!--.*?-->", "", readme.read_text(encoding="utf-8"), flags=re.S))
+    assert not problems, f"README.zh-CN.md: {len(problems)} line break(s) between two Chinese characters:\n" + \
+        "\n".join(problems)
 
 
 # ============================================================================ TERMINOLOGY.md
@@ -343,9 +448,16 @@ REQUIRED_TERMS = {
     "pipeline": "pipeline", "palette": "调色板", "overlay": "叠加图", "learning rate": "学习率",
     "batch size": "批大小", "epoch": "轮", "training set": "训练集", "test set": "测试集",
     "evaluation": "评估", "inference": "推理", "pretrained": "预训练", "random initialization": "随机初始化",
-    "channels-first": "通道优先", "confusion matrix": "混淆矩阵", "ignore index": "忽略索引", "pixel": "像素",
+    "channels-first": "通道在前", "confusion matrix": "混淆矩阵", "ignore index": "忽略索引", "pixel": "像素",
     "class": "类别", "loss": "损失", "callback": "回调", "exercise": "练习",
+    # the decisions of issue 12 (review §1.3-§1.5)
+    "kit": "套件", "profile": "预设", "batch": "批次", "resize": "调整尺寸", "rescale": "数值缩放",
+    "shuffle": "打乱", "fallback": "回退", "ground truth": "真实标签", "reference label": "真实标签",
+    "notebook": "笔记本", "summary": "小结", "test split": "测试集", "channels-last": "通道在后",
+    "under the hood": "实现细节", "reduce labels": "标签缩减",
 }
+REQUIRED_AVOID = {"kit": "kit", "profile": "配置档", "channels-first": "通道优先", "ground truth": "参考标签",
+                  "notebook": "notebook", "test split": "评估集"}
 
 
 def test_terminology_table(terms):
@@ -353,6 +465,8 @@ def test_terminology_table(terms):
     for english, chinese in REQUIRED_TERMS.items():
         assert english.lower() in by_english, f"TERMINOLOGY.md lacks {english!r}"
         assert by_english[english.lower()].chinese[0] == chinese, f"{english!r} should be {chinese!r}"
+    for english, bad in REQUIRED_AVOID.items():
+        assert bad in by_english[english].avoid, f"TERMINOLOGY.md: {english!r} should list {bad!r} to avoid"
     accepted = {form for t in terms for form in t.chinese}
     for t in terms:
         assert t.english and t.chinese, t
@@ -377,6 +491,24 @@ def test_terminology_check_catches_mistakes(terms):
     assert terminology_problems("Report the mIoU.", "报告 mIoU。", terms) == []
     # avoided forms are found anywhere in ZH prose
     assert terminology_problems("A model.", "这是语意分割模型。", terms)
+    # issue 12's decisions: each catches its drift, and the accepted form passes
+    cases = [
+        ("The kit ships helpers.", "套件自带辅助函数。", "这个 kit 自带辅助函数。"),
+        ("Switch the profile.", "换一个预设。", "换一个配置档。"),
+        ("PyTorch is channels-first.", "PyTorch 采用通道在前。", "PyTorch 采用通道优先。"),
+        ("Compare with the ground truth.", "和真实标签对比。", "和参考标签对比。"),
+        ("See notebook 02.", "见第 02 篇。", "见 notebook 02。"),
+        ("We keep a test split.", "我们留出测试集。", "我们留出评估集。"),
+        ("Images are resized.", "图像先调整尺寸。", "图像先缩放。"),
+        ("Pixels are rescaled.", "像素值做数值缩放。", "像素值除以 255。"),
+        ("We shuffle the data.", "我们打乱数据。", "我们洗牌数据。"),
+    ]
+    for en, good, bad in cases:
+        assert terminology_problems(en, good, terms) == [], (en, good)
+        assert terminology_problems(en, bad, terms), (en, bad)
+    # "batch size" is its own term: it needs 批大小, not 批次
+    assert terminology_problems("Set the batch size.", "设置批大小。", terms) == []
+    assert terminology_problems("One batch of images.", "一个批次的图像。", terms) == []
 
 
 def test_chinese_share_check():
@@ -486,6 +618,8 @@ def test_fixture_passes_the_hygiene_checks(fixture_out, terms):
         for lang, nb in (("en", en), ("zh", zh)):
             assert parameters_problems(nb) == []
             assert exercises_problems(nb, lang) == []
+            assert exercise_text_problems(nb, lang) == []
+        assert zh_line_break_problems(zh) == []
 
 
 def test_hygiene_checks_catch_broken_notebooks(fixture_out, terms):
@@ -528,6 +662,70 @@ def test_hygiene_checks_catch_broken_notebooks(fixture_out, terms):
     en["cells"].append({"cell_type": "markdown", "id": "y", "metadata": {}, "source": "The end."})
     en["cells"].append({"cell_type": "markdown", "id": "z", "metadata": {}, "source": "Bye."})
     assert exercises_problems(en, "en")
+
+
+def _md(source, **metadata):
+    return {"cell_type": "markdown", "id": "m", "metadata": metadata, "source": source}
+
+
+def test_closing_section_checks_catch_bad_endings(fixture_out):
+    """Summary before Exercises, Exercises last (or before a collapsed appendix), no papermill, and
+    no line break between two Chinese characters: each rule rejects a damaged copy of the fixture."""
+    def nb(lang, name="01_demo_pytorch"):
+        return _fixture_nb(fixture_out, f"{lang}/{name}.ipynb")
+
+    def index_of(notebook, heading):
+        return next(i for i, c in enumerate(notebook["cells"]) if _src(c).startswith(heading))
+
+    # the fixture's appendix is folded by metadata; its tag is gone
+    en = nb("en")
+    appendix = en["cells"][index_of(en, APPENDIX_HEADING["en"])]
+    assert appendix["metadata"].get(COLLAPSED_KEY) is True and "tags" not in appendix["metadata"]
+    assert all(COLLAPSED_KEY not in c["metadata"] for c in en["cells"] if c is not appendix)
+
+    # no summary
+    zh = nb("zh")
+    del zh["cells"][index_of(zh, SUMMARY_HEADING["zh"])]
+    assert any("must end with" in p for p in exercises_problems(zh, "zh"))
+    # summary after the exercises
+    en = nb("en", "02_plain")
+    k = index_of(en, SUMMARY_HEADING["en"])
+    en["cells"].append(en["cells"].pop(k))
+    assert exercises_problems(en, "en")
+    # a section after the exercises that is not the appendix
+    en = nb("en", "02_plain")
+    en["cells"].append(_md("## Next steps\n\nRead notebook 03."))
+    assert exercises_problems(en, "en")
+    # English heading text in the Chinese notebook
+    zh = nb("zh", "02_plain")
+    zh["cells"][index_of(zh, SUMMARY_HEADING["zh"])]["source"] = "## Summary\n\n分割图。"
+    assert exercises_problems(zh, "zh")
+    # the appendix, but not collapsed
+    en = nb("en")
+    del en["cells"][index_of(en, APPENDIX_HEADING["en"])]["metadata"][COLLAPSED_KEY]
+    assert any("not collapsed" in p for p in exercises_problems(en, "en"))
+    # two appendices
+    en = nb("en")
+    en["cells"].append(_md(APPENDIX_HEADING["en"], **{COLLAPSED_KEY: True}))
+    assert any("appears 2 times" in p for p in exercises_problems(en, "en"))
+
+    # exercises written for papermill
+    for text in ("Run `papermill 04.ipynb out.ipynb -p max_steps 100`.", "Rerun with -p learning_rate 1e-4."):
+        en = nb("en")
+        en["cells"][index_of(en, EXERCISES_HEADING["en"])]["source"] += "\n2. " + text
+        assert exercise_text_problems(en, "en"), text
+    en = nb("en")  # papermill in the appendix is fine (it is not an exercise)
+    en["cells"][index_of(en, APPENDIX_HEADING["en"])]["source"] += "\n`make run` uses papermill -p profile smoke."
+    assert exercise_text_problems(en, "en") == []
+
+    # a soft line break between two Chinese characters (also inside list items and block quotes)
+    for bad in ("模型会把\n图像缩放", "- 第一项的\n  续行", "> 引用里的\n> 断行"):
+        zh = nb("zh")
+        zh["cells"][index_of(zh, SUMMARY_HEADING["zh"])]["source"] = "## 小结\n\n" + bad
+        assert len(zh_line_break_problems(zh)) == 1, bad
+    for fine in ("第一段。\n\n第二段", "句子，\n接着写", "硬换行  \n下一行", "图像\n`code`", "```\n代码\n代码\n```",
+                 "- 第一项\n- 第二项"):
+        assert cjk_soft_breaks(fine) == [], fine
 
 
 def test_fixture_generation_is_deterministic(tmp_path):
@@ -601,6 +799,15 @@ BROKEN_SOURCES = {
         _HEAD + '# %% tags=["parameters", "pt"]\nX = 1\n', "tensorflow notebook", "0 cells tagged 'parameters'",
     ),
     "typo in tag": (_HEAD + _PARAMS + '# %% tags=["pytorch"]\nx = 1\n', "cell 4", "did you mean 'pt'"),
+    "collapsed code cell": (_HEAD + _PARAMS + '# %% tags=["collapsed"]\nx = 1\n', "cell 4", "a code cell cannot"),
+    "collapsed without heading": (
+        _HEAD + _PARAMS + '# %% [markdown] tags=["lang-en", "collapsed"]\n# Text\n\n'
+        '# %% [markdown] tags=["lang-zh", "collapsed"]\n# 文字\n', "cell 4", "must start with a Markdown heading",
+    ),
+    "collapsed on one twin": (
+        _HEAD + _PARAMS + '# %% [markdown] tags=["lang-en", "collapsed"]\n# ## More\n\n'
+        '# %% [markdown] tags=["lang-zh"]\n# ## 更多\n', "cell 5", "tag both or neither",
+    ),
 }
 
 

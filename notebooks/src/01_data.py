@@ -11,29 +11,26 @@
 #
 # Semantic segmentation gives every pixel of an image a class. Before any model appears, this notebook
 # looks closely at what we will train on: a small subset of SceneParse150, the benchmark version of ADE20K
-# (150 classes of indoor and outdoor "stuff" and "things").
+# (150 classes of indoor and outdoor "stuff" and "things"), or a dataset of your own.
 #
 # **You will learn to**
-# - load the data from the Hub, from a local ADE20K folder, or offline from a synthetic stand-in, and know
-#   why the guide's `load_dataset("scene_parse_150")` no longer works;
-# - split it into a training set and a test set the way the guide does;
+# - run the guide's `load_dataset`, see why its dataset id fails today, and load the same rows from a Parquet source;
+# - split the data into a training set and a test set with the guide's `train_test_split`, and make the split repeatable;
 # - read one example: the image, its annotation and its scene category;
-# - use the 150-class label maps `id2label` / `label2id`;
-# - understand ADE's "0 = other" and the label convention the whole kit uses (0 → 255, ignored; *k* → *k*−1).
+# - load the class names `id2label` / `label2id` the way the guide does, and read your dataset's own;
+# - understand ADE's "0 = other" and label reduction (0 → 255, ignored; *k* → *k*−1).
 
 # %% [markdown] tags=["lang-zh"]
 # # 01 · 数据：SceneParse150 及其标签
 #
-# 语义分割要给图像中的每个像素分配一个类别。在请出模型之前，本节先把训练数据摸清楚：SceneParse150 的一个小子集。
-# SceneParse150 是 ADE20K 的评测版本，包含 150 个室内外常见的类别（既有墙、天空这类“背景物”，也有床、人这类“物体”）。
+# 语义分割要给图像中的每个像素分配一个类别。在请出模型之前，本篇先把训练数据摸清楚：SceneParse150 的一个小子集，或者你自己的数据集。SceneParse150 是 ADE20K 的评测版本，包含 150 个室内外常见的类别（既有墙、天空这类“背景物”，也有床、人这类“物体”）。
 #
-# **本节目标**
-# - 从 Hub、本地 ADE20K 文件夹或离线的合成数据加载数据集，并弄明白指南里的 `load_dataset("scene_parse_150")`
-#   为什么现在跑不通；
-# - 按指南的做法划分训练集和测试集；
+# **本篇目标**
+# - 运行指南里的 `load_dataset`，弄明白它的数据集 id 现在为什么会报错，并改从 Parquet 数据源加载同样的样本；
+# - 用指南的 `train_test_split` 划分训练集和测试集，并让划分结果可以复现；
 # - 看懂一个样本：图像、标注和场景类别；
-# - 使用 150 个类别的标签映射 `id2label` / `label2id`；
-# - 理解 ADE 里“0 = 其他”的含义，以及整个 kit 统一采用的标签约定（0 → 255 忽略；*k* → *k*−1）。
+# - 按指南的做法加载类别名 `id2label` / `label2id`，并读出你自己数据集的类别；
+# - 理解 ADE 里“0 = 其他”的含义，以及标签缩减（reduce labels：0 改为 255，其余减一）。
 
 # %%
 {{snippet:setup}}
@@ -42,57 +39,76 @@
 {{snippet:parameters}}
 
 # %% [markdown] tags=["lang-en"]
-# All notebooks of the kit share the parameter names above; `None` means "take it from the profile". The
+# All notebooks of the course share the parameter names above; `None` means "take it from the profile". The
 # next cell fills in the profile and checks every value, so a typo stops here with a message that names
 # the parameter and the fix. This notebook only uses `dataset`, `split` and `seed`.
 
 # %% [markdown] tags=["lang-zh"]
-# kit 里所有笔记本的参数名都和上面一样，`None` 表示“沿用配置档（profile）里的值”。下一个单元格会补全配置并逐项校验：
-# 参数写错了会直接在这里停下，报错信息会指出是哪个参数、该怎么改。本节只用到 `dataset`、`split` 和 `seed`。
+# 本套件所有笔记本的参数名都和上面一样，`None` 表示“沿用预设（profile）里的值”。下一个单元格会按预设补全参数并逐项校验：参数写错了会直接在这里停下，报错信息会指出是哪个参数、该怎么改。本篇只用到 `dataset`、`split` 和 `seed`。
 
 # %%
 {{snippet:validate}}
 
 # %% [markdown] tags=["lang-en"]
-# ## 1. Where the data comes from
+# ## 1. Which guide this course follows
 #
-# `sh.load_scene_parse(source, split)` returns the same thing, a 🤗 `datasets.Dataset` with the columns
-# `image`, `annotation` and `scene_category`, from three kinds of source:
+# The course follows the Chinese edition of the Hugging Face guide *Semantic segmentation*: every cell
+# marked `# 指南原代码 / the guide's code (Chinese edition)` is that edition's code, changed only where
+# today's libraries or the offline setup force it, and each forced change is shown (the guide's line, its
+# error or silent fault, then the fix). The English guide has been updated since; if you read it next to
+# this course, these are the differences:
 #
-# | `dataset=` | what it is | needs |
-# |---|---|---|
-# | `"merve/scene_parse_150"` | a Parquet copy of SceneParse150 on the Hub (profiles `guide`, `full`) | the Hub, or a warm cache |
-# | a folder path | the official `ADEChallengeData2016` download (`images/training/*.jpg`, `annotations/training/*.png`, `sceneCategories.txt`) | the unzipped folder |
-# | `"synthetic"` | a small generated stand-in with the same layout and label ids (profile `smoke`) | nothing, works offline |
+# | step | Chinese edition (this course) | current English guide (transformers v4.57 docs) | in this course |
+# |---|---|---|---|
+# | dataset id | `load_dataset("scene_parse_150", ...)` | `load_dataset("merve/scene_parse_150", ...)` | the guide's line fails; section 2 loads the Parquet copy |
+# | label reduction | `from_pretrained(checkpoint, reduce_labels=True)` | `do_reduce_labels=True` | the old keyword is silently ignored; notebook 02 shows it and the fix |
+# | evaluation schedule | `TrainingArguments(evaluation_strategy="steps")` | `eval_strategy="steps"` | the old name was removed; notebook 04 uses `eval_strategy` |
+# | TensorFlow | a TensorFlow section (Keras `fit`, a `PiecewiseConstantDecay` learning-rate schedule) | removed: transformers 5 dropped TensorFlow | the TensorFlow notebooks keep it, on transformers 4.57 (the last line with TF models) |
 #
-# **Why not `load_dataset("scene_parse_150")`, as the guide writes?** That Hub repository is a *script*
-# dataset: a Python file that downloads and parses the archive. `datasets` 4.0 dropped support for
-# dataset scripts, so the call now fails. The Parquet copy holds the same images and annotations as
-# plain files, so it loads without running anyone's code. The kit catches the old name and says what to
-# use instead (next cell; nothing is downloaded).
-#
-# The split string works the same for every source: `"train[:50]"` takes the first 50 training
-# examples, like the guide. A small subset lets you check that everything works before a long run.
+# Each helper of the course (`sh.…`) is introduced after the guide's code it replaces, with a check that
+# both give the same result.
 
 # %% [markdown] tags=["lang-zh"]
-# ## 1. 数据从哪里来
+# ## 1. 本课程依据哪一版指南
 #
-# `sh.load_scene_parse(source, split)` 支持三种数据来源，返回的都是同一种东西：一个带 `image`、`annotation`、
-# `scene_category` 三列的 🤗 `datasets.Dataset`。
+# 本课程依据 Hugging Face《语义分割》指南的中文版：凡是标着 `# 指南原代码 / the guide's code (Chinese edition)` 的单元格，都是中文版的原代码，只在当前的库版本或离线环境确实要求时才做必要的改动；每处改动都会演示出来（先跑指南的原句，看它报什么错或悄悄出什么问题，再给出修正）。英文版指南后来更新过，如果你对照着英文版阅读，差别如下：
 #
-# | `dataset=` | 是什么 | 前提 |
-# |---|---|---|
-# | `"merve/scene_parse_150"` | Hub 上 SceneParse150 的 Parquet 副本（`guide`、`full` 配置使用） | 能访问 Hub，或本地已有缓存 |
-# | 文件夹路径 | 官方下载的 `ADEChallengeData2016`（`images/training/*.jpg`、`annotations/training/*.png`、`sceneCategories.txt`） | 解压好的文件夹 |
-# | `"synthetic"` | kit 自动生成的小型替身数据，目录结构和标签编号与真实数据一致（`smoke` 配置使用） | 无，离线可用 |
+# | 步骤 | 中文版（本课程） | 当前英文版（transformers v4.57 文档） | 本课程的处理 |
+# |---|---|---|---|
+# | 数据集 id | `load_dataset("scene_parse_150", ...)` | `load_dataset("merve/scene_parse_150", ...)` | 指南原句会报错；第 2 小节改为加载 Parquet 副本 |
+# | 标签缩减 | `from_pretrained(checkpoint, reduce_labels=True)` | `do_reduce_labels=True` | 旧参数名会被悄悄忽略；第 02 篇演示这个问题和修正 |
+# | 评估时机 | `TrainingArguments(evaluation_strategy="steps")` | `eval_strategy="steps"` | 旧参数名已被删除；第 04 篇使用 `eval_strategy` |
+# | TensorFlow | 有 TensorFlow 小节（Keras `fit`，学习率按 `PiecewiseConstantDecay` 分段下降） | 已删除：transformers 5 不再支持 TensorFlow | TensorFlow 版笔记本保留这部分，运行在 transformers 4.57 上（最后一个带 TF 模型的版本） |
 #
-# **为什么不照指南写 `load_dataset("scene_parse_150")`？** Hub 上的这个仓库是*脚本型*数据集：靠一个 Python
-# 脚本去下载、解析压缩包。`datasets` 从 4.0 起不再支持数据集脚本，这行代码现在会直接报错。Parquet 副本把同样的
-# 图像和标注存成普通数据文件，加载时不需要执行任何第三方代码。kit 会拦下旧名字，并提示应该换成什么（见下一个单元格，
-# 不会触发下载）。
+# 套件里的每个辅助函数（`sh.…`）都在它所替代的指南代码之后才出场，并附带一次检查，证明两者结果相同。
+
+# %% [markdown] tags=["lang-en"]
+# ## 2. Loading the data: `load_dataset`
 #
-# 切分字符串对三种来源都一样：`"train[:50]"` 表示取训练集的前 50 个样本，和指南一致。先用小子集把流程跑通，
-# 再去做耗时的完整训练。
+# The guide starts by loading the first 50 training examples of SceneParse150. Run its line as it is:
+
+# %% [markdown] tags=["lang-zh"]
+# ## 2. 加载数据：`load_dataset`
+#
+# 指南第一步是加载 SceneParse150 训练集的前 50 个样本。先原样运行指南的这一行：
+
+# %%
+# 指南原代码 / the guide's code (Chinese edition)
+from datasets import load_dataset
+
+try:
+    ds = load_dataset("scene_parse_150", split="train[:50]")
+except Exception as err:  # datasets>=4: RuntimeError online, ConnectionError offline
+    print(f"{type(err).__name__}: {err}")
+
+# %% [markdown] tags=["lang-en"]
+# The Hub repository `scene_parse_150` is a *script* dataset: a Python file that downloads and parses the
+# original archive. `datasets` 4.0 stopped running dataset scripts, so online the line fails with
+# `RuntimeError: Dataset scripts are no longer supported, but found scene_parse_150.py`; offline, as in the
+# `smoke` profile, it cannot even reach the repository. The course's own loader recognises the old id and says so:
+
+# %% [markdown] tags=["lang-zh"]
+# Hub 上的 `scene_parse_150` 仓库是*脚本型*数据集：靠一个 Python 脚本去下载并解析原始压缩包。`datasets` 从 4.0 起不再执行数据集脚本，所以联网时这一行会报 `RuntimeError: Dataset scripts are no longer supported, but found scene_parse_150.py`；离线时（比如 `smoke` 预设）则连仓库都访问不到。套件自己的加载函数能认出这个旧 id，并直接说明原因：
 
 # %%
 try:
@@ -100,30 +116,107 @@ try:
 except ValueError as err:
     print(err)
 
+# %% [markdown] tags=["lang-en"]
+# **The fix** is a Parquet source: the same images and annotations stored as plain data files, which
+# `load_dataset` reads without running anyone's code. `sh.guide_source(dataset)` says what to pass to the
+# guide's `load_dataset` for each value of the `dataset` parameter:
+#
+# | `dataset=` | what it is | `sh.guide_source` gives |
+# |---|---|---|
+# | `"merve/scene_parse_150"` | the Parquet copy of SceneParse150 on the Hub (profiles `guide`, `full`) | the Hub id itself |
+# | `"synthetic"` | a small generated stand-in with ADE's layout and label ids (profile `smoke`, offline) | a local folder in the Hub's Parquet layout, built once |
+# | a folder path | the official `ADEChallengeData2016` download, or your own data in the same layout | the same: a local Parquet copy, built once |
+#
+# The split string `"train[:50]"` takes the first 50 training examples, as in the guide: a small subset
+# lets you check that everything works before a long run.
+
+# %% [markdown] tags=["lang-zh"]
+# **修正办法**是换成 Parquet 数据源：同样的图像和标注，存成普通的数据文件，`load_dataset` 读取时不需要执行任何第三方代码。对于参数 `dataset` 的每种取值，`sh.guide_source(dataset)` 给出应该传给指南中 `load_dataset` 的东西：
+#
+# | `dataset=` | 是什么 | `sh.guide_source` 给出 |
+# |---|---|---|
+# | `"merve/scene_parse_150"` | Hub 上 SceneParse150 的 Parquet 副本（`guide`、`full` 预设使用） | Hub id 本身 |
+# | `"synthetic"` | 套件生成的小型合成数据，目录结构和标签编号与 ADE 一致（`smoke` 预设使用，离线可用） | 一个按 Hub 的 Parquet 布局存放的本地文件夹，只生成一次 |
+# | 文件夹路径 | 官方下载的 `ADEChallengeData2016`，或按同样结构组织的你自己的数据 | 同上：一份本地 Parquet 副本，只生成一次 |
+#
+# 划分字符串 `"train[:50]"` 表示取训练集的前 50 个样本，和指南一致。先用小子集把流程跑通，再去做耗时的完整训练。
+
 # %%
-ds = sh.load_scene_parse(P.dataset, P.split)
+ds = load_dataset(sh.guide_source(P.dataset), split=P.split)  # the fix: a Parquet source
 ds
 
 # %% [markdown] tags=["lang-en"]
-# ## 2. Training set and test set
-#
-# The guide calls `ds.train_test_split(test_size=0.2)`. `sh.split_train_test` does the same, adds the
-# `seed` (without it every run draws a different test set, and results cannot be compared), and refuses
-# subsets too small to split, with a message instead of an empty test set. 50 examples become 40 for
-# training and 10 for testing. The test set plays the role of a validation set during training: it is
-# what the mean IoU is measured on.
+# The course's helper `sh.load_scene_parse(dataset, split)` returns the same rows. The next cell checks it
+# image by image and annotation by annotation.
 
 # %% [markdown] tags=["lang-zh"]
-# ## 2. 训练集与测试集
-#
-# 指南里用的是 `ds.train_test_split(test_size=0.2)`。`sh.split_train_test` 做的是同一件事，另外多了两点：
-# 固定 `seed`（不固定的话每次运行抽到的测试集都不一样，结果没法比较）；子集太小、没法切分时直接报错说明原因，
-# 而不是悄悄给出一个空的测试集。50 个样本切成 40 个训练样本和 10 个测试样本。训练过程中，这个测试集实际上扮演验证集的角色，
-# 平均交并比（mIoU）就是在它上面算的。
+# 套件的辅助函数 `sh.load_scene_parse(dataset, split)` 返回的是同样的样本。下一个单元格逐张图像、逐张标注地核对这一点。
 
 # %%
-splits = sh.split_train_test(ds, test_size=0.2, seed=P.seed)
-train_ds, test_ds = splits["train"], splits["test"]
+import numpy as np
+
+
+def same_rows(a, b):
+    """True when two datasets hold the same images and annotations, in the same order."""
+    return len(a) == len(b) and all(
+        np.array_equal(np.asarray(x["image"].convert("RGB")), np.asarray(y["image"].convert("RGB")))
+        and np.array_equal(np.asarray(x["annotation"]), np.asarray(y["annotation"]))
+        for x, y in zip(a, b))
+
+
+kit_ds = sh.load_scene_parse(P.dataset, P.split)
+assert same_rows(ds, kit_ds)
+print("sh.load_scene_parse gives the same rows as load_dataset:", True)
+
+# %% [markdown] tags=["lang-en"]
+# Later notebooks call `sh.load_scene_parse`: it opens every image and mask before training starts, and
+# stops with a message naming the file and the fix when something is wrong (a mask of the wrong size, a
+# JPEG-compressed mask, a class value that does not exist).
+
+# %% [markdown] tags=["lang-zh"]
+# 后面几篇调用的都是 `sh.load_scene_parse`：它在训练开始前就把每张图像和掩码都打开检查一遍，发现问题（掩码尺寸不对、掩码存成了有损的 JPEG、出现不存在的类别值）会立即停下，报错信息里写明是哪个文件、该怎么改。
+
+# %% [markdown] tags=["lang-en"]
+# ## 3. Training set and test set: `train_test_split`
+#
+# The guide holds out 20 % of the examples as a test set: 50 examples become 40 for training and 10 for
+# testing. During training the test split plays the role of a validation set: the mean IoU is measured on it.
+
+# %% [markdown] tags=["lang-zh"]
+# ## 3. 训练集与测试集：`train_test_split`
+#
+# 指南留出 20% 的样本作为测试集：50 个样本划分成 40 个训练样本和 10 个测试样本。训练过程中，这个测试集实际上扮演验证集的角色，平均交并比（mIoU）就是在它上面算的。
+
+# %%
+# 指南原代码 / the guide's code (Chinese edition)
+ds = ds.train_test_split(test_size=0.2)
+train_ds = ds["train"]
+test_ds = ds["test"]
+
+# %% [markdown] tags=["lang-en"]
+# This runs, but it has a silent fault: without a `seed`, every call shuffles differently, so every run
+# of the notebook tests on other images, and two results cannot be compared. Split the same 50 rows once more:
+
+# %% [markdown] tags=["lang-zh"]
+# 这段代码能运行，但有个不声不响的问题：不给 `seed` 的话，每次调用打乱的顺序都不一样，每次运行笔记本测试的都是另一批图像，两次的结果也就没法比较。把同样的 50 个样本再划分一次看看：
+
+# %%
+again = kit_ds.train_test_split(test_size=0.2)
+print("the same test set as the guide's split above:", same_rows(again["test"], test_ds))
+
+# %% [markdown] tags=["lang-en"]
+# **The fix** is one argument, `seed=`. The course's `sh.split_train_test` passes it on; it also refuses a
+# subset too small to split (fewer than 5 examples) with a message, instead of an empty or one-image test set.
+
+# %% [markdown] tags=["lang-zh"]
+# **修正办法**只是多传一个参数 `seed=`。套件的 `sh.split_train_test` 会把它传下去；此外，子集太小（不到 5 个样本）、没法划分时，它会直接报错说明原因，而不是悄悄给出一个空的或只有一张图的测试集。
+
+# %%
+splits = kit_ds.train_test_split(test_size=0.2, seed=P.seed)  # the fix: a seed
+kit_splits = sh.split_train_test(kit_ds, test_size=0.2, seed=P.seed)
+assert all(same_rows(splits[name], kit_splits[name]) for name in ("train", "test"))
+print("sh.split_train_test gives the same split as train_test_split(seed=...):", True)
+train_ds, test_ds = kit_splits["train"], kit_splits["test"]
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -131,25 +224,23 @@ print(f"train: {len(train_ds)} examples, test: {len(test_ds)} examples")
 print("columns:", train_ds.column_names)
 
 # %% [markdown] tags=["lang-en"]
-# ## 3. One example
+# ## 4. One example
 #
 # Indexing a `Dataset` decodes the row: both `image` and `annotation` come back as PIL images.
 #
-# - `image`: the photo, RGB (the loaders convert the few greyscale ADE photos to RGB, so every image has
-#   three channels);
-# - `annotation`: the segmentation map, one channel (mode `L`), one byte per pixel holding the raw ADE class
-#   id. It is what the model learns to predict, so it must be exactly as large as the image;
-# - `scene_category`: one id for the whole image (see section 5).
+# - `image`: the photo, RGB;
+# - `annotation`: the segmentation map, one channel (mode `L`), one byte per pixel holding a class value.
+#   It is what the model learns to predict, so it must be exactly as large as the image;
+# - `scene_category`: one id for the whole image (section 6).
 
 # %% [markdown] tags=["lang-zh"]
-# ## 3. 看一个样本
+# ## 4. 看一个样本
 #
 # 对 `Dataset` 取下标时会解码这一行数据：`image` 和 `annotation` 都以 PIL 图像的形式返回。
 #
-# - `image`：场景照片，RGB 格式（ADE 里有少数灰度图，加载时已统一转成 RGB，所以每张图都是三通道）；
-# - `annotation`：分割图，单通道（mode `L`），每个像素一个字节，存的是 ADE 原始类别编号。它是模型要学着预测的目标，
-#   因此尺寸必须和图像完全一致；
-# - `scene_category`：整张图对应的场景编号，每张图只有一个（见第 5 节）。
+# - `image`：场景照片，RGB 格式；
+# - `annotation`：分割图，单通道（mode `L`），每个像素一个字节，存的是类别值。它是模型要学着预测的目标，因此尺寸必须和图像完全一致；
+# - `scene_category`：整张图对应的场景编号，每张图只有一个（见第 6 小节）。
 
 # %%
 example = train_ds[0]
@@ -162,149 +253,262 @@ print("image mode:", image.mode, "| annotation mode:", annotation.mode)
 print("same size:", image.size == annotation.size)
 
 # %% [markdown] tags=["lang-en"]
-# Viewed directly, the annotation looks almost black: its values are small integers (0 to 150), not
-# brightness levels. `show_example` colours it with the ADE palette (each class gets a fixed colour;
-# "other" stays black) so you can compare it with the photo.
+# Viewed directly, the annotation looks almost black: its values are small integers, not brightness
+# levels. `show_example` colours it with the dataset's palette (one fixed colour per class; ignored
+# pixels black) so that you can compare it with the photo. `sh.dataset_labels` gives the dataset's
+# classes, colours and label convention (sections 5 and 7).
 
 # %% [markdown] tags=["lang-zh"]
-# 直接打开标注图，看到的几乎是一片黑：里面存的是 0 到 150 的类别编号，不是亮度。`show_example` 会按 ADE 调色板
-# 给它上色（每个类别一种固定颜色，“其他”保持黑色），这样就能和原图对照着看了。
+# 直接打开标注图，看到的几乎是一片黑：里面存的是很小的整数类别值，不是亮度。`show_example` 会按数据集的调色板给它上色（每个类别一种固定颜色，被忽略的像素为黑色），这样就能和原图对照着看了。`sh.dataset_labels` 给出数据集的类别、颜色和标签约定（见第 5、7 小节）。
 
 # %%
 import matplotlib.pyplot as plt
 from seghelpers.viz import show_example
 
-show_example(image, annotation, title=f"train_ds[0]: {image.size[0]}x{image.size[1]} pixels")
+labels = sh.dataset_labels(P.dataset)
+show_example(image, annotation, title=f"train_ds[0]: {image.size[0]}x{image.size[1]} pixels", labels=labels)
 plt.show()
 
 # %% [markdown] tags=["lang-en"]
-# ## 4. The 150 class names: `id2label` and `label2id`
+# ## 5. The class names: `id2label` and `label2id`
 #
 # The model only outputs numbers; `id2label` turns them into names, and `label2id` goes the other way.
 # Both are stored in the model's config when it is created (notebook 04), so predictions come back with
-# class names. The guide downloads them from the Hub file `ade20k-id2label.json` in the dataset repo
-# `huggingface/label-files`; the kit bundles the same file, so this works offline.
-#
-# Look closely at class 7: its name is `"bed "`, with a trailing space. That is how the file spells it,
-# and the kit keeps it so that configs and metric names match the guide's models. `label2id["bed"]` is a
-# `KeyError`; strip the names if you print them.
+# class names. The guide downloads ADE20K's names from the file `ade20k-id2label.json` in the Hub dataset
+# repository `huggingface/label-files`:
 
 # %% [markdown] tags=["lang-zh"]
-# ## 4. 150 个类别名：`id2label` 与 `label2id`
+# ## 5. 类别名：`id2label` 与 `label2id`
 #
-# 模型输出的只是数字，`id2label` 负责把数字翻译成类别名，`label2id` 则反过来。创建模型时（04 节）两者都会写进
-# 模型的 config，这样预测结果里带的就是类别名。指南是从 Hub 的数据集仓库 `huggingface/label-files` 下载
-# `ade20k-id2label.json`；kit 自带了同一份文件，离线也能用。
-#
-# 注意 7 号类别：它的名字是 `"bed "`，末尾多了一个空格。原文件就是这么写的，kit 原样保留，好让 config 和指标名称
-# 与指南里的模型对得上。所以 `label2id["bed"]` 会抛出 `KeyError`；打印类别名时记得 strip 一下。
+# 模型输出的只是数字，`id2label` 负责把数字翻译成类别名，`label2id` 则反过来。创建模型时（第 04 篇）两者都会写进模型配置（`config`），这样预测结果里带的就是类别名。指南从 Hub 的数据集仓库 `huggingface/label-files` 下载 ADE20K 的类别名文件 `ade20k-id2label.json`：
+
+# %%
+# 指南原代码 / the guide's code (Chinese edition)
+import json
+
+try:
+    from huggingface_hub import cached_download, hf_hub_url
+except ImportError as err:
+    print("ImportError:", str(err).split(" (")[0])
+
+# %% [markdown] tags=["lang-en"]
+# `cached_download` no longer exists in `huggingface_hub`; its replacement is `hf_hub_download`, which
+# returns the path of the downloaded (or cached) file. Offline, and with the file not cached, it raises an
+# `OSError`; then read the copy of the very same file that ships with the course. The guide's `json` lines
+# stay as they are:
+
+# %% [markdown] tags=["lang-zh"]
+# `huggingface_hub` 里已经没有 `cached_download` 了，取代它的是 `hf_hub_download`，返回下载好（或已缓存）的文件路径。离线且本地没有缓存时它会抛出 `OSError`，这时就改读套件自带的同一份文件。指南里处理 `json` 的几行保持不变：
+
+# %%
+from pathlib import Path
+
+from huggingface_hub import hf_hub_download
+
+repo_id = "huggingface/label-files"
+filename = "ade20k-id2label.json"
+try:  # the fix: hf_hub_download replaces cached_download(hf_hub_url(...))
+    path = hf_hub_download(repo_id, filename, repo_type="dataset")
+except OSError:  # offline and not cached: the same file ships with the course
+    path = Path(sh.__file__).parent / "data" / filename
+id2label = json.load(open(path, "r"))
+id2label = {int(k): v for k, v in id2label.items()}
+label2id = {v: k for k, v in id2label.items()}
+num_labels = len(id2label)
+print("num_labels:", num_labels)
+
+# %% [markdown] tags=["lang-en"]
+# Those are ADE20K's 150 classes. A dataset of your own has its own classes, in an `id2label.json` in its
+# folder. `labels = sh.dataset_labels(P.dataset)` (loaded above) holds the classes of whatever dataset you
+# run, and for an ADE20K source they are exactly the guide's:
+
+# %% [markdown] tags=["lang-zh"]
+# 这是 ADE20K 的 150 个类别。你自己的数据集有自己的类别，写在数据集文件夹里的 `id2label.json` 中。上面加载的 `labels = sh.dataset_labels(P.dataset)` 存的是当前所用数据集的类别；对 ADE20K 数据源来说，它和指南加载的完全一样：
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print("NUM_LABELS:", sh.NUM_LABELS, "| len(id2label):", len(sh.id2label))
-for class_id in (0, 2, 7, 12, 149):
-    print(f"{class_id:3d} -> {sh.id2label[class_id]!r}")
-print("label2id['wall']:", sh.label2id["wall"], "| label2id['bed ']:", sh.label2id["bed "])
-print("'bed' in label2id:", "bed" in sh.label2id)
+print(labels.describe())
+for class_id, name in list(labels.id2label.items())[:6]:
+    print(f"{class_id:3d} -> {name!r}")
+if labels.num_labels > 6:
+    print(f"... and {labels.num_labels - 6} more")
+if labels.name == sh.ADE20K.name:  # an ADE20K source: the course's labels are the guide's file
+    assert labels.id2label == id2label and labels.label2id == label2id
+    print("sh.dataset_labels gives the guide's id2label and label2id:", True)
+else:
+    print(f"{labels.name}: its own {labels.num_labels} classes, from its id2label.json (not the guide's ADE file)")
 
 # %% [markdown] tags=["lang-en"]
-# ## 5. `scene_category`
+# Later notebooks take the class names from `labels` (`labels.id2label`, `labels.label2id`,
+# `labels.num_labels`), so your own classes appear in every metric, legend and plot.
+#
+# Check the names for stray spaces: ADE20K's class 7 is spelled `"bed "`, with a trailing space. The
+# course keeps names exactly as the file spells them, so that model configs and metric names match the
+# guide's models; `label2id["bed"]` is then a `KeyError`. Use `name.strip()` when you print names.
+
+# %% [markdown] tags=["lang-zh"]
+# 后面几篇都从 `labels` 里取类别名（`labels.id2label`、`labels.label2id`、`labels.num_labels`），这样每个指标、图例和图表里出现的都是你自己的类别。
+#
+# 顺便检查一下类别名里有没有多余的空格：ADE20K 的 7 号类别写作 `"bed "`，末尾多了一个空格。套件按文件原样保留类别名，好让模型配置和指标名称与指南里的模型对得上；这样一来，`label2id["bed"]` 就会抛出 `KeyError`。打印类别名时用 `name.strip()` 去掉首尾空格。
+
+# %%
+# NBVAL_CHECK_OUTPUT
+padded = {i: name for i, name in labels.id2label.items() if name != name.strip()}
+print("names with leading or trailing spaces:", padded)
+for name in padded.values():
+    print(f"{name.strip()!r} in label2id: {name.strip() in labels.label2id} | {name!r} in label2id: {name in labels.label2id}")
+
+# %% [markdown] tags=["lang-en"]
+# ## 6. `scene_category`
 #
 # `scene_category` says what kind of place the whole photo shows ("bedroom", "street", ...). It is a
 # `ClassLabel` feature: an integer plus a list of names, which `ds.features` holds. Segmentation does not
-# use it (only `image` and `annotation` are needed), but it is handy to check how varied a subset is, or
-# to train a scene classifier as a side project. The real data has hundreds of scene names; the synthetic
-# stand-in has three.
+# use it (only `image` and `annotation` are needed), but it is handy to check how varied a subset is.
+# The real data has hundreds of scene names; the synthetic stand-in has three, and a folder of your own
+# without scene names has one, `unknown`.
 
 # %% [markdown] tags=["lang-zh"]
-# ## 5. `scene_category`
+# ## 6. `scene_category`
 #
-# `scene_category` 描述整张照片拍的是什么地方（“卧室”“街道”……）。它是一个 `ClassLabel` 特征：本身是个整数，
-# 对应的名称列表存在 `ds.features` 里。语义分割用不到它（只需要 `image` 和 `annotation`），但可以用来看看子集的
-# 场景是否足够多样，或者拿来顺手训练一个场景分类器。真实数据有几百种场景名，合成数据只有三种。
+# `scene_category` 描述整张照片拍的是什么地方（“卧室”“街道”……）。它是一个 `ClassLabel` 特征：本身是个整数，对应的名称列表存在 `ds.features` 里。语义分割用不到它（只需要 `image` 和 `annotation`），但可以用来看看子集的场景是否足够多样。真实数据有几百种场景名，合成数据只有三种；你自己的数据集如果没有场景名，就只有一种 `unknown`。
 
 # %%
 scene = train_ds.features["scene_category"]
 print("feature type:", type(scene).__name__)
 if hasattr(scene, "int2str"):  # a ClassLabel: integer ids with names
-    print(f"{scene.num_classes} scene names, the first ones: {scene.names[:5]}")
+    print(f"{scene.num_classes} scene name(s), the first ones: {scene.names[:5]}")
     print("train_ds[0]:", example["scene_category"], "->", scene.int2str(example["scene_category"]))
 
 # %% [markdown] tags=["lang-en"]
-# ## 6. ADE's "0 = other" and the kit's label convention
+# ## 7. ADE's "0 = other" and label reduction
 #
 # In a raw ADE annotation, 0 means "other": pixels that belong to none of the 150 classes, or were never
 # annotated. Classes are numbered 1 to 150. The model, though, has 150 outputs numbered 0 to 149, and
-# "other" is not a class it should learn. So every label is *reduced* before training:
+# "other" is not a class it should learn. So every label is *reduced* before training (label reduction,
+# `reduce_labels`):
 #
 # - raw 0 → **255**, the ignore index: the loss and the mean IoU skip these pixels;
-# - raw *k* → *k*−1, so raw 1 ("wall") becomes class 0, the index into `id2label`.
+# - raw *k* → *k*−1, so raw 1 ("wall") becomes class 0, the first entry of `id2label`.
 #
-# This is what the image processor does with `do_reduce_labels=True` (notebook 02). The whole kit uses
-# this one convention, and `sh.reduce_labels` / `sh.raw_from_reduced` implement it for numpy arrays.
+# This is what the image processor does with `do_reduce_labels=True` (notebook 02). The hand-made ADE
+# annotation below shows it with `sh.reduce_labels`:
 
 # %% [markdown] tags=["lang-zh"]
-# ## 6. ADE 的“0 = 其他”与 kit 的标签约定
+# ## 7. ADE 的“0 = 其他”与标签缩减
 #
-# 在 ADE 的原始标注里，0 表示“其他”：不属于 150 个类别中任何一类、或者压根没标注过的像素；真正的类别编号是 1 到 150。
-# 可模型只有 150 个输出，编号 0 到 149，而且“其他”并不是我们希望它学会的一个类别。所以训练前要先把每个标签*减一*：
+# 在 ADE 的原始标注里，0 表示“其他”：不属于 150 个类别中任何一类、或者压根没标注过的像素；真正的类别编号是 1 到 150。可模型只有 150 个输出，编号 0 到 149，而且“其他”并不是我们希望它学会的一个类别。所以训练前要对每个标签做**标签缩减**（reduce labels：0 改为 255，其余减一）：
 #
 # - 原始 0 → **255**，即忽略索引：计算损失和平均交并比（mIoU）时都跳过这些像素；
-# - 原始 *k* → *k*−1，于是原始的 1（“wall”）变成 0 号类别，正好是 `id2label` 的下标。
+# - 原始 *k* → *k*−1，于是原始的 1，即墙（wall），变成 0 号类别，正好是 `id2label` 的第一项。
 #
-# 这正是图像处理器在 `do_reduce_labels=True` 时做的事（见 02 节）。整个 kit 只用这一套约定，
-# `sh.reduce_labels` / `sh.raw_from_reduced` 是它在 numpy 数组上的实现。
+# 图像处理器在 `do_reduce_labels=True` 时做的就是这件事（见第 02 篇）。下面用 `sh.reduce_labels` 在一张手写的 ADE 标注上演示：
 
 # %%
 # NBVAL_CHECK_OUTPUT
-import numpy as np
-
 raw = np.array([[0, 1, 2],
-                [8, 150, 0]], dtype=np.uint8)
+                [8, 150, 0]], dtype=np.uint8)  # hand-made raw ADE values
 reduced = sh.reduce_labels(raw)
 print("raw:\n", raw)
 print("reduced:\n", reduced)
-print("names:", [sh.id2label[int(v)] if v != sh.IGNORE_INDEX else "(ignored)" for v in reduced.ravel()])
+print("names:", [id2label[int(v)] if v != sh.IGNORE_INDEX else "(ignored)" for v in reduced.ravel()])
 print("back to raw:", np.array_equal(sh.raw_from_reduced(reduced), raw))
 
 # %% [markdown] tags=["lang-en"]
-# ## 7. Which classes are in our example?
-#
-# Reduce the example's annotation and let `sh.legend` count the pixels of each class, largest first.
-# Ignored pixels (raw 0) are left out of the fractions; we count them separately. A class that covers only
-# a sliver of the image is as important for the mean IoU as a large one, which is why small objects matter.
+# Label reduction is ADE's convention, not a law. Many datasets use 0 for a real class ("background"):
+# there mask value *k* is class *k*, and only 255 is ignored. A dataset of your own says which convention
+# it follows in a `dataset.json` next to its `id2label.json` (`{"reduce_labels": false}` when 0 is a real
+# class); `labels.reduce_labels` holds the answer, and `labels.to_model_ids(annotation)` turns a mask into
+# model class ids under that convention (255 = ignored). Here is the convention of the dataset you are running:
 
 # %% [markdown] tags=["lang-zh"]
-# ## 7. 这个样本里有哪些类别？
-#
-# 把样本的标注减一，再用 `sh.legend` 统计每个类别占多少像素，按面积从大到小排列。被忽略的像素（原始 0）不计入占比，
-# 我们单独统计。在 mIoU 里，只占一小条的类别和大面积的类别分量一样重，所以小物体同样要分对。
+# 标签缩减是 ADE 的约定，并不是放之四海皆准的规则。很多数据集把 0 当作一个真正的类别（“背景”）：这时掩码值 *k* 就是类别 *k*，只有 255 表示忽略。你自己的数据集在 `id2label.json` 旁边放一个 `dataset.json` 来声明采用哪种约定（0 是真实类别时写 `{"reduce_labels": false}`）。`labels.reduce_labels` 记录的就是这个约定，`labels.to_model_ids(annotation)` 按它把掩码转换成模型的类别编号（255 表示忽略）。下面是当前所用数据集的约定：
 
 # %%
 # NBVAL_CHECK_OUTPUT
-labels = sh.reduce_labels(np.array(annotation))
-print(f"ignored (raw 0 = other): {np.mean(labels == sh.IGNORE_INDEX):.4f} of the pixels")
-for class_id, name, colour, fraction in sh.legend(labels):
+model_ids = labels.to_model_ids(annotation)
+print("reduce_labels:", labels.reduce_labels)
+print("mask values in the example:", sorted(np.unique(np.array(annotation)).tolist()))
+print("model class ids:           ", sorted(np.unique(model_ids).tolist()), "(255 = ignored)")
+
+# %% [markdown] tags=["lang-en"]
+# ## 8. Which classes are in our example?
+#
+# `sh.legend` counts the pixels of each class in the model ids, largest first, and names them with the
+# dataset's own classes. Ignored pixels are left out of the fractions; we count them separately. A class
+# that covers only a sliver of the image weighs as much in the mean IoU as a large one, which is why
+# small objects matter.
+
+# %% [markdown] tags=["lang-zh"]
+# ## 8. 这个样本里有哪些类别？
+#
+# `sh.legend` 统计模型类别编号中每个类别占多少像素，按面积从大到小排列，并用数据集自己的类别名标注。被忽略的像素不计入占比，我们单独统计。在 mIoU 里，只占一小条的类别和大面积的类别分量一样重，所以小物体同样要分对。
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(f"ignored: {np.mean(model_ids == labels.ignore_index):.4f} of the pixels")
+for class_id, name, colour, fraction in sh.legend(model_ids, labels.id2label, labels.palette):
     print(f"{class_id:3d}  {name.strip():<10}  {fraction:.4f}  RGB{colour}")
+
+# %% [markdown] tags=["lang-en"]
+# ## Summary
+#
+# - The Chinese edition's `load_dataset("scene_parse_150")` fails with `datasets` ≥ 4 (script datasets);
+#   a Parquet source (`merve/scene_parse_150`, or `sh.guide_source(...)` offline) loads the same rows.
+# - `train_test_split(test_size=0.2)` needs a `seed` to give the same test set on every run.
+# - An example is an RGB `image`, a one-channel `annotation` of class values of the same size, and a `scene_category`.
+# - `id2label` / `label2id` name the model's classes; `cached_download` became `hf_hub_download`, and your
+#   own dataset brings its own `id2label.json`.
+# - ADE's masks use 0 for "other": label reduction maps 0 → 255 (ignored) and *k* → *k*−1; a dataset
+#   where 0 is a real class declares `reduce_labels: false`.
+
+# %% [markdown] tags=["lang-zh"]
+# ## 小结
+#
+# - 中文版指南的 `load_dataset("scene_parse_150")` 在 `datasets` 4 及以上版本会报错（不再支持脚本型数据集）；换成 Parquet 数据源（`merve/scene_parse_150`，离线时用 `sh.guide_source(...)`）就能加载同样的样本。
+# - `train_test_split(test_size=0.2)` 要传 `seed`，每次运行才会得到同一个测试集。
+# - 一个样本包括 RGB 的 `image`、与之同尺寸且存放类别值的单通道 `annotation`，以及 `scene_category`。
+# - `id2label` / `label2id` 给模型的类别命名；`cached_download` 已换成 `hf_hub_download`，你自己的数据集则自带 `id2label.json`。
+# - ADE 的掩码用 0 表示“其他”：标签缩减把 0 改为 255（忽略），把 *k* 改为 *k*−1；0 是真实类别的数据集要声明 `reduce_labels: false`。
 
 # %% [markdown] tags=["lang-en"]
 # ## Exercises
 #
 # 1. Look at `train_ds[1]` to `train_ds[4]`: are image and annotation always the same size? Which class
-#    covers the most pixels, and which scene category does each image have?
-# 2. Run the notebook with `-p split "train[:20]"`, then `-p split "train[:4]"`. What are the split
-#    sizes, and what does `split_train_test` say about the second?
-# 3. Count, over all 40 training annotations, how many images contain each class (hint: `np.unique` on
-#    `sh.reduce_labels(...)`). Which classes never appear, and what would that mean for their IoU?
-# 4. *(needs the Hub)* Run with `-p profile guide` and compare the real examples with the synthetic ones:
-#    image sizes, number of classes per image, share of "other" pixels.
+#    covers the most pixels (use `sh.legend(labels.to_model_ids(...), labels.id2label, labels.palette)`),
+#    and which scene category does each image have?
+# 2. Set `split = "train[:20]"` in the parameters cell and run the notebook again, then `split = "train[:4]"`.
+#    What are the split sizes? Which cell stops the second run, and what does its message say?
+# 3. Count, over all training annotations, how many images contain each class (hint: `np.unique` on
+#    `labels.to_model_ids(...)`). Which classes never appear, and what would that mean for their IoU?
+# 4. Split the same rows twice with `kit_ds.train_test_split(test_size=0.2, seed=1)`, then with `seed=2`.
+#    Which test sets are equal? Why must notebooks 02–05 all use the same `seed`?
 
 # %% [markdown] tags=["lang-zh"]
 # ## 练习
 #
-# 1. 看看 `train_ds[1]` 到 `train_ds[4]`：图像和标注的尺寸是否总是一致？每张图里哪个类别占的像素最多？各自属于哪个场景类别？
-# 2. 分别用 `-p split "train[:20]"` 和 `-p split "train[:4]"` 运行本笔记本。切分后各有多少样本？
-#    第二种情况下 `split_train_test` 报了什么？
-# 3. 统计 40 个训练标注中，每个类别出现在多少张图里（提示：对 `sh.reduce_labels(...)` 的结果用 `np.unique`）。
-#    哪些类别一次都没出现？这对它们的交并比（IoU）意味着什么？
-# 4. *（需要访问 Hub）* 用 `-p profile guide` 运行，把真实样本和合成样本对比一下：图像尺寸、每张图的类别数、“其他”像素的占比。
+# 1. 看看 `train_ds[1]` 到 `train_ds[4]`：图像和标注的尺寸是否总是一致？每张图里哪个类别占的像素最多（用 `sh.legend(labels.to_model_ids(...), labels.id2label, labels.palette)`）？各自属于哪个场景类别？
+# 2. 在参数单元格里设置 `split = "train[:20]"` 后重新运行本笔记本，再改成 `split = "train[:4]"`。划分后各有多少样本？第二次运行停在哪个单元格，报错信息说了什么？
+# 3. 统计全部训练标注中每个类别出现在多少张图里（提示：对 `labels.to_model_ids(...)` 的结果用 `np.unique`）。哪些类别一次都没出现？这对它们的交并比（IoU）意味着什么？
+# 4. 用 `kit_ds.train_test_split(test_size=0.2, seed=1)` 对同样的样本划分两次，再换成 `seed=2`。哪些测试集相同？为什么第 02～05 篇必须使用同一个 `seed`？
+
+# %% [markdown] tags=["lang-en", "collapsed"]
+# ## Under the hood
+#
+# - `sh.guide_source` converts `"synthetic"` or an `ADEChallengeData2016`-style folder once into
+#   `~/.cache/seghelpers/hub-layout/<name>-<signature>/data/train-00000-of-00001.parquet` (images embedded),
+#   the layout `load_dataset` reads for a Hub dataset; a Hub id or a folder already in that layout is
+#   returned unchanged. A changed source folder gets a new signature, hence a fresh copy.
+# - `sh.load_scene_parse` reads folders directly. It validates every pair before returning: image
+#   readable, mask the same size, lossless (JPEG masks are refused), values within the dataset's classes;
+#   palette, RGB and 16-bit masks are decoded to class values (cached as mode `L` PNGs). Images are
+#   converted to RGB, so the few greyscale ADE photos get three channels; `same_rows` compares in RGB for
+#   that reason.
+# - A folder of your own without `dataset.json` whose masks use the values 0…N for N classes is read the
+#   ADE way, with a warning; any other ambiguous case stops with a message asking for `dataset.json`.
+
+# %% [markdown] tags=["lang-zh", "collapsed"]
+# ## 实现细节（Under the hood）
+#
+# - 对 `"synthetic"` 或 `ADEChallengeData2016` 结构的文件夹，`sh.guide_source` 只转换一次，生成 `~/.cache/seghelpers/hub-layout/<名称>-<签名>/data/train-00000-of-00001.parquet`（图像数据直接嵌入文件），也就是 `load_dataset` 读取 Hub 数据集时的布局；Hub id 或已经是这种布局的文件夹则原样返回。源文件夹有改动时签名随之改变，会重新生成一份副本。
+# - `sh.load_scene_parse` 直接读取文件夹，返回之前会逐对检查：图像能否打开、掩码尺寸是否一致、是否无损（JPEG 掩码会被拒收）、取值是否都在数据集的类别范围内；调色板、RGB 和 16 位掩码会被解码成类别值（缓存为 mode `L` 的 PNG）。图像统一转成 RGB，所以 ADE 里少数灰度照片也会变成三通道，这也是 `same_rows` 先转 RGB 再比较的原因。
+# - 你自己的文件夹如果没有 `dataset.json`，而 N 个类别的掩码恰好用了 0～N 这些值，就按 ADE 的约定读取并给出警告；其他无法判断的情况会直接停下，提示你补上 `dataset.json`。

@@ -7,52 +7,50 @@
 # ---
 
 # %% [markdown] tags=["lang-en", "pt"]
-# # 02 · Preprocessing: image processor, reduced labels and augmentation (PyTorch)
+# # 02 · Preprocessing: image processor, label reduction and augmentation (PyTorch)
 #
-# A model does not eat PIL images. This notebook turns each (image, annotation) pair into the two
+# A model does not take PIL images. This notebook turns each (image, annotation) pair into the two
 # tensors SegFormer trains on, `pixel_values` and `labels`, and adds colour augmentation for training.
 #
 # **You will learn to**
-# - load the image processor with `do_reduce_labels=True`, and see why the guide's `reduce_labels=True` does nothing;
-# - follow one annotation through the processor: 0 → 255 (ignored), *k* → *k*−1, resized with nearest neighbour;
-# - add the guide's `ColorJitter` augmentation to the training set only;
-# - attach on-the-fly transforms with `set_transform` and check the shapes and values the model will get.
+# - load the image processor as the guide does, see why its `reduce_labels=True` is silently ignored today, and fix it;
+# - follow one annotation through the processor: label reduction, and resizing with nearest neighbour;
+# - write the guide's `ColorJitter` augmentation and its `train_transforms` / `val_transforms`;
+# - attach them with `set_transform` and check the shapes and values the model will get.
 
 # %% [markdown] tags=["lang-zh", "pt"]
-# # 02 · 预处理：图像处理器、标签减一与数据增强（PyTorch）
+# # 02 · 预处理：图像处理器、标签缩减与数据增强（PyTorch）
 #
-# 模型不能直接吃 PIL 图像。本节把每一对（图像，标注）变成 SegFormer 训练时真正用到的两个张量：`pixel_values` 和
-# `labels`，并只给训练集加上颜色方面的数据增强。
+# 模型不能直接接收 PIL 图像。本篇把每一对（图像，标注）变成 SegFormer 训练时真正用到的两个张量：`pixel_values` 和 `labels`，并只给训练集加上颜色方面的数据增强。
 #
-# **本节目标**
-# - 以 `do_reduce_labels=True` 加载图像处理器，并弄清指南里的 `reduce_labels=True` 为什么不起作用；
-# - 跟踪一张标注经过图像处理器的全过程：0 → 255（忽略），*k* → *k*−1，并用最近邻插值缩放；
-# - 只在训练集上加入指南中的 `ColorJitter` 增强；
-# - 用 `set_transform` 挂上即时执行的变换，并检查模型最终拿到的张量形状和取值。
+# **本篇目标**
+# - 按指南的写法加载图像处理器，弄清指南里的 `reduce_labels=True` 现在为什么会被悄悄忽略，并改正它；
+# - 跟踪一张标注经过图像处理器的全过程：标签缩减，以及用最近邻插值调整尺寸；
+# - 写出指南里的 `ColorJitter` 增强和 `train_transforms` / `val_transforms` 两个函数；
+# - 用 `set_transform` 挂上这两个函数，并检查模型最终拿到的张量形状和取值。
 
 # %% [markdown] tags=["lang-en", "tf"]
-# # 02 · Preprocessing: image processor, reduced labels and augmentation (TensorFlow)
+# # 02 · Preprocessing: image processor, label reduction and augmentation (TensorFlow)
 #
-# A model does not eat PIL images. This notebook turns each (image, annotation) pair into the two
+# A model does not take PIL images. This notebook turns each (image, annotation) pair into the two
 # arrays SegFormer trains on, `pixel_values` and `labels`, and adds colour augmentation for training.
 #
 # **You will learn to**
-# - load the image processor with `do_reduce_labels=True`, and see why the guide's `reduce_labels=True` does nothing;
-# - follow one annotation through the processor: 0 → 255 (ignored), *k* → *k*−1, resized with nearest neighbour;
-# - augment with `tf.image`, and see what goes wrong in the guide's TensorFlow augmentation and how the kit fixes it;
-# - attach on-the-fly transforms with `set_transform` and check the shapes and values the model will get.
+# - load the image processor as the guide does, see why its `reduce_labels=True` is silently ignored today, and fix it;
+# - follow one annotation through the processor: label reduction, and resizing with nearest neighbour;
+# - run the guide's `tf.image` augmentation, see why the image processor rejects its output, and fix it;
+# - attach the transforms with `set_transform` and check the shapes and values the model will get.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# # 02 · 预处理：图像处理器、标签减一与数据增强（TensorFlow）
+# # 02 · 预处理：图像处理器、标签缩减与数据增强（TensorFlow）
 #
-# 模型不能直接吃 PIL 图像。本节把每一对（图像，标注）变成 SegFormer 训练时真正用到的两个数组：`pixel_values` 和
-# `labels`，并只给训练集加上颜色方面的数据增强。
+# 模型不能直接接收 PIL 图像。本篇把每一对（图像，标注）变成 SegFormer 训练时真正用到的两个数组：`pixel_values` 和 `labels`，并只给训练集加上颜色方面的数据增强。
 #
-# **本节目标**
-# - 以 `do_reduce_labels=True` 加载图像处理器，并弄清指南里的 `reduce_labels=True` 为什么不起作用；
-# - 跟踪一张标注经过图像处理器的全过程：0 → 255（忽略），*k* → *k*−1，并用最近邻插值缩放；
-# - 用 `tf.image` 做增强，看清指南里 TensorFlow 版增强代码错在哪里、kit 是怎么修的；
-# - 用 `set_transform` 挂上即时执行的变换，并检查模型最终拿到的数组形状和取值。
+# **本篇目标**
+# - 按指南的写法加载图像处理器，弄清指南里的 `reduce_labels=True` 现在为什么会被悄悄忽略，并改正它；
+# - 跟踪一张标注经过图像处理器的全过程：标签缩减，以及用最近邻插值调整尺寸；
+# - 运行指南里基于 `tf.image` 的增强代码，看清图像处理器为什么拒收它的输出，并改正它；
+# - 用 `set_transform` 挂上变换函数，并检查模型最终拿到的数组形状和取值。
 
 # %%
 {{snippet:setup}}
@@ -61,15 +59,13 @@
 {{snippet:parameters}}
 
 # %% [markdown] tags=["lang-en"]
-# The next cell fills the `None` parameters from the profile, checks every value and resolves the
-# checkpoint, before anything heavy runs: a typo such as `-p image_size 500`, or a hub id that is not
-# cached while offline, stops here with the fix in the message. The image processor comes from the
-# checkpoint, so this notebook needs one even though it trains nothing.
+# The next cell fills the `None` parameters from the profile and checks every value before anything
+# heavy runs; a typo such as `image_size = 500` stops here with the fix in the message. It also picks the
+# checkpoint (a local folder or a Hub id): the image processor's settings come with the checkpoint, so this
+# notebook needs one even though it trains nothing.
 
 # %% [markdown] tags=["lang-zh"]
-# 下一个单元格用配置档补全取值为 `None` 的参数，逐项校验，并解析检查点，这些都在任何耗时操作之前完成：
-# 像 `-p image_size 500` 这样的笔误，或者离线时本地缓存里没有的 Hub 模型 id，都会在这里直接报错，
-# 报错信息里写明了怎么改。图像处理器的配置跟着检查点走，所以本节虽然不训练，也要先定好检查点。
+# 下一个单元格按预设补全取值为 `None` 的参数，并在任何耗时操作之前逐项校验；像 `image_size = 500` 这样的笔误会在这里直接报错，报错信息里写明了怎么改。它还会确定要用哪个检查点（本地文件夹或 Hub id）：图像处理器的设置跟着检查点走，所以本篇虽然不训练，也要先定好检查点。
 
 # %%
 {{snippet:validate}}
@@ -79,44 +75,37 @@ print("checkpoint ->", CHECKPOINT)
 # %% [markdown] tags=["lang-en", "pt"]
 # ## 1. Data and framework
 #
-# The same subset and 80/20 split as in notebook 01. `seghelpers.pt` holds the PyTorch side of the kit
-# (transforms, metrics, prediction); importing it imports torch. Seeding torch makes the random colour
-# jitter below repeat from run to run.
+# The same subset, 80/20 split and label convention as in notebook 01. `seghelpers.pt` holds the
+# PyTorch side of the course's helpers; importing it imports torch.
 
 # %% [markdown] tags=["lang-zh", "pt"]
 # ## 1. 数据与框架
 #
-# 数据子集和 80/20 的划分都和 01 节相同。`seghelpers.pt` 是 kit 的 PyTorch 部分（变换、指标、预测），导入它会顺带导入 torch。
-# 固定 torch 的随机种子后，下面的随机颜色抖动每次运行都一样，方便对照。
+# 数据子集、80/20 的划分和标签约定都和第 01 篇相同。`seghelpers.pt` 是套件辅助函数的 PyTorch 部分，导入它会顺带导入 torch。
 
 # %% [markdown] tags=["lang-en", "tf"]
 # ## 1. Data and framework
 #
-# The same subset and 80/20 split as in notebook 01. Import `seghelpers.tf` *before* TensorFlow: it
-# makes `tf.keras` mean Keras 2 (the `tf-keras` package, which transformers' TF models are built on; since
-# TF 2.16 it would otherwise be Keras 3) and avoids a crash when triton is imported after TensorFlow.
-# `set_random_seed` makes the random colour jitter below repeat from run to run.
+# The same subset, 80/20 split and label convention as in notebook 01. Import `seghelpers.tf` *before*
+# TensorFlow: it makes `tf.keras` mean Keras 2 (the `tf-keras` package), which transformers' TensorFlow
+# models are built on; since TF 2.16 `tf.keras` would otherwise be Keras 3.
 
 # %% [markdown] tags=["lang-zh", "tf"]
 # ## 1. 数据与框架
 #
-# 数据子集和 80/20 的划分都和 01 节相同。`seghelpers.tf` 一定要在 TensorFlow *之前* 导入：它让 `tf.keras` 指向
-# Keras 2（即 `tf-keras` 包，transformers 的 TF 模型是基于它写的；TF 2.16 起默认会变成 Keras 3），同时避开
-# “先导入 TensorFlow、后导入 triton”时的崩溃。`set_random_seed` 让下面的随机颜色抖动每次运行都一样，方便对照。
+# 数据子集、80/20 的划分和标签约定都和第 01 篇相同。`seghelpers.tf` 一定要在 TensorFlow *之前*导入：它让 `tf.keras` 指向 Keras 2（即 `tf-keras` 包），transformers 的 TensorFlow 模型正是基于它写的。从 TF 2.16 起，`tf.keras` 默认是 Keras 3。
 
 # %% tags=["pt"]
 import torch
 
 import seghelpers.pt as shpt
 
-torch.manual_seed(P.seed)  # repeatable ColorJitter draws
 print("torch", torch.__version__)
 
 # %% tags=["tf"]
 import seghelpers.tf as shtf  # before TensorFlow: selects Keras 2 (tf-keras)
 import tensorflow as tf
 
-tf.keras.utils.set_random_seed(P.seed)  # repeatable tf.image draws
 print("tensorflow", tf.__version__, "| tf.keras is", tf.keras.optimizers.Adam.__module__.split(".")[0])  # tf_keras = Keras 2
 
 # %%
@@ -125,101 +114,112 @@ import numpy as np
 ds = sh.load_scene_parse(P.dataset, P.split)
 splits = sh.split_train_test(ds, test_size=0.2, seed=P.seed)
 train_ds, test_ds = splits["train"], splits["test"]
-example = train_ds[0]  # kept as PIL images: after set_transform the dataset returns tensors only
+labels = sh.dataset_labels(P.dataset)  # the dataset's classes and label convention
+example = train_ds[0]  # kept as PIL images: after set_transform the dataset returns arrays only
+raw_batch = train_ds[:4]  # four raw rows, for the checks below
+print(labels.describe())
 print(f"train: {len(train_ds)}, test: {len(test_ds)}; example image {example['image'].size[0]}x{example['image'].size[1]}")
 
 # %% [markdown] tags=["lang-en"]
-# ## 2. The image processor
+# ## 2. The image processor: `AutoImageProcessor`
 #
 # `AutoImageProcessor` reads the checkpoint's `preprocessor_config.json` and builds a
-# `SegformerImageProcessor`. For every image it resizes to a fixed size, rescales 0..255 to 0..1 and
-# normalises with the ImageNet mean and standard deviation; for every annotation it resizes (with nearest
-# neighbour, see section 3) and, with `do_reduce_labels=True`, applies the label convention of
-# notebook 01: raw 0 ("other") → 255, the ignore index; raw *k* → *k*−1.
+# `SegformerImageProcessor`. For every image it resizes to a fixed size, rescales the pixel values from
+# [0, 255] to [0, 1] and normalises them with the ImageNet mean and standard deviation. For every
+# annotation it resizes with nearest neighbour (section 3) and, with `do_reduce_labels=True`, applies the
+# label reduction of notebook 01: raw 0 ("other") → 255, the ignore index; raw *k* → *k*−1.
 #
-# `sh.load_image_processor(checkpoint)` is `AutoImageProcessor.from_pretrained(checkpoint,
-# do_reduce_labels=True)`, with two deliberate choices:
-#
-# - **the slow (PIL-based) processor.** transformers 4.57.6 also offers a "fast" one (`use_fast=True`),
-#   but for a *batch* of segmentation maps it returns a single label map (shape `(1, H, W)` instead of
-#   `(N, H, W)`), and its antialiased resize shifts pixel values slightly. The kit's tests watch both bugs.
-# - **`size` from the `image_size` parameter.** The checkpoint's own processor config has a size too
-#   (512×512 for `nvidia/mit-b0`); passing `image_size` makes the parameter count. In the `guide` profile
-#   both are 512, as in the guide.
+# The guide loads it with `nvidia/mit-b0`; here `checkpoint` is the profile's (a small local stand-in in
+# `smoke`, `nvidia/mit-b0` in `guide`). Run the guide's line:
 
 # %% [markdown] tags=["lang-zh"]
-# ## 2. 图像处理器
+# ## 2. 图像处理器：`AutoImageProcessor`
 #
-# `AutoImageProcessor` 读取检查点里的 `preprocessor_config.json`，构造出一个 `SegformerImageProcessor`。
-# 对图像，它缩放到固定尺寸，把 0..255 缩放到 0..1，再用 ImageNet 的均值和标准差做归一化；对标注，它同样缩放
-# （用最近邻插值，见第 3 节），并在 `do_reduce_labels=True` 时套用 01 节讲过的标签约定：原始 0（“其他”）→ 255，
-# 即忽略索引；原始 *k* → *k*−1。
+# `AutoImageProcessor` 读取检查点里的 `preprocessor_config.json`，构造出一个 `SegformerImageProcessor`。对图像，它先调整到固定尺寸，再做数值缩放（把像素值从 [0, 255] 映射到 [0, 1]），最后用 ImageNet 的均值和标准差做归一化。对标注，它用最近邻插值调整尺寸（见第 3 小节），并在 `do_reduce_labels=True` 时做第 01 篇讲过的标签缩减：原始 0（“其他”）→ 255，即忽略索引；原始 *k* → *k*−1。
 #
-# `sh.load_image_processor(checkpoint)` 就是 `AutoImageProcessor.from_pretrained(checkpoint, do_reduce_labels=True)`，
-# 外加两个有意为之的选择：
-#
-# - **用慢速（基于 PIL 的）处理器。** transformers 4.57.6 另有一个“快速”版（`use_fast=True`），但它处理*一批*
-#   分割图时只返回一张标签图（形状是 `(1, H, W)` 而不是 `(N, H, W)`），而且它带抗锯齿的缩放会让像素值略有偏差。
-#   kit 的测试盯着这两个问题，哪天升级修好了会第一时间发现。
-# - **`size` 取自参数 `image_size`。** 检查点自带的处理器配置里也有尺寸（`nvidia/mit-b0` 是 512×512）；
-#   显式传入 `image_size`，这个参数才真正生效。`guide` 配置下两者都是 512，与指南一致。
+# 指南用的是 `nvidia/mit-b0`；这里的 `checkpoint` 取自预设（`smoke` 下是一个小型的本地替代模型，`guide` 下就是 `nvidia/mit-b0`）。运行指南的这一行：
 
 # %%
-image_processor = sh.load_image_processor(CHECKPOINT, image_size=P.image_size)
+# 指南原代码 / the guide's code (Chinese edition)
+from transformers import AutoImageProcessor
 
-# %%
-# NBVAL_CHECK_OUTPUT
-print(type(image_processor).__name__)
-print("do_reduce_labels:", image_processor.do_reduce_labels, "| size:", image_processor.size)
-print("image_mean:", [round(m, 4) for m in image_processor.image_mean])
-print("image_std: ", [round(s, 4) for s in image_processor.image_std])
+checkpoint = CHECKPOINT  # the guide: "nvidia/mit-b0"
+image_processor = AutoImageProcessor.from_pretrained(checkpoint, reduce_labels=True)
 
 # %% [markdown] tags=["lang-en"]
-# **The guide's pitfall: `reduce_labels=True`.** The guide loads the processor with
-# `AutoImageProcessor.from_pretrained(checkpoint, reduce_labels=True)`. The keyword was renamed
-# `do_reduce_labels`; `from_pretrained` only applies keywords that name an attribute of the processor, so
-# the old one is dropped *without a word*. The processor then keeps raw 0 as class 0 ("wall") and shifts
-# every other class by one. The model learns shifted labels, and usually nothing crashes: only an image
-# that contains raw class 150 ("flag") hits an out-of-range label. The next cell shows it offline: `from_dict` is the step `from_pretrained` runs once it has read the config
-# (`nvidia/mit-b0`'s config says `do_reduce_labels: false`).
+# No error. But did `reduce_labels=True` do anything? Load the same checkpoint asking for the opposite:
 
 # %% [markdown] tags=["lang-zh"]
-# **指南里的坑：`reduce_labels=True`。** 指南加载处理器时写的是
-# `AutoImageProcessor.from_pretrained(checkpoint, reduce_labels=True)`。这个参数已经改名为 `do_reduce_labels`，
-# 而 `from_pretrained` 只接收与处理器属性同名的参数，旧参数会被*悄无声息地*丢掉。结果处理器把原始 0 当成 0 号类别
-# （“wall”），其余类别全部错位一格。模型学到的是错位的标签，而且通常不会报错：只有图里恰好出现原始编号 150（“flag”）时，
-# 才会碰上越界的标签。下一个单元格离线复现了这个问题：
-# `from_dict` 正是 `from_pretrained` 读完配置之后执行的那一步（`nvidia/mit-b0` 的配置里写的是 `do_reduce_labels: false`）。
+# 没有报错。可 `reduce_labels=True` 到底起作用了没有？用同一个检查点、把参数反过来再加载一次：
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from transformers import SegformerImageProcessor
+opposite = AutoImageProcessor.from_pretrained(checkpoint, reduce_labels=False)
+print("reduce_labels=True  -> do_reduce_labels =", image_processor.do_reduce_labels)
+print("reduce_labels=False -> do_reduce_labels =", opposite.do_reduce_labels)
 
-mit_b0_config = {"do_reduce_labels": False}  # what nvidia/mit-b0's preprocessor_config.json says
-guide = SegformerImageProcessor.from_dict(mit_b0_config, reduce_labels=True)
-fixed = SegformerImageProcessor.from_dict(mit_b0_config, do_reduce_labels=True)
-print("reduce_labels=True    -> do_reduce_labels =", guide.do_reduce_labels)
-print("do_reduce_labels=True -> do_reduce_labels =", fixed.do_reduce_labels)
+# %% [markdown] tags=["lang-en"]
+# The same value both times: the keyword is ignored. It was renamed `do_reduce_labels`, and
+# `from_pretrained` only applies keywords that name an attribute of the processor, so the old one is
+# dropped *without a word*. The processor keeps what the checkpoint's config says. For `nvidia/mit-b0` that
+# is `false`: raw 0 ("other") stays class 0, every other class is shifted by one, and the model learns
+# shifted labels, usually without any error. (Where the checkpoint's config already says `true`, the
+# ignored keyword happens to do no harm; the fault is that the keyword decides nothing.)
+#
+# **The fix** is the new name. For ADE20K the value is `True`; a dataset of your own declares its
+# convention, so pass `labels.reduce_labels`:
+
+# %% [markdown] tags=["lang-zh"]
+# 两次的结果一样：这个参数被忽略了。它已经改名为 `do_reduce_labels`，而 `from_pretrained` 只接收与处理器属性同名的参数，旧参数会被*悄无声息地*丢掉，处理器沿用检查点配置里的值。`nvidia/mit-b0` 的配置写的是 `false`：原始 0（“其他”）仍被当作 0 号类别，其余类别全部错位一格，模型学到的是错位的标签，而且通常不会报任何错。（如果检查点的配置里本来就写着 `true`，被忽略的参数碰巧不会造成损害；问题在于这个参数根本不起作用。）
+#
+# **修正办法**是换用新参数名。ADE20K 取 `True`；你自己的数据集声明了自己的标签约定，所以传入 `labels.reduce_labels`：
+
+# %%
+image_processor = AutoImageProcessor.from_pretrained(checkpoint, do_reduce_labels=labels.reduce_labels)  # the fix
+print("do_reduce_labels =", image_processor.do_reduce_labels)
+
+# %% [markdown] tags=["lang-en"]
+# The course's helper `sh.load_image_processor` makes the same call. It also sets the output size from the
+# `image_size` parameter (the checkpoint's own config has a size too: 512×512 for `nvidia/mit-b0`; in the
+# `guide` profile both are 512) and asks explicitly for the slow, PIL-based processor that the guide gets.
+# Later notebooks call it for those two reasons. From here on this notebook uses it:
+
+# %% [markdown] tags=["lang-zh"]
+# 套件的辅助函数 `sh.load_image_processor` 做的是同一个调用。另外，它按参数 `image_size` 设定输出尺寸（检查点自带的配置里也有尺寸：`nvidia/mit-b0` 是 512×512；`guide` 预设下两者都是 512），并明确选用指南实际得到的那个基于 PIL 的慢速处理器。后面几篇正是因为这两点才调用它。本篇从这里开始也改用它：
+
+# %%
+# NBVAL_CHECK_OUTPUT
+kit_processor = sh.load_image_processor(CHECKPOINT, image_size=P.image_size, do_reduce_labels=labels.reduce_labels)
+
+
+def settings(processor):
+    return {k: v for k, v in processor.to_dict().items() if k != "size"}
+
+
+assert settings(kit_processor) == settings(image_processor)
+print("sh.load_image_processor == the guide's fixed line (size aside):", True)
+print(type(kit_processor).__name__, "| do_reduce_labels:", kit_processor.do_reduce_labels, "| size:", kit_processor.size)
+image_processor = kit_processor
 
 # %% [markdown] tags=["lang-en"]
 # ## 3. One example through the processor
 #
-# Call the processor on one image and its annotation and compare the values before and after. Raw 0
-# becomes 255 and every class id drops by one. The label map also shrinks to `image_size`, so a class that
-# covered only a few pixels can disappear.
+# Call the processor on one image and its annotation, and compare the values before and after. With
+# label reduction raw 0 becomes 255 and every class value drops by one; `labels.to_model_ids` does the
+# same on the full-size mask. The label map also shrinks to `image_size`, so a class that covered only a
+# few pixels can disappear.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 3. 让一个样本走一遍处理器
 #
-# 把一张图像和它的标注交给图像处理器，对比处理前后的取值：原始 0 变成 255，每个类别编号都减了一。
-# 标签图还被缩放到了 `image_size`，所以只占几个像素的类别有可能就此消失。
+# 把一张图像和它的标注交给图像处理器，对比处理前后的取值。做标签缩减时，原始 0 变成 255，每个类别值都减一；`labels.to_model_ids` 在原尺寸的掩码上做的是同样的转换。标签图还被缩小到了 `image_size`，所以只占几个像素的类别有可能就此消失。
 
 # %%
 # NBVAL_CHECK_OUTPUT
 raw = np.array(example["annotation"])
 encoded = image_processor(example["image"], example["annotation"], return_tensors="np")
 print("raw annotation  ", raw.shape, sorted(np.unique(raw).tolist()))
-print("reduce_labels   ", raw.shape, sorted(np.unique(sh.reduce_labels(raw)).tolist()))
+print("to_model_ids    ", raw.shape, sorted(np.unique(labels.to_model_ids(raw)).tolist()))
 print("processor labels", encoded["labels"].shape[1:], sorted(np.unique(encoded["labels"]).tolist()))
 print("pixel_values    ", encoded["pixel_values"].shape[1:], encoded["pixel_values"].dtype)
 
@@ -227,140 +227,244 @@ print("pixel_values    ", encoded["pixel_values"].shape[1:], encoded["pixel_valu
 # **Resize masks with nearest neighbour, never bilinear.** Bilinear interpolation averages neighbouring
 # pixels. That is right for colours, but a label is a class id, and the average of two ids is some
 # unrelated third class. The processor resizes images bilinearly and segmentation maps with nearest
-# neighbour; do the same in any resizing, cropping or rotation you add yourself. Below, a mask that is half
-# "wall" (raw 1) and half "person" (raw 13) is shrunk both ways: bilinear invents a column of "road"
-# (raw 7) that exists nowhere in the picture.
+# neighbour; do the same in any resizing, cropping or rotation you add yourself. Below, a hand-made mask
+# that is half value 1 and half value 13 is shrunk both ways: bilinear invents values in between, classes
+# that appear nowhere in the picture.
 
 # %% [markdown] tags=["lang-zh"]
-# **缩放掩码只能用最近邻插值，绝不能用双线性插值。** 双线性插值是对相邻像素取加权平均，对颜色来说没问题；
-# 但标签是类别编号，两个编号的平均值会变成一个毫不相干的第三类。图像处理器对图像用双线性插值，对分割图用最近邻插值；
-# 你自己加缩放、裁剪、旋转之类的操作时也要照此处理。下面把一张一半是“wall”（原始 1）、一半是“person”（原始 13）的掩码
-# 分别用两种方式缩小：双线性插值凭空造出了一列“road”（原始 7），而图里根本没有路。
+# **调整掩码尺寸只能用最近邻插值，绝不能用双线性插值。** 双线性插值是对相邻像素取加权平均，对颜色来说没问题；但标签是类别编号，两个编号的平均值会变成一个毫不相干的第三类。图像处理器对图像用双线性插值，对分割图用最近邻插值；你自己加调整尺寸、裁剪、旋转之类的操作时也要照此处理。下面把一张手写的掩码（一半是值 1，一半是值 13）分别用两种方式缩小：双线性插值凭空造出了介于两者之间的值，也就是图里根本不存在的类别。
 
 # %%
 # NBVAL_CHECK_OUTPUT
 from PIL import Image
 
 mask = np.zeros((8, 8), dtype=np.uint8)
-mask[:, :4], mask[:, 4:] = 1, 13  # raw ids: wall | person
+mask[:, :4], mask[:, 4:] = 1, 13  # a hand-made mask: two class values
 for resample in (Image.Resampling.BILINEAR, Image.Resampling.NEAREST):
     small = np.array(Image.fromarray(mask).resize((5, 5), resample=resample))
-    names = [sh.id2label[int(v) - 1] for v in np.unique(small)]
-    print(f"{resample.name:<8} first row {small[0].tolist()} -> {names}")
+    print(f"{resample.name:<8} first row {small[0].tolist()} -> values {sorted(np.unique(small).tolist())}")
 
 # %% [markdown] tags=["lang-en", "pt"]
 # ## 4. Augmentation (training set only)
 #
 # Fifty photos are few; a model sees them again and again and starts memorising them. Data augmentation
-# shows it a slightly different version each time. The guide uses torchvision's
-# `ColorJitter(brightness=0.25, contrast=0.25, saturation=0.25, hue=0.1)`: it changes colours only, never
-# geometry, so the annotation stays valid untouched. (A flip or crop would have to be applied to image
-# *and* mask together.)
-#
-# `shpt.make_transforms(image_processor)` returns the guide's two functions:
-# - `train_transforms(batch)`: jitter each image, then run the processor on images + annotations;
-# - `val_transforms(batch)`: the processor only. The test set is never augmented: evaluation must measure
-#   the model on the data as it is, and the same way every time.
+# shows it a slightly different version each time. The guide uses torchvision's `ColorJitter`: it changes
+# colours only, never geometry, so the annotation stays valid untouched (a flip or crop would have to be
+# applied to image *and* mask together). Its two functions turn a batch of rows into model inputs:
+# `train_transforms` jitters each image, then runs the image processor on images and annotations;
+# `val_transforms` runs the processor only. The test set is never augmented: evaluation must measure the
+# model on the data as it is, and the same way every time.
 
 # %% [markdown] tags=["lang-zh", "pt"]
 # ## 4. 数据增强（只用于训练集）
 #
-# 50 张照片实在不多，模型反复看同样的图，很快就会把它们背下来。数据增强让模型每次看到的都是略有不同的版本。
-# 指南用的是 torchvision 的 `ColorJitter(brightness=0.25, contrast=0.25, saturation=0.25, hue=0.1)`：
-# 它只改颜色、不动几何形状，所以标注不用做任何改动依然有效。（翻转、裁剪这类增强则必须对图像*和*掩码同步施加。）
-#
-# `shpt.make_transforms(image_processor)` 返回指南里的两个函数：
-# - `train_transforms(batch)`：先对每张图像做颜色抖动，再把图像和标注一起交给图像处理器；
-# - `val_transforms(batch)`：只过图像处理器。测试集永远不做增强：评估要衡量的是模型在原始数据上的表现，而且每次的口径都得一致。
+# 50 张照片实在不多，模型反复看同样的图，很快就会把它们背下来。数据增强让模型每次看到的都是略有不同的版本。指南用的是 torchvision 的 `ColorJitter`：它只改颜色、不动几何形状，所以标注不用做任何改动依然有效（翻转、裁剪这类增强则必须对图像*和*掩码同步施加）。指南的两个函数把一个批次的样本变成模型的输入：`train_transforms` 先对每张图像做颜色抖动，再把图像和标注一起交给图像处理器；`val_transforms` 只过图像处理器。测试集永远不做增强：评估要衡量的是模型在原始数据上的表现，而且每次的口径都得一致。
 
 # %% tags=["pt"]
-print(shpt.JITTER)
-train_transforms, val_transforms = shpt.make_transforms(image_processor)
+# 指南原代码 / the guide's code (Chinese edition)
+from torchvision.transforms import ColorJitter
+
+jitter = ColorJitter(brightness=0.25, contrast=0.25, saturation=0.25, hue=0.1)
+
+
+def train_transforms(example_batch):
+    images = [jitter(x) for x in example_batch["image"]]
+    labels = [x for x in example_batch["annotation"]]
+    inputs = image_processor(images, labels)
+    return inputs
+
+
+def val_transforms(example_batch):
+    images = [x for x in example_batch["image"]]
+    labels = [x for x in example_batch["annotation"]]
+    inputs = image_processor(images, labels)
+    return inputs
+
+
+# %% [markdown] tags=["lang-en", "pt"]
+# This code runs as written. The course's `shpt.make_transforms(image_processor, fast=False)` returns the
+# same two functions; with the same random seed the jitter draws are the same, so the outputs must be
+# identical, value for value:
+
+# %% [markdown] tags=["lang-zh", "pt"]
+# 这段代码原样就能运行。套件的 `shpt.make_transforms(image_processor, fast=False)` 返回的是同样的两个函数；随机种子相同时，颜色抖动的随机取值也相同，所以输出应该逐个数值完全一致：
+
+# %% tags=["pt"]
+kit_train, kit_val = shpt.make_transforms(image_processor, fast=False)
+torch.manual_seed(P.seed)
+guide_out = train_transforms(raw_batch)
+torch.manual_seed(P.seed)
+kit_out = kit_train(raw_batch)
+for key in ("pixel_values", "labels"):
+    assert np.array_equal(np.stack(guide_out[key]), kit_out[key].numpy())
+    assert np.array_equal(np.stack(val_transforms(raw_batch)[key]), kit_val(raw_batch)[key].numpy())
+print("make_transforms(image_processor, fast=False) == the guide's transforms:", True)
+
+# %% [markdown] tags=["lang-en", "pt"]
+# The default, `shpt.make_transforms(image_processor)`, is `fast=True`: it runs the processor's arithmetic
+# through the course's `FastSegformerProcessor` (not transformers' `use_fast` processor). The labels are
+# identical and the pixel values agree within float32 rounding; it is only faster. The guide's path is
+# `fast=False`, one argument away. Notebook 04 uses the fast default and passes `seed=P.seed`, which makes
+# each image's jitter repeatable from run to run.
+
+# %% [markdown] tags=["lang-zh", "pt"]
+# 默认的 `shpt.make_transforms(image_processor)` 是 `fast=True`：图像处理器的计算改由套件自己的 `FastSegformerProcessor` 完成（不是 transformers 里 `use_fast` 的那个处理器）。标签完全相同，像素值只差 float32 的舍入误差，区别仅在于更快。指南的做法是 `fast=False`，只差一个参数。第 04 篇用的是默认的快速版，并传入 `seed=P.seed`，让每张图的颜色抖动在每次运行时都一样。
+
+# %% tags=["pt"]
+# NBVAL_CHECK_OUTPUT
+fast_train, fast_val = shpt.make_transforms(image_processor)  # fast=True, the default
+slow, fast = val_transforms(raw_batch), fast_val(raw_batch)
+print("fast=True, labels identical:", np.array_equal(np.stack(slow["labels"]), fast["labels"].numpy()))
+print("fast=True, pixel_values within 1e-5:", np.allclose(np.stack(slow["pixel_values"]), fast["pixel_values"].numpy(), rtol=0, atol=1e-5))
 
 # %% [markdown] tags=["lang-en", "tf"]
 # ## 4. Augmentation (training set only)
 #
 # Fifty photos are few; a model sees them again and again and starts memorising them. Data augmentation
 # shows it a slightly different version each time. The guide's TensorFlow code changes colours with
-# `tf.image`: random brightness, contrast (0.5–2.0), saturation (0.75–1.25) and hue (±0.1). Colour changes
-# leave the annotation valid untouched; a flip or crop would have to be applied to image *and* mask together.
-#
-# **What is wrong with the guide's version.** It turns the PIL image into a float array with values
-# 0..255 and jitters that. Two things go wrong:
-# - `tf.image` expects floats in [0, 1]. On a 0..255 scale, `random_brightness(image, 0.25)` adds at most
-#   ±0.25, which nobody could see, while a contrast factor of 2 throws values far outside [0, 255].
-# - The image processor resizes with PIL, which needs 8-bit pixels. It accepts a float image only if it
-#   holds whole numbers in 0..255, or values in [0, 1] (which it scales up by 255). Jittered 0..255 floats
-#   are neither, so it raises a `ValueError`, even after the invisible brightness change. The guide's
-#   training transform fails on practically every image.
-#
-# The next cell shows both on our example: the largest brightness shift the guide can draw (+0.25) and
-# its strongest contrast (×2).
+# `tf.image`: random brightness, contrast, saturation and hue. Colour changes leave the annotation valid
+# untouched; a flip or crop would have to be applied to image *and* mask together. `aug_transforms`
+# jitters one image for training; `transforms` only converts it, for the test set, which is never
+# augmented: evaluation must measure the model on the data as it is, and the same way every time.
 
 # %% [markdown] tags=["lang-zh", "tf"]
 # ## 4. 数据增强（只用于训练集）
 #
-# 50 张照片实在不多，模型反复看同样的图，很快就会把它们背下来。数据增强让模型每次看到的都是略有不同的版本。
-# 指南的 TensorFlow 代码用 `tf.image` 改颜色：随机亮度、对比度（0.5–2.0）、饱和度（0.75–1.25）和色调（±0.1）。
-# 只改颜色的话，标注不用做任何改动依然有效；翻转、裁剪这类增强则必须对图像*和*掩码同步施加。
-#
-# **指南的写法错在哪里。** 它先把 PIL 图像转成取值 0..255 的浮点数组，再在上面做抖动。这里有两个问题：
-# - `tf.image` 默认浮点图像的取值在 [0, 1]。放在 0..255 的尺度上，`random_brightness(image, 0.25)` 最多只加减 0.25，
-#   肉眼根本看不出来；而对比度系数取 2 时，数值会被远远推出 [0, 255]。
-# - 图像处理器用 PIL 做缩放，PIL 要的是 8 位像素。浮点图像只有两种情况会被接受：全是 0..255 之间的整数，
-#   或者取值都在 [0, 1] 之内（它会先乘以 255）。抖动过的 0..255 浮点数两头都不沾，于是直接抛出 `ValueError`，
-#   哪怕只是那点看不出来的亮度变化也不行。指南的训练变换几乎在每张图上都会报错。
-#
-# 下一个单元格在我们的样本上复现这两个问题：亮度取指南可能抽到的最大偏移（+0.25），对比度取最大系数（×2）。
+# 50 张照片实在不多，模型反复看同样的图，很快就会把它们背下来。数据增强让模型每次看到的都是略有不同的版本。指南的 TensorFlow 代码用 `tf.image` 改颜色：随机调整亮度、对比度、饱和度和色调。只改颜色的话，标注不用做任何改动依然有效；翻转、裁剪这类增强则必须对图像*和*掩码同步施加。`aug_transforms` 对训练用的单张图像做抖动；`transforms` 只做格式转换，供测试集使用。测试集永远不做增强：评估要衡量的是模型在原始数据上的表现，而且每次的口径都得一致。
 
 # %% tags=["tf"]
-x = tf.keras.utils.img_to_array(example["image"])  # the guide's input: float32, 0..255
-guide_jitter = {"brightness +0.25": tf.image.adjust_brightness(x, 0.25),
-                "contrast x2": tf.image.adjust_contrast(x, 2.0)}
-for name, y in guide_jitter.items():
-    print(f"{name}: values {float(tf.reduce_min(y)):.2f} .. {float(tf.reduce_max(y)):.2f}, "
-          f"largest change {float(tf.reduce_max(tf.abs(y - x))):.2f}")
-    try:
-        image_processor(tf.transpose(y, (2, 0, 1)).numpy(), example["annotation"])  # channels-first, as the guide
-        print("    image processor: accepted")
-    except ValueError as err:
-        print("    image processor: ValueError:", str(err).split(", got")[0])
+# 指南原代码 / the guide's code (Chinese edition)
+def aug_transforms(image):
+    image = tf.keras.utils.img_to_array(image)
+    image = tf.image.random_brightness(image, 0.25)
+    image = tf.image.random_contrast(image, 0.5, 2.0)
+    image = tf.image.random_saturation(image, 0.75, 1.25)
+    image = tf.image.random_hue(image, 0.1)
+    image = tf.transpose(image, (2, 0, 1))
+    return image
+
+
+def transforms(image):
+    image = tf.keras.utils.img_to_array(image)
+    image = tf.transpose(image, (2, 0, 1))
+    return image
+
 
 # %% [markdown] tags=["lang-en", "tf"]
-# **The fix** (`shtf.aug_transforms`): scale to [0, 1] first, jitter there (now a brightness delta of
-# 0.25 means a quarter of the range), clip back into [0, 1], then round to `uint8` 0..255. The processor
-# gets exactly what it gets from an untouched photo. Floats in [0, 1] would not do: the processor would
-# divide by 255 a second time.
-#
-# **Why channels-first, `(3, H, W)`?** Transformers' vision models take `pixel_values` channels-first,
-# as in PyTorch; the TF SegFormer transposes to channels-last (NHWC) inside the model, because TF
-# convolutions on CPU only support that layout. Given `(H, W, 3)` the processor would have to *guess* which
-# axis holds the channels, and a guess can go wrong for odd sizes (an image only 3 pixels tall). The kit hands
-# over `(3, H, W)` and says so (`input_data_format="channels_first"`), so nothing is guessed.
-#
-# `shtf.make_transforms(image_processor)` returns the guide's two functions: `train_transforms` (jitter,
-# then the processor) and `val_transforms` (channels-first `uint8`, then the processor). The test set is
-# never augmented: evaluation must measure the model on the data as it is, and the same way every time.
+# Next, the guide's two functions that turn a batch of rows into model inputs: they apply the image
+# transform, then the image processor on images and annotations.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# **修复方法**（`shtf.aug_transforms`）：先缩放到 [0, 1]，在这个范围里做抖动（此时亮度增量 0.25 相当于四分之一的取值范围），
-# 再截断回 [0, 1]，最后四舍五入成 0..255 的 `uint8`。这样图像处理器拿到的数据，格式和一张没动过的照片完全一样。
-# 不能直接交 [0, 1] 的浮点数：处理器会再除一次 255。
-#
-# **为什么要通道优先的 `(3, H, W)`？** Transformers 的视觉模型都按 PyTorch 的习惯，以通道优先布局接收 `pixel_values`；
-# TF 版 SegFormer 会在模型内部再转成通道在后（NHWC），因为 TF 的卷积在 CPU 上只支持这种布局。如果传入 `(H, W, 3)`，
-# 处理器就得*猜*哪一维是通道，碰上特殊尺寸（比如高只有 3 个像素的图）就可能猜错。kit 直接交给它 `(3, H, W)`，
-# 并明确告诉它（`input_data_format="channels_first"`），不留任何猜测的余地。
-#
-# `shtf.make_transforms(image_processor)` 返回指南里的两个函数：`train_transforms`（先抖动，再过图像处理器）和
-# `val_transforms`（转成通道优先的 `uint8`，再过图像处理器）。测试集永远不做增强：评估要衡量的是模型在原始数据上的表现，
-# 而且每次的口径都得一致。
+# 接下来是指南里把一个批次的样本变成模型输入的两个函数：先做图像变换，再把图像和标注一起交给图像处理器。
 
 # %% tags=["tf"]
-augmented = shtf.aug_transforms(example["image"])
-print("aug_transforms ->", augmented.shape, augmented.dtype, "values", augmented.min(), "..", augmented.max())
-print(shtf.JITTER)
-train_transforms, val_transforms = shtf.make_transforms(image_processor)
+# 指南原代码 / the guide's code (Chinese edition)
+def train_transforms(example_batch):
+    images = [aug_transforms(x.convert("RGB")) for x in example_batch["image"]]
+    labels = [x for x in example_batch["annotation"]]
+    inputs = image_processor(images, labels)
+    return inputs
+
+
+def val_transforms(example_batch):
+    images = [transforms(x.convert("RGB")) for x in example_batch["image"]]
+    labels = [x for x in example_batch["annotation"]]
+    inputs = image_processor(images, labels)
+    return inputs
+
+
+# %% [markdown] tags=["lang-en", "tf"]
+# Try them on four training rows. `val_transforms` works; `train_transforms` does not:
+
+# %% [markdown] tags=["lang-zh", "tf"]
+# 在 4 个训练样本上试一试。`val_transforms` 没问题，`train_transforms` 却不行：
+
+# %% tags=["tf"]
+print("val_transforms:", len(val_transforms(raw_batch)["pixel_values"]), "images processed")
+try:
+    train_transforms(raw_batch)
+except ValueError as err:
+    print("train_transforms: ValueError:", err)
+
+# %% [markdown] tags=["lang-en", "tf"]
+# **Why.** `img_to_array` gives floats with values from 0 to 255, and the guide jitters those:
+#
+# - `tf.image` assumes float images hold values in [0, 1]. On a 0～255 scale, `random_brightness(image, 0.25)`
+#   adds at most ±0.25, which nobody could see, while a contrast factor of 2 pushes values far outside [0, 255].
+# - The image processor resizes with PIL, which needs 8-bit pixels. It accepts a float image only if it
+#   holds whole numbers from 0 to 255, or values in [0, 1] (which it scales up by 255). Jittered floats on a
+#   0～255 scale are neither, so it raises. The message names [0, 1] because that is the only float range
+#   it can convert; dividing by 255 and passing [0, 1] floats would not be right either, because the
+#   processor would then divide by 255 a second time. The guide's training transform fails on practically every image.
+#
+# **The fix** changes `aug_transforms` only: scale to [0, 1] first and jitter there (now a brightness
+# delta of 0.25 is a quarter of the range), clip back into [0, 1], then round to whole numbers 0～255 as
+# `uint8`, exactly what an untouched photo gives. `train_transforms` looks `aug_transforms` up when it runs,
+# so it picks up the new version:
+
+# %% [markdown] tags=["lang-zh", "tf"]
+# **原因在这里。** `img_to_array` 给出的是取值 0～255 的浮点数，指南直接在它上面做抖动：
+#
+# - `tf.image` 假定浮点图像的取值范围是 [0, 1]。放在 0～255 的尺度上，`random_brightness(image, 0.25)` 最多只加减 0.25，肉眼根本看不出来；而对比度系数取 2 时，数值会被远远推出 [0, 255]。
+# - 图像处理器用 PIL 调整尺寸，PIL 要的是 8 位像素。浮点图像只有两种情况会被接受：全是 0～255 之间的整数，或者取值都在 [0, 1] 之内（它会先乘以 255）。抖动后 0～255 尺度上的浮点数两种都不是，于是报错。报错信息里提到 [0, 1]，只是因为这是它唯一能转换的浮点范围；先除以 255、交出 [0, 1] 的浮点数也不对，因为处理器还会再除一次 255。指南的训练变换几乎在每张图上都会报错。
+#
+# **修正办法**只改 `aug_transforms`：先缩放到 [0, 1]，在这个范围里做抖动（此时亮度增量 0.25 相当于四分之一的取值范围），再截断回 [0, 1]，最后四舍五入成 0～255 的整数、存为 `uint8`，和一张没动过的照片完全一样。`train_transforms` 在运行时才去查找 `aug_transforms`，所以会自动用上新版本：
+
+# %% tags=["tf"]
+def aug_transforms(image):
+    image = tf.keras.utils.img_to_array(image) / 255.0  # fix: tf.image expects floats in [0, 1]
+    image = tf.image.random_brightness(image, 0.25)
+    image = tf.image.random_contrast(image, 0.5, 2.0)
+    image = tf.image.random_saturation(image, 0.75, 1.25)
+    image = tf.image.random_hue(image, 0.1)
+    image = tf.clip_by_value(image, 0.0, 1.0)  # fix: contrast and saturation can leave [0, 1]
+    image = tf.cast(tf.round(image * 255.0), tf.uint8)  # fix: whole numbers 0..255, as in a photo
+    image = tf.transpose(image, (2, 0, 1))
+    return image
+
+
+print("train_transforms:", len(train_transforms(raw_batch)["pixel_values"]), "images processed")
+
+# %% [markdown] tags=["lang-en", "tf"]
+# The course's `shtf.make_transforms(image_processor)` returns the same two functions, with this fix
+# inside (`shtf.aug_transforms`). With the same random seed the jitter draws are the same, so the outputs
+# must be identical, value for value. Later notebooks call it so that the fix lives in one place.
+
+# %% [markdown] tags=["lang-zh", "tf"]
+# 套件的 `shtf.make_transforms(image_processor)` 返回的是同样的两个函数，内部已经包含这个修正（`shtf.aug_transforms`）。随机种子相同时，颜色抖动的随机取值也相同，所以输出应该逐个数值完全一致。后面几篇都调用它，这样修正只需写在一处。
+
+# %% tags=["tf"]
+kit_train, kit_val = shtf.make_transforms(image_processor)
+tf.keras.utils.set_random_seed(P.seed)
+guide_out = train_transforms(raw_batch)
+tf.keras.utils.set_random_seed(P.seed)
+kit_out = kit_train(raw_batch)
+for key in ("pixel_values", "labels"):
+    assert np.array_equal(np.stack(guide_out[key]), kit_out[key])
+    assert np.array_equal(np.stack(val_transforms(raw_batch)[key]), kit_val(raw_batch)[key])
+print("shtf.make_transforms(image_processor) == the guide's transforms (fixed):", True)
+
+# %% [markdown] tags=["lang-en", "tf"]
+# **About channels-first.** The guide transposes every image to `(3, H, W)` "because the vision models in
+# 🤗 Transformers expect channels-first". The models do take channels-first `pixel_values`, but the image
+# processor *outputs* channels-first whatever layout it is given. The transpose only changes the *input*
+# layout, which the processor then has to guess from the shape. Both layouts give the same
+# `pixel_values`. The course's `make_transforms` still hands over `(3, H, W)` and says so
+# (`input_data_format="channels_first"`), so nothing is guessed: a guess can go wrong for an image only
+# 3 pixels wide or tall.
+
+# %% [markdown] tags=["lang-zh", "tf"]
+# **关于通道在前。** 指南把每张图像都转置成 `(3, H, W)`，理由是“🤗 Transformers 中的计算机视觉模型需要通道在前的布局”。模型接收的 `pixel_values` 确实是通道在前，但图像处理器不管输入是什么布局，*输出*都是通道在前。转置改变的只是*输入*的布局，处理器还得根据形状去猜哪一维是通道。两种布局得到的 `pixel_values` 完全相同。套件的 `make_transforms` 仍然交给处理器 `(3, H, W)`，并明确告诉它（`input_data_format="channels_first"`），这样就不用去猜：碰上宽或高只有 3 个像素的图像，是可能猜错的。
+
+# %% tags=["tf"]
+# NBVAL_CHECK_OUTPUT
+hwc = np.asarray(example["image"])  # (H, W, 3): what PIL gives
+chw = hwc.transpose(2, 0, 1)  # (3, H, W): what the guide's transpose gives
+out_hwc = image_processor(hwc, return_tensors="np")["pixel_values"]
+out_chw = image_processor(chw, input_data_format="channels_first", return_tensors="np")["pixel_values"]
+print("input", hwc.shape, "-> pixel_values", out_hwc.shape)
+print("input", chw.shape, "-> pixel_values", out_chw.shape)
+print("identical:", np.array_equal(out_hwc, out_chw))
 
 # %% [markdown] tags=["lang-en"]
 # ## 5. On-the-fly transforms: `set_transform`
@@ -372,36 +476,35 @@ train_transforms, val_transforms = shtf.make_transforms(image_processor)
 # random draw into the cache.
 #
 # After `set_transform` the dataset returns only what the function returns: `pixel_values` and `labels`.
-# That is why we kept `example` as PIL images above.
+# That is why we kept `example` and `raw_batch` as PIL images above.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 5. 即时变换：`set_transform`
 #
-# `set_transform` 调用时什么都不算，只是把函数记下来；之后每次读取数据（`train_ds[0]`，或训练时取一个 batch），
-# 才对读到的那几行执行它。这样既不用往磁盘写一份预处理后的副本，换个图像尺寸也没有额外开销；对数据增强来说最关键的是，
-# 每一轮（epoch）拿到的都是*重新抽取*的随机抖动。换成 `ds.map(...)` 则会一次性算完，把某一次的随机结果固化在缓存里。
+# `set_transform` 调用时什么都不算，只是把函数记下来；之后每次读取数据（`train_ds[0]`，或训练时取一个批次），才对读到的那几行执行它。这样既不用往磁盘写一份预处理后的副本，换个图像尺寸也没有额外开销；对数据增强来说最关键的是，每一轮（epoch）拿到的都是*重新抽取*的随机抖动。换成 `ds.map(...)` 则会一次性算完，把某一次的随机结果固化在缓存里。
 #
-# 设置之后，数据集只返回变换函数的输出：`pixel_values` 和 `labels`。这就是前面要先把 `example` 以 PIL 图像的形式留下来的原因。
+# 设置之后，数据集只返回变换函数的输出：`pixel_values` 和 `labels`。这就是前面要先把 `example` 和 `raw_batch` 以 PIL 图像的形式留下来的原因。
 
 # %%
+# 指南原代码 / the guide's code (Chinese edition)
 train_ds.set_transform(train_transforms)
 test_ds.set_transform(val_transforms)
+
+# %%
 print(sorted(train_ds[0].keys()))
 
 # %% [markdown] tags=["lang-en"]
 # ## 6. What the model will see
 #
-# Left: the original photo and its annotation. Then `train_ds[0]` read three times: the same example,
-# jittered differently on each read, resized (squashed, the aspect ratio is not kept) to `image_size` and
-# un-normalised for display; last, its `labels` (black = 255, ignored). `test_ds` rows never change between
-# reads.
+# Left: the original photo and its annotation (model class ids, coloured with the dataset's palette). Then
+# `train_ds[0]` read three times: the same example, jittered differently on each read, resized (squashed,
+# the aspect ratio is not kept) to `image_size` and un-normalised for display; last, its `labels`
+# (black = 255, ignored). `test_ds` rows never change between reads.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 6. 模型实际看到的是什么
 #
-# 最左边是原始照片和它的标注；接着是把 `train_ds[0]` 读三次的结果：同一个样本，每次读取的颜色抖动都不一样，
-# 已缩放到 `image_size`（直接拉伸，不保持宽高比），为了显示又做了反归一化；最后是它的 `labels`（黑色为 255，即被忽略的像素）。
-# `test_ds` 的数据则每次读取都完全相同。
+# 最左边是原始照片和它的标注（转换成模型的类别编号，按数据集的调色板上色）；接着是把 `train_ds[0]` 读三次的结果：同一个样本，每次读取的颜色抖动都不一样，已调整到 `image_size`（直接拉伸，不保持宽高比），为了显示又做了反归一化；最后是它的 `labels`（黑色为 255，即被忽略的像素）。`test_ds` 的数据则每次读取都完全相同。
 
 # %%
 import matplotlib.pyplot as plt
@@ -418,12 +521,12 @@ def to_display(pixel_values):
 fig, axes = plt.subplots(1, 6, figsize=(18, 3.2))
 axes[0].imshow(example["image"])
 axes[0].set_title("original")
-axes[1].imshow(sh.colorize_annotation(np.array(example["annotation"])))
+axes[1].imshow(sh.colorize(labels.to_model_ids(example["annotation"]), palette=labels.palette))
 axes[1].set_title("annotation")
 for i, ax in enumerate(axes[2:5], start=1):
     ax.imshow(to_display(train_ds[0]["pixel_values"]))
     ax.set_title(f"train_ds[0], read {i}")
-axes[5].imshow(sh.colorize(np.asarray(train_ds[0]["labels"])))
+axes[5].imshow(sh.colorize(np.asarray(train_ds[0]["labels"]), palette=labels.palette))
 axes[5].set_title("labels (black = 255)")
 for ax in axes:
     ax.axis("off")
@@ -432,68 +535,146 @@ plt.show()
 # %% [markdown] tags=["lang-en"]
 # Finally, the check that matters for training: shapes, dtypes and label values, for one row and for a
 # batch. `pixel_values` is channels-first `(3, image_size, image_size)` float32; `labels` is
-# `(image_size, image_size)` int64, with values among the 150 classes (0..149) plus 255. A 4-row batch
-# has 4 label maps, the property the fast processor currently breaks.
+# `(image_size, image_size)` int64, with values among the dataset's classes plus 255. A 4-row batch has
+# 4 label maps.
 
 # %% [markdown] tags=["lang-zh"]
-# 最后做一次对训练最要紧的检查：单个样本和一个 batch 的形状、数据类型和标签取值。`pixel_values` 是通道优先的
-# `(3, image_size, image_size)` float32；`labels` 是 `(image_size, image_size)` 的 int64，取值只能是 150 个类别
-# （0..149）或 255。4 个样本组成的 batch 必须带 4 张标签图——快速版处理器眼下恰恰在这一点上出错。
+# 最后做一次对训练最要紧的检查：单个样本和一个批次的形状、数据类型和标签取值。`pixel_values` 是通道在前的 `(3, image_size, image_size)` float32；`labels` 是 `(image_size, image_size)` 的 int64，取值只能是数据集的类别编号或 255。4 个样本组成的批次必须带 4 张标签图。
 
 # %%
 # NBVAL_CHECK_OUTPUT
 for name, row in (("train_ds[0]", train_ds[0]), ("test_ds[0] ", test_ds[0])):
-    pv, lb = row["pixel_values"], row["labels"]
-    print(f"{name}  pixel_values {tuple(pv.shape)} {pv.dtype}  labels {tuple(lb.shape)} {lb.dtype}")
+    pv, lb = np.asarray(row["pixel_values"]), np.asarray(row["labels"])
+    print(f"{name}  pixel_values {pv.shape} {pv.dtype}  labels {lb.shape} {lb.dtype}")
 batch = train_ds[:4]
-print(f"train_ds[:4]  pixel_values {tuple(batch['pixel_values'].shape)}  labels {tuple(batch['labels'].shape)}")
+print(f"train_ds[:4]  pixel_values {np.shape(batch['pixel_values'])}  labels {np.shape(batch['labels'])}")
 values = set(np.unique(np.asarray(train_ds[0]["labels"])).tolist())
 print("label values:", sorted(values))
-print("all in 0..149 or 255:", values <= set(range(sh.NUM_LABELS)) | {sh.IGNORE_INDEX})
+print(f"all in 0..{labels.num_labels - 1} or {labels.ignore_index}:",
+      values <= set(range(labels.num_labels)) | {labels.ignore_index})
+
+# %% [markdown] tags=["lang-en", "pt"]
+# ## Summary
+#
+# - The image processor resizes, rescales and normalises images, and resizes annotations with nearest
+#   neighbour; `do_reduce_labels` applies label reduction.
+# - The guide's `reduce_labels=True` is silently ignored today; `do_reduce_labels=labels.reduce_labels` is the fix.
+# - Masks are resized with nearest neighbour only: bilinear invents classes.
+# - The guide's `ColorJitter` + `train_transforms` / `val_transforms` run as written; `shpt.make_transforms(image_processor, fast=False)`
+#   gives the same output, and its default `fast=True` the same labels, faster.
+# - `set_transform` applies the transforms on the fly, so every epoch gets fresh jitter.
+
+# %% [markdown] tags=["lang-zh", "pt"]
+# ## 小结
+#
+# - 图像处理器对图像做调整尺寸、数值缩放和归一化，对标注用最近邻插值调整尺寸；`do_reduce_labels` 负责标签缩减。
+# - 指南里的 `reduce_labels=True` 现在会被悄悄忽略，改成 `do_reduce_labels=labels.reduce_labels` 即可。
+# - 掩码只能用最近邻插值调整尺寸，双线性插值会凭空造出类别。
+# - 指南的 `ColorJitter` 以及 `train_transforms` / `val_transforms` 原样就能运行；`shpt.make_transforms(image_processor, fast=False)` 的输出与之完全相同，默认的 `fast=True` 标签相同、速度更快。
+# - `set_transform` 在读取时才执行变换，所以每一轮拿到的都是新的随机抖动。
+
+# %% [markdown] tags=["lang-en", "tf"]
+# ## Summary
+#
+# - The image processor resizes, rescales and normalises images, and resizes annotations with nearest
+#   neighbour; `do_reduce_labels` applies label reduction.
+# - The guide's `reduce_labels=True` is silently ignored today; `do_reduce_labels=labels.reduce_labels` is the fix.
+# - Masks are resized with nearest neighbour only: bilinear invents classes.
+# - The guide's `tf.image` jitter works on 0～255 floats, which the processor rejects; jittering in [0, 1],
+#   clipping and rounding to `uint8` fixes it, and `shtf.make_transforms` gives the same output.
+# - The processor outputs channels-first `pixel_values` whatever the input layout; `set_transform` applies
+#   the transforms on the fly, so every epoch gets fresh jitter.
+
+# %% [markdown] tags=["lang-zh", "tf"]
+# ## 小结
+#
+# - 图像处理器对图像做调整尺寸、数值缩放和归一化，对标注用最近邻插值调整尺寸；`do_reduce_labels` 负责标签缩减。
+# - 指南里的 `reduce_labels=True` 现在会被悄悄忽略，改成 `do_reduce_labels=labels.reduce_labels` 即可。
+# - 掩码只能用最近邻插值调整尺寸，双线性插值会凭空造出类别。
+# - 指南的 `tf.image` 抖动作用在 0～255 的浮点数上，图像处理器会拒收；改为在 [0, 1] 内抖动、截断后取整成 `uint8` 即可，`shtf.make_transforms` 的输出与之完全相同。
+# - 不管输入是什么布局，图像处理器输出的 `pixel_values` 都是通道在前；`set_transform` 在读取时才执行变换，所以每一轮拿到的都是新的随机抖动。
 
 # %% [markdown] tags=["lang-en", "pt"]
 # ## Exercises
 #
-# 1. Make the jitter extreme with `shpt.make_transforms(image_processor, jitter=dict(brightness=0.9,
-#    contrast=0.9, saturation=0.9, hue=0.5))` and redraw section 6. Would you still recognise the classes?
-#    Would a model?
+# 1. Make the jitter extreme: in the guide's cell of section 4 write `ColorJitter(brightness=0.9, contrast=0.9,
+#    saturation=0.9, hue=0.5)`, then run sections 4 to 6 again. Would you still recognise the classes? Would a model?
 # 2. Add a random horizontal flip to `train_transforms`. Why must the flip be applied to the image *and*
 #    the annotation with the same random draw, and why is `ColorJitter` free of that problem?
-# 3. Load the processor with `use_fast=True` and run `train_ds[:4]` with it. What shape do the `labels`
-#    have, and what would training on them do?
-# 4. Run with `-p image_size 32`, then `-p image_size 128`, and count the pixels of the example's smallest
-#    class in `labels` each time. What happens to small objects when images are shrunk for training?
+# 3. Load transformers' own fast processor, `fast_processor = AutoImageProcessor.from_pretrained(checkpoint,
+#    do_reduce_labels=labels.reduce_labels, use_fast=True)`, and call it directly:
+#    `fast_processor(raw_batch["image"], raw_batch["annotation"], return_tensors="pt")["labels"].shape`. Compare
+#    with `image_processor` on the same rows. How many label maps do you get for 4 images, and what would
+#    training on them do? (This is not the course's `fast=True`, which gives the slow processor's labels.)
+# 4. Set `image_size = 32` in the parameters cell and run the notebook, then `image_size = 128`. Count the
+#    pixels of the example's smallest class in `labels` each time. What happens to small objects when images
+#    are shrunk for training?
 
 # %% [markdown] tags=["lang-zh", "pt"]
 # ## 练习
 #
-# 1. 用 `shpt.make_transforms(image_processor, jitter=dict(brightness=0.9, contrast=0.9, saturation=0.9, hue=0.5))`
-#    把颜色抖动调到极端，再画一遍第 6 节的图。你还认得出各个类别吗？模型呢？
+# 1. 把颜色抖动调到极端：在第 4 小节指南原代码的单元格里改成 `ColorJitter(brightness=0.9, contrast=0.9, saturation=0.9, hue=0.5)`，再重新运行第 4～6 小节。你还认得出各个类别吗？模型呢？
 # 2. 给 `train_transforms` 加上随机水平翻转。为什么翻转必须用同一次随机结果同时作用于图像*和*标注？为什么 `ColorJitter` 没有这个问题？
-# 3. 用 `use_fast=True` 加载图像处理器，再取 `train_ds[:4]`。`labels` 的形状是什么？拿它去训练会发生什么？
-# 4. 分别用 `-p image_size 32` 和 `-p image_size 128` 运行，数一数样本中面积最小的那个类别在 `labels` 里还剩多少像素。
-#    为了训练把图像缩小时，小物体会怎样？
+# 3. 加载 transformers 自己的快速处理器 `fast_processor = AutoImageProcessor.from_pretrained(checkpoint, do_reduce_labels=labels.reduce_labels, use_fast=True)`，直接调用它：`fast_processor(raw_batch["image"], raw_batch["annotation"], return_tensors="pt")["labels"].shape`，再和 `image_processor` 在同样样本上的结果比较。4 张图像得到几张标签图？拿它去训练会发生什么？（这不是套件的 `fast=True`，后者给出的标签与慢速处理器相同。）
+# 4. 在参数单元格里设置 `image_size = 32` 后运行本笔记本，再改成 `image_size = 128`。分别数一数样本中面积最小的那个类别在 `labels` 里还剩多少像素。为了训练把图像缩小时，小物体会怎样？
 
 # %% [markdown] tags=["lang-en", "tf"]
 # ## Exercises
 #
-# 1. Run the guide's original augmentation (jitter on 0..255 floats, no clipping) through `set_transform`
-#    and read `train_ds[i]` for a few `i`. How often does the processor reject an image?
-# 2. Make the jitter extreme with `shtf.make_transforms(image_processor, jitter=dict(brightness=0.6,
-#    contrast=(0.2, 3.0), saturation=(0.2, 3.0), hue=0.5))` and redraw section 6. Would you still recognise
-#    the classes? Would a model?
+# 1. Run the guide's original `aug_transforms` again (its cell in section 4), then call `train_transforms`
+#    on each of the four rows of `raw_batch` separately (`{k: v[i:i + 1] for k, v in raw_batch.items()}`).
+#    How many does the processor reject? Would it still reject them with only the brightness change?
+# 2. Make the jitter extreme: `train_ds.set_transform(shtf.make_transforms(image_processor, jitter=dict(brightness=0.6,
+#    contrast=(0.2, 3.0), saturation=(0.2, 3.0), hue=0.5))[0])`, then run section 6 again. Would you still
+#    recognise the classes? Would a model?
 # 3. Add `tf.image.flip_left_right` to the augmentation. Why must the flip be applied to the image *and*
 #    the annotation with the same random draw, and why is colour jitter free of that problem?
-# 4. Run with `-p image_size 32`, then `-p image_size 128`, and count the pixels of the example's smallest
-#    class in `labels` each time. What happens to small objects when images are shrunk for training?
+# 4. Set `image_size = 32` in the parameters cell and run the notebook, then `image_size = 128`. Count the
+#    pixels of the example's smallest class in `labels` each time. What happens to small objects when images
+#    are shrunk for training?
 
 # %% [markdown] tags=["lang-zh", "tf"]
 # ## 练习
 #
-# 1. 把指南原来的增强写法（在 0..255 的浮点数上抖动、不做截断）通过 `set_transform` 挂上，读几次 `train_ds[i]`。
-#    图像处理器拒收图像的频率有多高？
-# 2. 用 `shtf.make_transforms(image_processor, jitter=dict(brightness=0.6, contrast=(0.2, 3.0), saturation=(0.2, 3.0), hue=0.5))`
-#    把颜色抖动调到极端，再画一遍第 6 节的图。你还认得出各个类别吗？模型呢？
+# 1. 重新运行指南原来的 `aug_transforms`（第 4 小节中它所在的单元格），然后对 `raw_batch` 的 4 个样本逐个调用 `train_transforms`（`{k: v[i:i + 1] for k, v in raw_batch.items()}`）。图像处理器拒收了几个？如果只保留亮度调整，还会被拒收吗？
+# 2. 把颜色抖动调到极端：`train_ds.set_transform(shtf.make_transforms(image_processor, jitter=dict(brightness=0.6, contrast=(0.2, 3.0), saturation=(0.2, 3.0), hue=0.5))[0])`，再重新运行第 6 小节。你还认得出各个类别吗？模型呢？
 # 3. 在增强里加上 `tf.image.flip_left_right`。为什么翻转必须用同一次随机结果同时作用于图像*和*标注？为什么颜色抖动没有这个问题？
-# 4. 分别用 `-p image_size 32` 和 `-p image_size 128` 运行，数一数样本中面积最小的那个类别在 `labels` 里还剩多少像素。
-#    为了训练把图像缩小时，小物体会怎样？
+# 4. 在参数单元格里设置 `image_size = 32` 后运行本笔记本，再改成 `image_size = 128`。分别数一数样本中面积最小的那个类别在 `labels` 里还剩多少像素。为了训练把图像缩小时，小物体会怎样？
+
+# %% [markdown] tags=["lang-en", "pt", "collapsed"]
+# ## Under the hood
+#
+# - `FastSegformerProcessor` (in `seghelpers/fastproc.py`) does the slow processor's work in fewer passes: the
+#   same PIL resize, then one fused float32 `x * (rescale / std) - mean / std` per channel written straight into
+#   the batch array; masks are resized with PIL nearest first, then reduced through a 256-entry lookup table,
+#   so the labels are identical. Inputs it does not cover (non-RGB images, channels-first arrays, per-call
+#   overrides) go to the wrapped slow processor.
+# - Why not transformers' `use_fast=True` processor: in transformers 4.57.6 it returns one label map for a
+#   batch of several (exercise 3), and its antialiased resize moves pixel values by up to about 0.02.
+# - `make_transforms(..., seed=s)` draws each image's jitter from a seed made of `s`, the epoch and the image's
+#   bytes, under a forked torch RNG. The global random stream (dropout, shuffling) is untouched, and a training
+#   run resumed from a checkpoint sees the same jitter as an uninterrupted one.
+
+# %% [markdown] tags=["lang-zh", "pt", "collapsed"]
+# ## 实现细节（Under the hood）
+#
+# - `FastSegformerProcessor`（在 `seghelpers/fastproc.py` 里）用更少的遍历完成慢速处理器的工作：同样用 PIL 调整尺寸，然后对每个通道做一次融合的 float32 运算 `x * (rescale / std) - mean / std`，结果直接写进批次数组；掩码先用 PIL 最近邻调整尺寸，再查一张 256 项的表完成标签缩减，所以标签完全相同。它处理不了的输入（非 RGB 图像、通道在前的数组、调用时临时覆盖的参数）会交给被包装的慢速处理器。
+# - 为什么不用 transformers 的 `use_fast=True` 处理器：在 transformers 4.57.6 中，它处理一个批次的多张分割图时只返回一张标签图（见练习 3），而且它带抗锯齿的缩放会让像素值偏差最多约 0.02。
+# - `make_transforms(..., seed=s)` 用 `s`、当前轮次和图像字节共同生成每张图的抖动种子，并在分叉出来的 torch 随机数生成器里抽样。全局随机序列（dropout、打乱顺序）不受影响，从检查点恢复的训练和没中断的训练看到的抖动也完全一样。
+
+# %% [markdown] tags=["lang-en", "tf", "collapsed"]
+# ## Under the hood
+#
+# - `seghelpers.tf` also loads triton before TensorFlow when both are installed: with TF 2.21 and triton 3.8,
+#   importing triton *after* TensorFlow crashes the process, and transformers imports triton through torch.
+# - `shtf.aug_transforms(image, jitter, seed)` is the fixed `aug_transforms` above, taking any image
+#   `sh.as_rgb` accepts; `shtf.make_transforms(..., augment=False)` skips the jitter in `train_transforms`.
+# - The guide's `val_transforms` works because `img_to_array` gives whole numbers 0～255 as floats, which
+#   the processor accepts and resizes exactly like `uint8`: the outputs are identical.
+
+# %% [markdown] tags=["lang-zh", "tf", "collapsed"]
+# ## 实现细节（Under the hood）
+#
+# - 同时装有 triton 和 TensorFlow 时，`seghelpers.tf` 会先于 TensorFlow 加载 triton：在 TF 2.21 和 triton 3.8 下，先导入 TensorFlow、后导入 triton 会让进程崩溃，而 transformers 会经由 torch 导入 triton。
+# - `shtf.aug_transforms(image, jitter, seed)` 就是上面修正后的 `aug_transforms`，可以接收 `sh.as_rgb` 支持的任何图像；`shtf.make_transforms(..., augment=False)` 会让 `train_transforms` 跳过抖动。
+# - 指南的 `val_transforms` 之所以没问题，是因为 `img_to_array` 给出的是以浮点数存储的 0～255 整数，处理器可以接受，调整尺寸的结果和 `uint8` 完全相同。

@@ -11,54 +11,52 @@
 #
 # Loss tells the optimiser what to do; it does not tell *you* whether the masks are any good. Semantic
 # segmentation is judged by per-class IoU and its average over classes, mean IoU. This notebook computes
-# them by hand first, then with 🤗 Evaluate, then the way the `Trainer` will during training.
+# them by hand first, then with the guide's 🤗 Evaluate code, then the way the `Trainer` will during training.
 #
 # **You will learn to**
 # - compute per-class IoU, mean IoU and pixel accuracy by hand on a 4×4 example, ignored pixel included;
-# - load the `mean_iou` metric through 🤗 Evaluate *offline*, and see why the guide's `evaluate.load("mean_iou")` is not;
+# - run the guide's `evaluate.load("mean_iou")`, see why it fails offline, and load the same metric from a local copy;
 # - read the same numbers off a confusion matrix, and accumulate them batch by batch;
-# - explain why a class gets IoU `nan` on a small evaluation set, and what `nan_to_num` does (and does not) change;
-# - write `compute_metrics` for the `Trainer` without keeping every logit of the evaluation set in memory.
+# - explain why a class gets IoU `nan` on a small test split, and what `nan_to_num` does (and does not) change;
+# - run the guide's `compute_metrics` for the `Trainer`, and the kit's batched version that gives the same numbers.
 
 # %% [markdown] tags=["lang-zh", "pt"]
 # # 03 · 衡量分割质量：平均交并比（PyTorch）
 #
-# 损失只负责告诉优化器往哪个方向走，并不能告诉*你*分割出来的掩码到底好不好。语义分割看的是每个类别的交并比（IoU），
-# 以及它在所有类别上的平均值——平均交并比（mIoU）。本节先手算，再用 🤗 Evaluate 算，最后按 `Trainer` 训练时的方式算。
+# 损失只负责告诉优化器往哪个方向走，并不能告诉*你*分割出来的掩码到底好不好。语义分割看的是每个类别的交并比（IoU），以及它在所有类别上的平均值——平均交并比（mIoU）。本篇先手算，再运行指南里基于 🤗 Evaluate 的代码，最后按 `Trainer` 训练时的方式算。
 #
-# **本节目标**
+# **本篇目标**
 # - 在一个 4×4 的小例子上手算各类别的交并比、mIoU 和像素准确率，包括被忽略的像素；
-# - *离线*通过 🤗 Evaluate 加载 `mean_iou` 指标，并弄清指南里的 `evaluate.load("mean_iou")` 为什么离线用不了；
-# - 从混淆矩阵里读出同样的数字，并按批累积；
-# - 解释为什么在小规模评估集上某些类别的交并比会是 `nan`，以及 `nan_to_num` 改变了什么、没改变什么；
-# - 为 `Trainer` 编写 `compute_metrics`，而不必把整个评估集的 logits 都留在内存里。
+# - 运行指南里的 `evaluate.load("mean_iou")`，弄清它为什么离线用不了，再从本地副本加载同一个指标；
+# - 从混淆矩阵里读出同样的数字，并按批次累积；
+# - 解释为什么在小规模测试集上某些类别的交并比会是 `nan`，以及 `nan_to_num` 改变了什么、没改变什么；
+# - 运行指南里为 `Trainer` 写的 `compute_metrics`，再看套件按批次计算的版本如何得出相同的数字。
 
 # %% [markdown] tags=["lang-en", "tf"]
 # # 03 · Measuring segmentation quality: mean IoU (TensorFlow)
 #
 # Loss tells the optimiser what to do; it does not tell *you* whether the masks are any good. Semantic
 # segmentation is judged by per-class IoU and its average over classes, mean IoU. This notebook computes
-# them by hand first, then with 🤗 Evaluate, then the way Keras will during training.
+# them by hand first, then with the guide's 🤗 Evaluate code, then the way Keras will during training.
 #
 # **You will learn to**
 # - compute per-class IoU, mean IoU and pixel accuracy by hand on a 4×4 example, ignored pixel included;
-# - load the `mean_iou` metric through 🤗 Evaluate *offline*, and see why the guide's `evaluate.load("mean_iou")` is not;
+# - run the guide's `evaluate.load("mean_iou")`, see why it fails offline, and load the same metric from a local copy;
 # - read the same numbers off a confusion matrix, and accumulate them batch by batch;
-# - explain why a class gets IoU `nan` on a small evaluation set, and what `nan_to_num` does (and does not) change;
-# - write the `metric_fn` for `KerasMetricCallback`, and spot the label mix-up in the guide's TensorFlow version.
+# - explain why a class gets IoU `nan` on a small test split, and what `nan_to_num` does (and does not) change;
+# - run the guide's TensorFlow `compute_metrics`, find the label mix-up in it, and fix it.
 
 # %% [markdown] tags=["lang-zh", "tf"]
 # # 03 · 衡量分割质量：平均交并比（TensorFlow）
 #
-# 损失只负责告诉优化器往哪个方向走，并不能告诉*你*分割出来的掩码到底好不好。语义分割看的是每个类别的交并比（IoU），
-# 以及它在所有类别上的平均值——平均交并比（mIoU）。本节先手算，再用 🤗 Evaluate 算，最后按 Keras 训练时的方式算。
+# 损失只负责告诉优化器往哪个方向走，并不能告诉*你*分割出来的掩码到底好不好。语义分割看的是每个类别的交并比（IoU），以及它在所有类别上的平均值——平均交并比（mIoU）。本篇先手算，再运行指南里基于 🤗 Evaluate 的代码，最后按 Keras 训练时的方式算。
 #
-# **本节目标**
+# **本篇目标**
 # - 在一个 4×4 的小例子上手算各类别的交并比、mIoU 和像素准确率，包括被忽略的像素；
-# - *离线*通过 🤗 Evaluate 加载 `mean_iou` 指标，并弄清指南里的 `evaluate.load("mean_iou")` 为什么离线用不了；
-# - 从混淆矩阵里读出同样的数字，并按批累积；
-# - 解释为什么在小规模评估集上某些类别的交并比会是 `nan`，以及 `nan_to_num` 改变了什么、没改变什么；
-# - 为 `KerasMetricCallback` 编写 `metric_fn`，并找出指南 TensorFlow 版代码里的标签错位问题。
+# - 运行指南里的 `evaluate.load("mean_iou")`，弄清它为什么离线用不了，再从本地副本加载同一个指标；
+# - 从混淆矩阵里读出同样的数字，并按批次累积；
+# - 解释为什么在小规模测试集上某些类别的交并比会是 `nan`，以及 `nan_to_num` 改变了什么、没改变什么；
+# - 运行指南 TensorFlow 版的 `compute_metrics`，找出其中的标签错位并改正。
 
 # %%
 {{snippet:setup}}
@@ -67,13 +65,11 @@
 {{snippet:parameters}}
 
 # %% [markdown] tags=["lang-en"]
-# Every notebook of the kit takes the same parameters (`None` = from the profile), and the next cell
-# checks them before any heavy work. This notebook needs no model and no data set: it only uses `seed`,
-# for the made-up logits further down.
+# `None` means "take it from the profile"; the next cell checks every value. This notebook needs no model
+# and no images: it takes the list of classes from `dataset` (section 6) and `seed` for made-up logits.
 
 # %% [markdown] tags=["lang-zh"]
-# kit 里每个笔记本的参数都相同（`None` 表示沿用配置档里的值），下一个单元格会在任何耗时操作之前先校验它们。
-# 本节既不需要模型也不需要数据集，只用到 `seed`：后面构造假 logits 时要用它固定随机数。
+# `None` 表示沿用预设（profile）里的值，下一个单元格会逐项校验。本篇不需要模型，也不读取图像：只从 `dataset` 取类别列表（第 6 小节），再用 `seed` 固定构造 logits 时的随机数。
 
 # %%
 {{snippet:validate}}
@@ -89,10 +85,11 @@
 # accuracy (correct pixels / labelled pixels) is different: walls and floors dominate it, which is why
 # segmentation papers report mean IoU.
 #
-# Here is a 4×4 reference with three classes (0, 1, 2). Its bottom-right pixel is 255, the ignore index:
-# the value the image processor writes for ADE's "other" after `do_reduce_labels` (notebook 02). Whether a
-# pixel counts is decided by the *reference*: the prediction there (a 2) is dropped as well, so 15 pixels
-# are scored. Count first with a pencil, then run the cells:
+# Here is a 4×4 ground truth (🤗 Evaluate calls it `references`) with three classes (0, 1, 2). Its
+# bottom-right pixel is 255, the ignore index: the value the image processor writes for ADE's "other"
+# after `do_reduce_labels` (notebook 02). Whether a pixel counts is decided by the *ground truth*: the
+# prediction there (a 2) is dropped as well, so 15 pixels are scored. Count first with a pencil, then run
+# the cell:
 #
 # | class | labelled | predicted | intersection | union | IoU | accuracy (TP / labelled) |
 # |---|---|---|---|---|---|---|
@@ -109,12 +106,9 @@
 #
 # $$\mathrm{IoU}_c = \frac{|\,\mathrm{pred}_c \cap \mathrm{ref}_c\,|}{|\,\mathrm{pred}_c \cup \mathrm{ref}_c\,|} = \frac{TP}{TP + FP + FN}$$
 #
-# 平均交并比（mIoU）就是对各类别直接取平均，小类别和大类别的权重一样。像素准确率（预测正确的像素数 / 有标注的像素数）
-# 则不同：它几乎由墙、地板这类大面积类别决定，所以语义分割的论文都报告 mIoU。
+# 平均交并比（mIoU）就是对各类别直接取平均，小类别和大类别的权重一样。像素准确率（预测正确的像素数 / 有标注的像素数）则不同：它几乎由墙、地板这类大面积类别决定，所以语义分割的论文都报告 mIoU。
 #
-# 下面是一张 4×4 的参考标签图，有 0、1、2 三个类别。右下角的像素是 255，也就是忽略索引：经过 `do_reduce_labels`
-# 之后，图像处理器会把 ADE 里的“其他”写成 255（见 02 节）。某个像素算不算分，由*参考标签*决定：那个位置上的
-# 预测值（2）也一并丢掉，所以参与计算的是 15 个像素。先拿笔算一遍，再运行下面的单元格：
+# 下面是一张 4×4 的真实标签图（🤗 Evaluate 里叫 `references`），有 0、1、2 三个类别。右下角的像素是 255，也就是忽略索引：经过 `do_reduce_labels` 之后，图像处理器会把 ADE 里的“其他”写成 255（见第 02 篇）。某个像素算不算分，由*真实标签*决定：那个位置上的预测值（2）也一并丢掉，所以参与计算的是 15 个像素。先拿笔算一遍，再运行下面的单元格：
 #
 # | 类别 | 标注像素 | 预测像素 | 交集 | 并集 | 交并比 | 准确率（TP / 标注像素） |
 # |---|---|---|---|---|---|---|
@@ -149,25 +143,17 @@ print(f"mean IoU         {np.mean(ious):.4f}")
 print(f"overall accuracy {(prediction == reference)[scored].mean():.4f}")
 
 # %% [markdown] tags=["lang-en"]
-# ## 2. The same with 🤗 Evaluate, offline
+# ## 2. The guide's metric: 🤗 Evaluate's `mean_iou`
 #
-# The guide loads the metric with `evaluate.load("mean_iou")`. That call downloads the metric's Python
-# script from the Hugging Face Hub at run time, so it fails offline, behind a firewall, or whenever the
-# Hub is down. The kit ships the same metric as a local 🤗 Evaluate module: `evaluate.load()` also accepts
-# a folder path, and `seghelpers.MEAN_IOU_METRIC` is that path. The arguments, result keys and numbers
-# are those of the Hub metric (the kit's tests compare them).
-#
-# `import evaluate` is slow, about 10 s, because it imports transformers; that is the pause you will see.
+# The guide loads the metric with `evaluate.load("mean_iou")`. That call fetches the metric's Python
+# script from the Hugging Face Hub at run time. The kit's notebooks run offline (`HF_HUB_OFFLINE=1`), so
+# here the guide's line fails at once; run online (on Colab, say) it simply works. Its message, "doesn't
+# exist on the Hugging Face Hub either", really means "could not ask the Hub".
 
 # %% [markdown] tags=["lang-zh"]
-# ## 2. 用 🤗 Evaluate 离线计算
+# ## 2. 指南的指标：🤗 Evaluate 的 `mean_iou`
 #
-# 指南用 `evaluate.load("mean_iou")` 加载指标。这个调用会在运行时从 Hugging Face Hub 下载该指标的 Python 脚本，
-# 所以在离线环境、防火墙后面，或者 Hub 出故障时都会失败。kit 把同一个指标做成了本地的 🤗 Evaluate 模块：
-# `evaluate.load()` 也接受文件夹路径，`seghelpers.MEAN_IOU_METRIC` 就是这个路径。参数、返回的键和计算结果都与
-# Hub 上的指标一致（kit 的测试会逐项比对）。
-#
-# `import evaluate` 比较慢，大约 10 秒，因为它会连带导入 transformers；下面那个单元格的停顿就是这么来的。
+# 指南用 `evaluate.load("mean_iou")` 加载指标。这个调用会在运行时从 Hugging Face Hub 下载该指标的 Python 脚本。套件的笔记本都在离线模式（`HF_HUB_OFFLINE=1`）下运行，所以指南这一行在这里会立刻失败；联网运行（比如在 Colab 上）则一切正常。报错信息说该模块“在 Hugging Face Hub 上也不存在”，实际意思是“没法去 Hub 上查”。
 
 # %% tags=["pt"]
 import seghelpers.pt as shpt  # imports torch (USE_TF=0 keeps TensorFlow out)
@@ -179,24 +165,32 @@ import tensorflow as tf
 print("TensorFlow", tf.__version__, "| GPUs:", len(tf.config.list_physical_devices("GPU")))
 
 # %%
-import time
-
-t0 = time.perf_counter()
+# 指南原代码 / the guide's code (Chinese edition)
 import evaluate
 
-metric = evaluate.load(sh.MEAN_IOU_METRIC)  # the guide: evaluate.load("mean_iou"), which needs the Hub
-print(f"import evaluate + load: {time.perf_counter() - t0:.1f} s")
+try:  # added: offline, the guide's line raises
+    metric = evaluate.load("mean_iou")
+    print("loaded mean_iou from the Hub")
+except Exception as err:
+    print(f"{type(err).__name__}: {str(err).split('. ')[-1]}")
 
 # %% [markdown] tags=["lang-en"]
+# The forced change: `evaluate.load()` also accepts a folder, and `sh.MEAN_IOU_METRIC` is a local copy of
+# the same metric script, with the same arguments, result keys and numbers.
+#
 # `compute()` takes lists of label maps. `reduce_labels=False` because our labels are already reduced (the
 # image processor did it once, in notebook 02); `ignore_index=255` skips the same pixels the loss skips.
 
 # %% [markdown] tags=["lang-zh"]
-# `compute()` 接收由标签图组成的列表。这里传 `reduce_labels=False`，因为我们的标签已经减过一次了（02 节里由图像处理器完成）；
-# `ignore_index=255` 跳过的像素和损失函数跳过的完全一样。
+# 必须做的改动：`evaluate.load()` 也接受文件夹路径，`sh.MEAN_IOU_METRIC` 就是同一个指标脚本的本地副本，参数、返回的键和计算结果都与 Hub 上的一致。
+#
+# `compute()` 接收由标签图组成的列表。这里传 `reduce_labels=False`，因为我们的标签已经缩减过一次了（第 02 篇里由图像处理器完成）；`ignore_index=255` 跳过的像素和损失函数跳过的完全一样。
 
 # %%
 # NBVAL_CHECK_OUTPUT
+metric = evaluate.load(sh.MEAN_IOU_METRIC)  # forced change: a local copy, no Hub needed
+
+
 def show(metrics: dict) -> None:
     for key, value in metrics.items():
         print(f"{key:22s}", np.array2string(np.asarray(value), precision=4, floatmode="fixed"))
@@ -207,9 +201,27 @@ results = metric.compute(predictions=[prediction], references=[reference], num_l
 show(results)
 
 # %% [markdown] tags=["lang-en"]
+# The kit's `sh.mean_iou` takes the same arguments and returns the same dict; it counts with a confusion
+# matrix (section 3) instead of per-image histograms, which is faster. Same input, same numbers:
+
+# %% [markdown] tags=["lang-zh"]
+# 套件的 `sh.mean_iou` 参数相同，返回的字典也相同；区别在于它用混淆矩阵计数（见第 3 小节），而不是对每张图分别统计直方图，所以更快。同样的输入，同样的数字：
+
+# %%
+# NBVAL_CHECK_OUTPUT
+def same_numbers(a: dict, b: dict) -> bool:
+    """Same keys and the same values; nan equals nan (a class absent everywhere)."""
+    return a.keys() == b.keys() and all(np.allclose(a[k], b[k], equal_nan=True) for k in a)
+
+
+ours = sh.mean_iou([prediction], [reference], num_labels=3, ignore_index=255, reduce_labels=False)
+assert same_numbers(results, ours)
+print("sh.mean_iou == evaluate's mean_iou:", same_numbers(results, ours))
+
+# %% [markdown] tags=["lang-en"]
 # ## 3. The confusion-matrix view
 #
-# A confusion matrix counts pixels by (reference class, predicted class): row *r*, column *p*. Every number
+# A confusion matrix counts pixels by (true class, predicted class): row *r*, column *p*. Every number
 # above can be read off it:
 #
 # - the diagonal is the intersection (true positives) of each class;
@@ -222,7 +234,7 @@ show(results)
 # %% [markdown] tags=["lang-zh"]
 # ## 3. 从混淆矩阵看指标
 #
-# 混淆矩阵按（参考类别，预测类别）统计像素数：第 *r* 行、第 *p* 列。上面所有的数字都能从中直接读出来：
+# 混淆矩阵按（真实类别，预测类别）统计像素数：第 *r* 行、第 *p* 列。上面所有的数字都能从中直接读出来：
 #
 # - 对角线是每个类别的交集（真正例）；
 # - 行和是某个类别的标注面积，列和是它的预测面积；
@@ -236,7 +248,7 @@ show(results)
 from seghelpers.metrics import confusion_matrix
 
 cm, _, _ = confusion_matrix(prediction, reference, num_labels=3, ignore_index=255)
-print("rows = reference, columns = prediction\n", cm)
+print("rows = ground truth, columns = prediction\n", cm)
 tp = np.diag(cm)
 union = cm.sum(axis=1) + cm.sum(axis=0) - tp
 print("IoU per class   ", np.round(tp / union, 4))
@@ -246,8 +258,8 @@ print(f"overall accuracy {np.trace(cm) / cm.sum():.4f}")
 # ## 4. Streaming: add up confusion matrices, not scores
 #
 # Confusion matrices of different batches simply add up, and the sum gives exactly the metric of the whole
-# set. That is what `seghelpers.MeanIoU` does: `update()` per batch, `compute()` at the end, with a
-# `num_labels × num_labels` matrix as its only state (180 KB for 150 classes), however large the evaluation set.
+# set. That is what `seghelpers.MeanIoU` does: `update()` per batch, `compute()` at the end, with one
+# `num_labels × num_labels` matrix as its only state, however many images are scored.
 #
 # Averaging per-batch mean IoUs instead is a common bug: each batch has its own set of classes, so the
 # average of the averages is a different (and wrong) number. Split our example into its top and bottom half:
@@ -255,12 +267,9 @@ print(f"overall accuracy {np.trace(cm) / cm.sum():.4f}")
 # %% [markdown] tags=["lang-zh"]
 # ## 4. 流式计算：累加混淆矩阵，而不是累加分数
 #
-# 不同批次的混淆矩阵可以直接相加，加起来的结果算出的指标与一次性在整个数据集上计算完全相同。`seghelpers.MeanIoU`
-# 正是这么做的：每个批次调用 `update()`，最后调用 `compute()`；它只保存一个 `num_labels × num_labels` 的矩阵
-# （150 个类别时约 180 KB），不管评估集有多大。
+# 不同批次的混淆矩阵可以直接相加，加起来的结果算出的指标与一次性在整个数据集上计算完全相同。`seghelpers.MeanIoU` 正是这么做的：每个批次调用 `update()`，最后调用 `compute()`；不管要评估多少张图，它只保存一个 `num_labels × num_labels` 的矩阵。
 #
-# 而把各批次的 mIoU 取平均是一个常见的错误：每个批次里出现的类别不同，“平均值的平均值”是另一个（错误的）数。
-# 把上面的例子拆成上下两半试试：
+# 而把各批次的 mIoU 取平均是一个常见的错误：每个批次里出现的类别不同，“平均值的平均值”是另一个（错误的）数。把上面的例子拆成上下两半试试：
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -272,34 +281,31 @@ print(f"streamed mean IoU {acc.compute()['mean_iou']:.4f} (one shot: {results['m
 halves = [sh.mean_iou([prediction[s]], [reference[s]], num_labels=3)["mean_iou"]
           for s in (slice(0, 2), slice(2, 4))]
 print(f"per-batch mean IoU {halves[0]:.4f} and {halves[1]:.4f} -> their average {np.mean(halves):.4f} (wrong)")
-print(f"state: {sh.MeanIoU(num_labels=150).cm.nbytes:,} bytes for 150 classes")
 
 # %% [markdown] tags=["lang-en"]
 # ## 5. Why some IoUs are `nan`
 #
-# With 150 classes and an evaluation set of ten images, most classes appear nowhere: neither in the
-# references nor in the predictions. Their union is 0, so their IoU is 0/0 = `nan`, "undefined", not
+# With ADE's 150 classes and a test split of ten images (the guide's), most classes appear nowhere: neither in the
+# ground truth nor in the predictions. Their union is 0, so their IoU is 0/0 = `nan`, "undefined", not
 # "zero": the model made no mistake on them. `mean_iou` averages with `np.nanmean`, which skips those
-# classes. A class that the model *predicts* but that is absent from the references is different: its
+# classes. A class that the model *predicts* but that is absent from the ground truth is different: its
 # union is not empty, its IoU is 0, and it pulls the mean down.
 #
 # `nan_to_num=0` replaces the `nan`s in the *returned* arrays (handy for loggers that choke on `nan`). It
 # is applied after averaging, so `mean_iou` does not change. Averaging the zero-filled per-class list
-# yourself, though, would count every absent class as a failure:
+# yourself, though, would count every absent class as a failure. Score our 4×4 example as if it were an
+# ADE image, with 150 classes:
 
 # %% [markdown] tags=["lang-zh"]
 # ## 5. 为什么有些交并比是 `nan`
 #
-# 150 个类别、只有十张图的评估集里，大多数类别根本不会出现：参考标签里没有，预测里也没有。它们的并集为 0，
-# 交并比就是 0/0 = `nan`，意思是“无定义”而不是“零分”：模型在这些类别上并没有犯错。`mean_iou` 用 `np.nanmean`
-# 求平均，会跳过这些类别。模型*预测*了、但参考标签里没有的类别则不同：它的并集不为空，交并比为 0，会拉低平均值。
+# ADE 有 150 个类别，而测试集只有 10 张图（指南里正是如此），大多数类别根本不会出现：真实标签里没有，预测里也没有。它们的并集为 0，交并比就是 0/0 = `nan`，意思是“未定义”而不是“零分”：模型在这些类别上并没有犯错。`mean_iou` 用 `np.nanmean` 求平均，会跳过这些类别。模型*预测*了、但真实标签里没有的类别则不同：它的并集不为空，交并比为 0，会拉低平均值。
 #
-# `nan_to_num=0` 只是把*返回结果*数组里的 `nan` 换成 0（有些日志工具处理不了 `nan`，这时很方便）。它在求平均之后才生效，
-# 所以 `mean_iou` 不变。但如果你自己对补零后的各类别列表再求平均，就等于把每个没出现的类别都算成了失败：
+# `nan_to_num=0` 只是把*返回结果*数组里的 `nan` 换成 0（有些日志工具处理不了 `nan`，这时很方便）。它在求平均之后才生效，所以 `mean_iou` 不变。但如果你自己对补零后的各类别列表再求平均，就等于把每个没出现的类别都算成了失败。把上面的 4×4 例子当成一张 ADE 图像、按 150 个类别来算：
 
 # %%
 # NBVAL_CHECK_OUTPUT
-r150 = metric.compute(predictions=[prediction], references=[reference], num_labels=sh.NUM_LABELS,
+r150 = metric.compute(predictions=[prediction], references=[reference], num_labels=150,
                       ignore_index=255, reduce_labels=False)
 iou = r150["per_category_iou"]
 print("per-class IoU of classes 0-4:", np.round(iou[:5], 4))
@@ -307,247 +313,326 @@ print(f"classes with IoU nan: {np.isnan(iou).sum()} of {iou.size}")
 print(f"mean_iou (nanmean):   {r150['mean_iou']:.4f}")
 print(f"plain np.mean:        {np.mean(iou)}")
 
-r0 = metric.compute(predictions=[prediction], references=[reference], num_labels=sh.NUM_LABELS,
+r0 = metric.compute(predictions=[prediction], references=[reference], num_labels=150,
                     ignore_index=255, reduce_labels=False, nan_to_num=0)
 print(f"with nan_to_num=0: mean_iou {r0['mean_iou']:.4f}, "
       f"but the mean of the zero-filled list is {np.mean(r0['per_category_iou']):.4f}")
 
 # %% [markdown] tags=["lang-en", "pt"]
-# ## 6. `compute_metrics` for the `Trainer`
+# ## 6. The guide's `compute_metrics` for the `Trainer`
 #
-# After each evaluation loop the `Trainer` calls `compute_metrics(eval_pred)`, where `eval_pred.predictions`
-# holds the model outputs for the *whole* evaluation set. SegFormer's logits come at a quarter of the
-# input resolution: a 512×512 image gives 150×128×128 float32 values, 9.8 MB. The guide's
-# `compute_metrics` receives all of them, then upsamples them all to label size at once (another 157 MB per
-# image). Fine for the guide's ten test images; for the 2,000 ADE20K validation images the logits alone take 20 GB of RAM.
+# After each evaluation the `Trainer` calls `compute_metrics(eval_pred)`: `eval_pred` holds the logits and
+# the labels of the whole test split. SegFormer's logits come at a quarter of the input resolution, so
+# the guide's function first upsamples them to the label size, takes the argmax and then calls the metric.
+#
+# To run it without a model, make up an evaluation batch for your dataset's classes: logits for two 64×64
+# images, SegFormer-shaped `(2, num_labels, 16, 16)`, in which the true class always scores 5 higher than
+# random noise, and labels with a strip of ignored pixels. `num_labels` and `id2label` are the guide's
+# names, taken from `dataset` (notebook 01).
 
 # %% [markdown] tags=["lang-zh", "pt"]
-# ## 6. 为 `Trainer` 编写 `compute_metrics`
+# ## 6. 指南为 `Trainer` 编写的 `compute_metrics`
 #
-# 每轮评估循环结束后，`Trainer` 会调用 `compute_metrics(eval_pred)`，其中 `eval_pred.predictions` 装着*整个*
-# 评估集的模型输出。SegFormer 输出的 logits 分辨率是输入的四分之一：一张 512×512 的图像对应 150×128×128 个 float32，
-# 即 9.8 MB。指南里的 `compute_metrics` 会拿到全部 logits，再一口气把它们上采样到标签的尺寸（每张图再多占 157 MB）。
-# 指南里只有十张测试图，问题不大；换成 ADE20K 验证集的 2000 张图，光是 logits 就要占掉 20 GB 内存。
-
-# %% tags=["pt"]
-# NBVAL_CHECK_OUTPUT
-logits_mb = 150 * 128 * 128 * 4 / 1e6
-print(f"logits of one 512x512 image:        {logits_mb:.1f} MB")
-print(f"... of 2,000 validation images:     {2000 * logits_mb / 1e3:.1f} GB")
-print(f"... upsampled to 512x512, per image: {150 * 512 * 512 * 4 / 1e6:.0f} MB")
-print(f"uint8 class ids of one 512x512 image: {512 * 512 / 1e6:.2f} MB")
-
-# %% [markdown] tags=["lang-en", "pt"]
-# The kit keeps memory flat in two steps:
+# 每次评估结束后，`Trainer` 会调用 `compute_metrics(eval_pred)`，`eval_pred` 里装着*整个*测试集的 logits 和标签。SegFormer 输出的 logits 分辨率只有输入的四分之一，所以指南的函数先把它们上采样到标签的尺寸，取 argmax，再调用指标。
 #
-# 1. `seghelpers.pt.preprocess_logits_for_metrics` runs on every evaluation batch, right after the forward
-#    pass: it upsamples the logits bilinearly to the label size and takes the argmax there, so the `Trainer`
-#    only collects class ids (uint8), about 38 times less than the logits.
-# 2. `seghelpers.pt.ComputeMetrics` accepts logits or class ids. With `TrainingArguments(batch_eval_metrics=True)`
-#    the `Trainer` calls it once per batch (`compute_result=False`, then `True` on the last batch); it only
-#    adds each batch to a `MeanIoU` confusion matrix, so memory no longer grows with the evaluation set.
-#
-# Notebook 04 wires it up like this:
-#
-# ```python
-# args = TrainingArguments(..., batch_eval_metrics=True)
-# trainer = Trainer(..., compute_metrics=shpt.ComputeMetrics(num_labels=150),
-#                   preprocess_logits_for_metrics=shpt.preprocess_logits_for_metrics)
-# ```
-#
-# To try all three variants without a model, make up logits for two 64×64 images (SegFormer-shaped: 150
-# classes at 16×16) whose true class always scores 5 higher than random noise, and labels with a strip of
-# ignored pixels.
-
-# %% [markdown] tags=["lang-zh", "pt"]
-# kit 分两步让内存占用保持恒定：
-#
-# 1. `seghelpers.pt.preprocess_logits_for_metrics` 在每个评估批次的前向计算之后立即执行：先把 logits 双线性上采样到标签尺寸，
-#    再在那里取 argmax，这样 `Trainer` 收集的只是 uint8 的类别编号，大约只有 logits 的 1/38。
-# 2. `seghelpers.pt.ComputeMetrics` 既能接收 logits，也能接收类别编号。设置 `TrainingArguments(batch_eval_metrics=True)` 后，
-#    `Trainer` 会每个批次调用它一次（前面的批次传 `compute_result=False`，最后一个批次传 `True`）；它只把每个批次累加进
-#    `MeanIoU` 的混淆矩阵，内存就不再随评估集变大而增长。
-#
-# 04 节是这样接上的：
-#
-# ```python
-# args = TrainingArguments(..., batch_eval_metrics=True)
-# trainer = Trainer(..., compute_metrics=shpt.ComputeMetrics(num_labels=150),
-#                   preprocess_logits_for_metrics=shpt.preprocess_logits_for_metrics)
-# ```
-#
-# 不用模型也能把这三种做法都试一遍：为两张 64×64 的图像伪造 logits（形状与 SegFormer 一致：150 个类别、16×16），
-# 让真实类别的得分总比随机噪声高 5；再造出对应的标签，其中有一条被忽略的像素带。
+# 不用模型也能运行它：为你的数据集的类别构造一个评估批次——两张 64×64 图像的 logits，形状与 SegFormer 一致，为 `(2, num_labels, 16, 16)`，其中真实类别的得分总比随机噪声高 5；再构造对应的标签，其中有一条被忽略的像素带。`num_labels` 和 `id2label` 沿用指南里的变量名，由 `dataset` 决定（见第 01 篇）。
 
 # %% [markdown] tags=["lang-en", "tf"]
-# ## 6. The `metric_fn` for `KerasMetricCallback`
+# ## 6. The guide's `compute_metrics` for `KerasMetricCallback`
 #
 # With Keras, `transformers.KerasMetricCallback(metric_fn, eval_dataset, ...)` computes metrics at the end
-# of each epoch: it runs `model.predict` on the evaluation set, gathers logits and labels as numpy arrays
+# of each epoch: it runs `model.predict` on the test split, gathers logits and labels as numpy arrays
 # and calls `metric_fn((logits, labels))`. The returned dict goes into Keras' logs next to `val_loss`, so
-# every value must be a scalar: per-class results become keys named by class, `val_iou_wall`,
-# `val_accuracy_wall`, ... as in the guide. `seghelpers.tf.ComputeMetrics` is such a `metric_fn`: it
-# transposes the logits to channels-last, upsamples them bilinearly to label size, takes the argmax and
-# computes mean IoU. Notebook 04 wires it up like this:
+# every value must be a scalar: per-class results become keys named by class, `val_iou_<class name>`, ...
 #
-# ```python
-# metric_callback = KerasMetricCallback(metric_fn=shtf.ComputeMetrics(num_labels=150),
-#                                       eval_dataset=tf_eval_dataset, label_cols=["labels"])
-# ```
-#
-# To try it without a model, make up logits for two 64×64 images (SegFormer-shaped: 150 classes at 16×16,
-# channels-first) whose true class always scores 5 higher than random noise, and labels with a strip of
-# ignored pixels.
+# To run the guide's function without a model, make up an evaluation batch for your dataset's classes:
+# logits for two 64×64 images, SegFormer-shaped `(2, num_labels, 16, 16)`, in which the true class always
+# scores 5 higher than random noise, and labels with a strip of ignored pixels. `num_labels` and `id2label`
+# are the guide's names, taken from `dataset` (notebook 01).
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# ## 6. 为 `KerasMetricCallback` 编写 `metric_fn`
+# ## 6. 指南为 `KerasMetricCallback` 编写的 `compute_metrics`
 #
-# 在 Keras 里，`transformers.KerasMetricCallback(metric_fn, eval_dataset, ...)` 会在每轮（epoch）结束时计算指标：
-# 它在评估集上运行 `model.predict`，把 logits 和标签收集成 numpy 数组，然后调用 `metric_fn((logits, labels))`。
-# 返回的字典会和 `val_loss` 一起写进 Keras 的日志，所以每个值都必须是标量：各类别的结果要拆成以类名命名的键，
-# 即 `val_iou_wall`、`val_accuracy_wall` 等，和指南一样。`seghelpers.tf.ComputeMetrics` 就是这样一个 `metric_fn`：
-# 它把 logits 转成通道在后的布局，双线性上采样到标签尺寸，取 argmax，再计算 mIoU。04 节是这样接上的：
+# 在 Keras 里，`transformers.KerasMetricCallback(metric_fn, eval_dataset, ...)` 会在每轮（epoch）结束时计算指标：它在测试集上运行 `model.predict`，把 logits 和标签收集成 numpy 数组，然后调用 `metric_fn((logits, labels))`。返回的字典会和 `val_loss` 一起写进 Keras 的日志，所以每个值都必须是标量：各类别的结果要拆成以类名命名的键，即 `val_iou_<类名>` 等。
 #
-# ```python
-# metric_callback = KerasMetricCallback(metric_fn=shtf.ComputeMetrics(num_labels=150),
-#                                       eval_dataset=tf_eval_dataset, label_cols=["labels"])
-# ```
-#
-# 不用模型也能试一试：为两张 64×64 的图像伪造 logits（形状与 SegFormer 一致：150 个类别、16×16，通道优先），
-# 让真实类别的得分总比随机噪声高 5；再造出对应的标签，其中有一条被忽略的像素带。
+# 不用模型也能运行指南的函数：为你的数据集的类别构造一个评估批次——两张 64×64 图像的 logits，形状与 SegFormer 一致，为 `(2, num_labels, 16, 16)`，其中真实类别的得分总比随机噪声高 5；再构造对应的标签，其中有一条被忽略的像素带。`num_labels` 和 `id2label` 沿用指南里的变量名，由 `dataset` 决定（见第 01 篇）。
 
 # %%
 # NBVAL_CHECK_OUTPUT
+labels = sh.dataset_labels(P.dataset)
+num_labels, id2label = labels.num_labels, labels.id2label  # the guide's names
+print(labels.describe())
+
 rng = np.random.default_rng(P.seed)
-n, C = 2, sh.NUM_LABELS
-coarse = rng.integers(0, 5, size=(n, 4, 4)).repeat(4, axis=1).repeat(4, axis=2)  # (2, 16, 16), classes 0-4
-logits = rng.normal(size=(n, C, 16, 16)).astype(np.float32)
-logits += 5.0 * (np.arange(C)[None, :, None, None] == coarse[:, None])  # the true class scores higher
-labels = coarse.repeat(4, axis=1).repeat(4, axis=2)  # (2, 64, 64): 4x the logit size, as in SegFormer
-labels[:, :4, :] = 255  # a strip of ignored pixels
-print("logits", logits.shape, logits.dtype, "| labels", labels.shape, labels.dtype)
-
-# %% [markdown] tags=["lang-en", "pt"]
-# First the guide's recipe, written out with the offline `metric` (upsample all logits, argmax, compute),
-# then the kit's `ComputeMetrics` fed the same `EvalPrediction` the `Trainer` would build:
-
-# %% [markdown] tags=["lang-zh", "pt"]
-# 先按指南的思路，用离线的 `metric` 写一遍（上采样全部 logits、取 argmax、计算指标），再把 `Trainer` 会构造的同一个
-# `EvalPrediction` 交给 kit 的 `ComputeMetrics`：
+n, k = 2, min(5, num_labels)  # two images; the true classes are 0..k-1
+coarse = rng.integers(0, k, size=(n, 4, 4)).repeat(4, axis=1).repeat(4, axis=2)  # (2, 16, 16)
+eval_logits = rng.normal(size=(n, num_labels, 16, 16)).astype(np.float32)
+eval_logits += 5.0 * (np.arange(num_labels)[None, :, None, None] == coarse[:, None])  # the true class wins
+eval_labels = coarse.repeat(4, axis=1).repeat(4, axis=2)  # (2, 64, 64): 4x the logit size, as in SegFormer
+eval_labels[:, :4, :] = 255  # a strip of ignored pixels
+print("logits", eval_logits.shape, eval_logits.dtype, "| labels", eval_labels.shape, eval_labels.dtype)
 
 # %% tags=["pt"]
-# NBVAL_CHECK_OUTPUT
+# 指南原代码 / the guide's code (Chinese edition)
+import numpy as np
 import torch
 from torch import nn
-from transformers import EvalPrediction
 
-
-def guide_compute_metrics(eval_pred):  # the guide's approach: every logit at once
-    logits, labels = eval_pred
+def compute_metrics(eval_pred):
     with torch.no_grad():
-        upsampled = nn.functional.interpolate(torch.from_numpy(logits), size=labels.shape[-2:],
-                                              mode="bilinear", align_corners=False)
-        pred = upsampled.argmax(dim=1).numpy()
-    return metric.compute(predictions=pred, references=labels, num_labels=sh.NUM_LABELS,
-                          ignore_index=255, reduce_labels=False)
+        logits, labels = eval_pred
+        logits_tensor = torch.from_numpy(logits)
+        logits_tensor = nn.functional.interpolate(
+            logits_tensor,
+            size=labels.shape[-2:],
+            mode="bilinear",
+            align_corners=False,
+        ).argmax(dim=1)
 
-
-guide = guide_compute_metrics(EvalPrediction(predictions=logits, label_ids=labels))
-compute_metrics = shpt.ComputeMetrics(num_labels=sh.NUM_LABELS, ignore_index=255)
-kit = compute_metrics(EvalPrediction(predictions=logits, label_ids=labels))
-print("keys:", sorted(kit))
-print(f"guide: mean IoU {guide['mean_iou']:.4f}, overall accuracy {guide['overall_accuracy']:.4f}")
-print(f"kit:   mean IoU {kit['mean_iou']:.4f}, overall accuracy {kit['overall_accuracy']:.4f}")
-print("per-class IoU of classes 0-4:", np.round(kit["per_category_iou"][:5], 4))
-print(f"classes with a finite IoU: {np.isfinite(kit['per_category_iou']).sum()}")
+        pred_labels = logits_tensor.detach().cpu().numpy()
+        metrics = metric.compute(
+            predictions=pred_labels,
+            references=labels,
+            num_labels=num_labels,
+            ignore_index=255,
+            reduce_labels=False,
+        )
+        for key, value in metrics.items():
+            if type(value) is np.ndarray:
+                metrics[key] = value.tolist()
+        return metrics
 
 # %% [markdown] tags=["lang-en", "pt"]
-# Note the gap between overall accuracy and mean IoU. Classes 0–4 are segmented well, but the noise wins
-# the argmax on a handful of pixels for some classes that are not in the labels at all: each of those gets
-# IoU 0 and counts as much as class 0. An early, barely trained model shows exactly this pattern.
-#
-# Now the memory-saving path: `preprocess_logits_for_metrics` turns each batch of logits into class ids,
-# and with `batch_eval_metrics=True` the metric is fed batch by batch. Same numbers:
+# The `Trainer` passes an `EvalPrediction`; build one from the made-up batch. Then hand the same object to
+# the kit's `shpt.ComputeMetrics`:
 
 # %% [markdown] tags=["lang-zh", "pt"]
-# 注意总体准确率和 mIoU 之间的差距。类别 0–4 分得很好，但在少数像素上，噪声让一些标签里根本不存在的类别赢得了 argmax：
-# 这些类别的交并比都是 0，而且每个都和类别 0 同样计入平均值。刚开始训练、几乎没学到东西的模型正是这个样子。
-#
-# 再看省内存的做法：`preprocess_logits_for_metrics` 把每个批次的 logits 变成类别编号；设置 `batch_eval_metrics=True` 后，
-# 指标按批次逐个喂入。结果完全相同：
+# `Trainer` 传进来的是一个 `EvalPrediction`，我们用构造的批次建一个，再把同一个对象交给套件的 `shpt.ComputeMetrics`：
 
 # %% tags=["pt"]
 # NBVAL_CHECK_OUTPUT
-ids = shpt.preprocess_logits_for_metrics(torch.from_numpy(logits), torch.from_numpy(labels))
-print("class ids", tuple(ids.shape), ids.dtype, f"{ids.numel() * ids.element_size():,} bytes",
-      f"vs logits {logits.nbytes:,} bytes")
+from transformers import EvalPrediction
+
+eval_pred = EvalPrediction(predictions=eval_logits, label_ids=eval_labels)
+guide_metrics = compute_metrics(eval_pred)
+print(f"guide: mean IoU {guide_metrics['mean_iou']:.4f}, overall accuracy {guide_metrics['overall_accuracy']:.4f}")
+
+kit_metrics = shpt.ComputeMetrics(num_labels=num_labels, ignore_index=255)(eval_pred)
+assert same_numbers(guide_metrics, kit_metrics)
+print("shpt.ComputeMetrics == the guide's compute_metrics:", same_numbers(guide_metrics, kit_metrics))
+print(f"classes with a finite IoU: {np.isfinite(kit_metrics['per_category_iou']).sum()} of {num_labels}")
+
+# %% [markdown] tags=["lang-en", "pt"]
+# Compare overall accuracy with mean IoU. The true classes are segmented well, but with many classes (ADE
+# has 150) the noise also wins the argmax on a handful of pixels for classes that are in no label: each of
+# those gets IoU 0 and counts in the mean as much as a real class. An early, barely trained model shows
+# exactly this pattern.
+#
+# ### The kit's batched version
+#
+# The guide's function needs every logit of the test split in memory at once: nearly 10 MB per
+# 512×512 image, about 20 GB for ADE's 2000 validation images (the arithmetic is in the appendix). The
+# kit's version is not the same computation, it is *batched*: `shpt.preprocess_logits_for_metrics` turns
+# each batch's logits into class ids right after the forward pass (upsample, argmax), and with
+# `TrainingArguments(batch_eval_metrics=True)` the `Trainer` calls `shpt.ComputeMetrics` once per batch
+# (`compute_result=False`, then `True` on the last batch), which only adds each batch to a streamed
+# confusion matrix (section 4). Memory no longer grows with the number of images, and the numbers are the same:
+
+# %% [markdown] tags=["lang-zh", "pt"]
+# 比较一下总体准确率和 mIoU。真实类别分得很好，但类别一多（ADE 有 150 个），在少数像素上，噪声会让一些标签里根本不存在的类别赢得 argmax：这些类别的交并比都是 0，而且每个都和真实出现的类别同样计入平均值。刚开始训练、几乎没学到东西的模型正是这个样子。
+#
+# ### 套件的分批版本
+#
+# 指南的函数要把整个测试集的 logits 同时放在内存里：每张 512×512 的图像将近 10 MB，ADE 验证集的 2000 张图就要约 20 GB（算式见文末附录）。套件版本的计算方式不同，它是*分批*进行的：`shpt.preprocess_logits_for_metrics` 在每个批次的前向计算之后立即把 logits 变成类别编号（上采样、取 argmax）；设置 `TrainingArguments(batch_eval_metrics=True)` 后，`Trainer` 每个批次调用一次 `shpt.ComputeMetrics`（前面的批次传 `compute_result=False`，最后一个批次传 `True`），它只把每个批次累加进一个流式的混淆矩阵（见第 4 小节）。这样内存不再随图像数量增长，结果却完全相同：
+
+# %% tags=["pt"]
+# NBVAL_CHECK_OUTPUT
+compute_metrics_kit = shpt.ComputeMetrics(num_labels=num_labels, ignore_index=255)
+ids = shpt.preprocess_logits_for_metrics(torch.from_numpy(eval_logits), torch.from_numpy(eval_labels))
+print("kept per batch: class ids", tuple(ids.shape), ids.dtype, "instead of logits", eval_logits.shape)
 
 for i in range(n):  # what the Trainer does with batch_eval_metrics=True (batch size 1 here)
-    batch = EvalPrediction(predictions=ids[i:i + 1], label_ids=torch.from_numpy(labels[i:i + 1]))
-    streamed = compute_metrics(batch, compute_result=(i == n - 1))
-print(f"streamed: mean IoU {streamed['mean_iou']:.4f}, overall accuracy {streamed['overall_accuracy']:.4f}")
+    batch = EvalPrediction(predictions=ids[i:i + 1], label_ids=torch.from_numpy(eval_labels[i:i + 1]))
+    streamed = compute_metrics_kit(batch, compute_result=(i == n - 1))
+assert same_numbers(guide_metrics, streamed)
+print("batched == the guide's compute_metrics:", same_numbers(guide_metrics, streamed))
+
+# %% [markdown] tags=["lang-en", "pt"]
+# Notebook 04 therefore trains with the batched version. Going back to the guide's path takes only
+# arguments: leave out `batch_eval_metrics=True` and `preprocess_logits_for_metrics`, and pass the guide's function.
+#
+# ```python
+# # notebook 04 (batched)
+# args = TrainingArguments(..., batch_eval_metrics=True)
+# trainer = Trainer(..., compute_metrics=shpt.ComputeMetrics(num_labels=num_labels),
+#                   preprocess_logits_for_metrics=shpt.preprocess_logits_for_metrics)
+# # the guide's path (every logit at once)
+# args = TrainingArguments(...)
+# trainer = Trainer(..., compute_metrics=compute_metrics)
+# ```
+
+# %% [markdown] tags=["lang-zh", "pt"]
+# 因此第 04 篇训练时用分批版本。换回指南的做法只需改参数：去掉 `batch_eval_metrics=True` 和 `preprocess_logits_for_metrics`，再传入指南的函数即可。
+#
+# ```python
+# # notebook 04 (batched)
+# args = TrainingArguments(..., batch_eval_metrics=True)
+# trainer = Trainer(..., compute_metrics=shpt.ComputeMetrics(num_labels=num_labels),
+#                   preprocess_logits_for_metrics=shpt.preprocess_logits_for_metrics)
+# # the guide's path (every logit at once)
+# args = TrainingArguments(...)
+# trainer = Trainer(..., compute_metrics=compute_metrics)
+# ```
 
 # %% [markdown] tags=["lang-en", "tf"]
-# `ComputeMetrics` returns a flat dict of scalars, three summary values plus two per class:
+# The guide's function reads `image_processor.do_reduce_labels`. Here `image_processor` stands in for the
+# one notebook 02 built for this dataset (only that setting matters):
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# `ComputeMetrics` 返回一个扁平的标量字典：三个汇总值，再加上每个类别两个值：
+# 指南的函数要读取 `image_processor.do_reduce_labels`。这里的 `image_processor` 代替第 02 篇为这个数据集创建的图像处理器（只有这一项设置起作用）：
 
 # %% tags=["tf"]
 # NBVAL_CHECK_OUTPUT
-metric_fn = shtf.ComputeMetrics(num_labels=sh.NUM_LABELS, id2label=sh.id2label)
-tf_metrics = metric_fn((logits, labels))
-print(f"{len(tf_metrics)} keys:", list(tf_metrics)[:3], "+", list(tf_metrics)[3:5], "...")
-for key in ("val_mean_iou", "val_mean_accuracy", "val_overall_accuracy", "val_iou_wall", "val_iou_building",
-            "val_iou_sky", "val_iou_floor", "val_iou_tree"):
-    print(f"{key:22s} {tf_metrics[key]:.4f}")
-print(f"classes with a finite IoU: {sum(np.isfinite(v) for k, v in tf_metrics.items() if k.startswith('val_iou_'))}")
+from transformers import SegformerImageProcessor
+
+image_processor = SegformerImageProcessor(do_reduce_labels=labels.reduce_labels)
+print("image_processor.do_reduce_labels:", image_processor.do_reduce_labels)
+
+# %% tags=["tf"]
+# 指南原代码 / the guide's code (Chinese edition)
+def compute_metrics(eval_pred):
+    logits, labels = eval_pred
+    logits = tf.transpose(logits, perm=[0, 2, 3, 1])
+    logits_resized = tf.image.resize(
+        logits,
+        size=tf.shape(labels)[1:],
+        method="bilinear",
+    )
+
+    pred_labels = tf.argmax(logits_resized, axis=-1)
+    metrics = metric.compute(
+        predictions=pred_labels,
+        references=labels,
+        num_labels=num_labels,
+        ignore_index=-1,
+        reduce_labels=image_processor.do_reduce_labels,
+    )
+
+    per_category_accuracy = metrics.pop("per_category_accuracy").tolist()
+    per_category_iou = metrics.pop("per_category_iou").tolist()
+
+    metrics.update({f"accuracy_{id2label[i]}": v for i, v in enumerate(per_category_accuracy)})
+    metrics.update({f"iou_{id2label[i]}": v for i, v in enumerate(per_category_iou)})
+    return {"val_" + k: v for k, v in metrics.items()}
+
+# %% tags=["tf"]
+# NBVAL_CHECK_OUTPUT
+guide_metrics = compute_metrics((eval_logits, eval_labels))
+print(f"guide's code: mean IoU {guide_metrics['val_mean_iou']:.4f}, "
+      f"overall accuracy {guide_metrics['val_overall_accuracy']:.4f}")
 
 # %% [markdown] tags=["lang-en", "tf"]
-# Note the gap between overall accuracy and mean IoU. Classes 0–4 are segmented well, but the noise wins
-# the argmax on a handful of pixels for some classes that are not in the labels at all: each of those gets
-# IoU 0 and counts as much as `wall`. An early, barely trained model shows exactly this pattern.
-#
 # ### The guide's TensorFlow `compute_metrics` mixes up the labels
 #
-# The guide's TF version calls the metric with `ignore_index=-1, reduce_labels=image_processor.do_reduce_labels`.
-# But the labels the callback passes in come from the image processor, which *already* reduced them
-# (0 → 255, *k* → *k*−1). Reducing them a second time shifts every class by one more: a `building` pixel
-# (1) now reads as `wall` (0), a `wall` pixel wraps round to 255, so every correct prediction is scored
-# against the wrong class. And `ignore_index=-1` ignores nothing: predictions on the 255 pixels count as
-# false positives. The kit uses ONE convention everywhere: the processor reduces once, and the loss and
-# the metric both ignore 255 with `reduce_labels=False`. Same predictions, both settings:
+# The true class wins almost every pixel, yet the guide's code scores far lower than the fix below (near
+# zero in ADE's convention), and nothing warns you: a silent fault. The labels that reach
+# `compute_metrics` come from the image processor, which has *already* reduced them in the ADE convention
+# the guide uses (0 → 255, *k* → *k*−1). `reduce_labels=image_processor.do_reduce_labels` reduces them a
+# second time: every class shifts by one more (class 1 now reads as class 0, class 0 wraps round to 255),
+# so every correct prediction is scored against the wrong class. And `ignore_index=-1` ignores nothing:
+# predictions on the 255 pixels count as false positives. (For a dataset whose masks need no reduction,
+# `do_reduce_labels` is False and only the second fault remains.) The fix is the PyTorch section's
+# setting, one convention everywhere: the processor reduces once, and the loss and the metric both ignore
+# 255 with `reduce_labels=False`. The guide's function with those two arguments changed:
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# 注意总体准确率和 mIoU 之间的差距。类别 0–4 分得很好，但在少数像素上，噪声让一些标签里根本不存在的类别赢得了 argmax：
-# 这些类别的交并比都是 0，而且每个都和 `wall` 同样计入平均值。刚开始训练、几乎没学到东西的模型正是这个样子。
-#
 # ### 指南 TensorFlow 版的 `compute_metrics` 把标签弄错位了
 #
-# 指南的 TF 版本调用指标时传的是 `ignore_index=-1, reduce_labels=image_processor.do_reduce_labels`。可是回调传进来的标签
-# 来自图像处理器，*已经*减过一次了（0 → 255，*k* → *k*−1）。再减一次，每个类别又往前错了一位：`building`（1）的像素
-# 变成了 `wall`（0），`wall` 的像素则绕回到 255，于是每个预测正确的像素都在和错误的类别比对。而 `ignore_index=-1`
-# 什么也没忽略：落在 255 像素上的预测全都算成了假正例。
-# kit 全程只用一套约定：图像处理器只减一次，损失和指标都用 `reduce_labels=False` 并忽略 255。同一批预测，两种设置对比如下：
+# 几乎每个像素都是真实类别得分最高，指南代码给出的分数却比下面改正后的低得多（按 ADE 约定接近 0），而且没有任何提示：这是一个不报错的错误。传进 `compute_metrics` 的标签来自图像处理器，按指南所用的 ADE 约定*已经*缩减过一次了（0 → 255，*k* → *k*−1）。`reduce_labels=image_processor.do_reduce_labels` 又缩减了一次：每个类别再往前错一位（类别 1 被当成类别 0，类别 0 绕回到 255），于是每个预测正确的像素都在和错误的类别比对。而 `ignore_index=-1` 什么也没忽略：落在 255 像素上的预测全都算成了假正例。（如果数据集的掩码不需要缩减，`do_reduce_labels` 为 False，就只剩第二个问题。）改法就是 PyTorch 版的设置，全程只用一套约定：图像处理器只缩减一次，损失和指标都用 `reduce_labels=False` 并忽略 255。下面是改了这两个参数的指南函数：
 
 # %% tags=["tf"]
 # NBVAL_CHECK_OUTPUT
-pred = shtf.upsample_argmax(logits, labels.shape[-2:]).numpy()
-guide = metric.compute(predictions=pred, references=labels, num_labels=sh.NUM_LABELS,
-                       ignore_index=-1, reduce_labels=True)  # the guide's TF settings
-kit = metric.compute(predictions=pred, references=labels, num_labels=sh.NUM_LABELS,
-                     ignore_index=255, reduce_labels=False)  # the kit's single convention
-print(f"guide's settings: mean IoU {guide['mean_iou']:.4f}, overall accuracy {guide['overall_accuracy']:.4f}")
-print(f"kit's settings:   mean IoU {kit['mean_iou']:.4f}, overall accuracy {kit['overall_accuracy']:.4f}")
+def compute_metrics_fixed(eval_pred):
+    logits, labels = eval_pred
+    logits = tf.transpose(logits, perm=[0, 2, 3, 1])
+    logits_resized = tf.image.resize(logits, size=tf.shape(labels)[1:], method="bilinear")
+    pred_labels = tf.argmax(logits_resized, axis=-1)
+    metrics = metric.compute(
+        predictions=pred_labels,
+        references=labels,
+        num_labels=num_labels,
+        ignore_index=255,  # fixed: was -1
+        reduce_labels=False,  # fixed: was image_processor.do_reduce_labels (reduced a second time)
+    )
+    per_category_accuracy = metrics.pop("per_category_accuracy").tolist()
+    per_category_iou = metrics.pop("per_category_iou").tolist()
+    metrics.update({f"accuracy_{id2label[i]}": v for i, v in enumerate(per_category_accuracy)})
+    metrics.update({f"iou_{id2label[i]}": v for i, v in enumerate(per_category_iou)})
+    return {"val_" + k: v for k, v in metrics.items()}
+
+
+fixed_metrics = compute_metrics_fixed((eval_logits, eval_labels))
+print(f"fixed:        mean IoU {fixed_metrics['val_mean_iou']:.4f}, "
+      f"overall accuracy {fixed_metrics['val_overall_accuracy']:.4f}")
 
 # %% [markdown] tags=["lang-en", "tf"]
-# One more cost to know about: like the `Trainer`'s default, `KerasMetricCallback` collects the logits of the
-# whole evaluation set before calling `metric_fn` (9.8 MB per 512×512 image). Keep the evaluation set small
-# during training, and evaluate the full validation set afterwards in batches, as notebook 05 does.
+# The kit's `shtf.ComputeMetrics` is such a `metric_fn`, with the same keys and the same numbers. It counts
+# with a confusion matrix instead of 🤗 Evaluate (faster when many images are scored) and accepts `id2label` in
+# any form (a dict with int or str keys, a list of names, `model.config`), which is why notebook 04 uses it.
+# The guide's path stays one argument away: `KerasMetricCallback(metric_fn=compute_metrics_fixed, ...)`.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# 还有一笔开销要心里有数：和 `Trainer` 的默认行为一样，`KerasMetricCallback` 会先收集整个评估集的 logits，再调用 `metric_fn`
-# （每张 512×512 的图像 9.8 MB）。训练时评估集要小一些；完整的验证集留到训练结束后再分批评估，05 节就是这么做的。
+# 套件的 `shtf.ComputeMetrics` 就是这样一个 `metric_fn`，键和数字都相同。它用混淆矩阵计数，而不是调用 🤗 Evaluate（图像多时更快），并且接受各种形式的 `id2label`（整数键或字符串键的字典、类名列表、`model.config`），所以第 04 篇用的是它。换回指南的做法也只需改一个参数：`KerasMetricCallback(metric_fn=compute_metrics_fixed, ...)`。
+
+# %% tags=["tf"]
+# NBVAL_CHECK_OUTPUT
+metric_fn = shtf.ComputeMetrics(num_labels=num_labels, id2label=id2label)
+kit_metrics = metric_fn((eval_logits, eval_labels))
+assert same_numbers(fixed_metrics, kit_metrics)
+print("shtf.ComputeMetrics == the fixed guide function:", same_numbers(fixed_metrics, kit_metrics))
+present = np.unique(eval_labels[eval_labels != 255])  # the classes in the labels
+for key in ["val_mean_iou", "val_mean_accuracy", "val_overall_accuracy", *(f"val_iou_{id2label[c]}" for c in present)]:
+    print(f"{key:24s} {kit_metrics[key]:.4f}")
+finite = sum(np.isfinite(v) for key, v in kit_metrics.items() if key.startswith("val_iou_"))
+print(f"classes with a finite IoU: {finite} of {num_labels}")
+
+# %% [markdown] tags=["lang-en", "tf"]
+# Compare overall accuracy with mean IoU. The true classes are segmented well, but with many classes (ADE
+# has 150) the noise also wins the argmax on a handful of pixels for classes that are in no label: each of
+# those gets IoU 0 and counts in the mean as much as a real class. An early, barely trained model shows
+# exactly this pattern.
+#
+# One cost to know about: `KerasMetricCallback` collects the logits of the whole test split before
+# calling `metric_fn`, nearly 10 MB per 512×512 image. Keep the test split small during training, and
+# evaluate the full validation set afterwards in batches, as notebook 05 does.
+
+# %% [markdown] tags=["lang-zh", "tf"]
+# 比较一下总体准确率和 mIoU。真实类别分得很好，但类别一多（ADE 有 150 个），在少数像素上，噪声会让一些标签里根本不存在的类别赢得 argmax：这些类别的交并比都是 0，而且每个都和真实出现的类别同样计入平均值。刚开始训练、几乎没学到东西的模型正是这个样子。
+#
+# 还有一笔开销要心里有数：`KerasMetricCallback` 会先收集整个测试集的 logits，再调用 `metric_fn`，每张 512×512 的图像将近 10 MB。训练时测试集要小一些；完整的验证集留到训练结束后再分批评估，第 05 篇就是这么做的。
+
+# %% [markdown] tags=["lang-en"]
+# ## Summary
+#
+# - IoU of a class = intersection / union of its predicted and true pixels; mean IoU averages over classes,
+#   so small classes count as much as large ones. Pixels with the ignore index (255) are never scored.
+# - The guide's `evaluate.load("mean_iou")` needs the Hub; a local copy of the same script
+#   (`sh.MEAN_IOU_METRIC`) gives the same numbers offline.
+# - All these metrics come from one confusion matrix, and confusion matrices add up over batches;
+#   averaging per-batch mean IoUs does not.
+# - A class absent from both prediction and ground truth has IoU `nan` (undefined) and is left out of the
+#   mean; a class predicted but absent has IoU 0 and pulls the mean down.
+# - The guide's `compute_metrics` upsamples the logits, takes the argmax and calls the metric; the labels
+#   must be reduced exactly once, and 255 ignored.
+
+# %% [markdown] tags=["lang-zh"]
+# ## 小结
+#
+# - 某个类别的交并比 = 预测像素与真实像素的交集 / 并集；mIoU 对各类别直接取平均，小类别和大类别分量一样。取值为忽略索引（255）的像素从不计分。
+# - 指南里的 `evaluate.load("mean_iou")` 需要访问 Hub；同一脚本的本地副本（`sh.MEAN_IOU_METRIC`）离线也能给出相同的结果。
+# - 这些指标都能从同一个混淆矩阵算出，而混淆矩阵可以跨批次相加；各批次的 mIoU 取平均则不行。
+# - 预测和真实标签里都没有的类别，交并比为 `nan`（未定义），不计入平均；预测了却不存在的类别，交并比为 0，会拉低平均值。
+# - 指南的 `compute_metrics` 先上采样 logits、取 argmax，再调用指标；标签必须恰好缩减一次，并忽略 255。
 
 # %% [markdown] tags=["lang-en"]
 # ## Exercises
@@ -558,13 +643,39 @@ print(f"kit's settings:   mean IoU {kit['mean_iou']:.4f}, overall accuracy {kit[
 #    why does the pixel count go from 15 to 16?
 # 3. In section 4, split the example into four 1×4 rows instead of two halves. How far is the average of
 #    the per-row mean IoUs from the true value now?
-# 4. In section 6, lower the true-class bonus from 5.0 to 3.0. Overall accuracy barely moves; how many
-#    extra classes appear in the predictions, and what happens to mean IoU?
+# 4. In section 6, lower the true-class bonus from 5.0 to 3.0 and rerun the section. Overall accuracy
+#    barely moves; how many classes have a finite IoU now, and what happens to mean IoU?
 
 # %% [markdown] tags=["lang-zh"]
 # ## 练习
 #
-# 1. 把 `prediction[3, 2]` 从 0 改成 2。先手算哪些类别的交并比会变、新的 mIoU 是多少，再重新运行第 1、2 部分验证。
+# 1. 把 `prediction[3, 2]` 从 0 改成 2。先手算哪些类别的交并比会变、新的 mIoU 是多少，再重新运行第 1、2 小节验证。
 # 2. 把被忽略的像素 `reference[3, 3] = 255` 换成一个真实类别，比如 1。哪些数字会变？参与计算的像素为什么从 15 个变成 16 个？
-# 3. 在第 4 部分，把例子拆成四个 1×4 的行，而不是上下两半。各行 mIoU 的平均值现在离正确结果有多远？
-# 4. 在第 6 部分，把真实类别的加分从 5.0 降到 3.0。总体准确率几乎不变；预测里多出了多少个类别？mIoU 又怎样变化？
+# 3. 在第 4 小节，把例子拆成四个 1×4 的行，而不是上下两半。各行 mIoU 的平均值现在离正确结果有多远？
+# 4. 在第 6 小节，把真实类别的加分从 5.0 降到 3.0，再把这一小节重新运行一遍。总体准确率几乎不变；现在有多少个类别的交并比是有限值？mIoU 又怎样变化？
+
+# %% [markdown] tags=["lang-en", "collapsed"]
+# ## Under the hood
+#
+# **The local metric.** `sh.MEAN_IOU_METRIC` is a folder holding the Hub's `mean_iou` script; the kit's
+# tests check that it and `sh.mean_iou` return the Hub metric's numbers. The first `import evaluate` in a
+# session takes a while because it imports transformers.
+#
+# **Memory.** `sh.MeanIoU` keeps one `num_labels × num_labels` int64 matrix: 150 × 150 × 8 bytes = 180 KB,
+# whatever the number of images. What the guide's `compute_metrics` (and `KerasMetricCallback`) hold
+# instead, for SegFormer at 512×512 with 150 classes:
+
+# %% [markdown] tags=["lang-zh", "collapsed"]
+# ## 实现细节（Under the hood）
+#
+# **本地指标。** `sh.MEAN_IOU_METRIC` 是一个文件夹，里面放的就是 Hub 上的 `mean_iou` 脚本；套件的测试会检查它和 `sh.mean_iou` 给出的数字与 Hub 上的指标一致。每次会话里第一次 `import evaluate` 要等一会儿，因为它会连带导入 transformers。
+#
+# **内存。** `sh.MeanIoU` 只保存一个 `num_labels × num_labels` 的 int64 矩阵：150 × 150 × 8 字节 = 180 KB，与图像数量无关。而指南的 `compute_metrics`（以及 `KerasMetricCallback`）要保存的是下面这些（SegFormer，512×512 输入，150 个类别）：
+
+# %%
+# NBVAL_CHECK_OUTPUT
+logits_mb = 150 * 128 * 128 * 4 / 1e6  # float32 logits at 1/4 of 512x512
+print(f"logits of one 512x512 image:          {logits_mb:.1f} MB")
+print(f"... of 2000 validation images:        {2000 * logits_mb / 1e3:.1f} GB")
+print(f"... upsampled to 512x512, per image:  {150 * 512 * 512 * 4 / 1e6:.0f} MB")
+print(f"uint8 class ids of one 512x512 image: {512 * 512 / 1e6:.2f} MB")

@@ -10,53 +10,58 @@
 # # 05 · Inference: segment images with the fine-tuned model (PyTorch)
 #
 # Training is done; now we use the model. This notebook loads what notebook 04 saved, segments an image
-# of the evaluation split, draws the result over the photo and measures the model class by class.
+# of the test split with the guide's code, colours the result over the photo and scores the model class
+# by class.
 #
 # **You will learn to**
-# - load the fine-tuned model and its image processor from a folder (and notice when there is none);
-# - run the `image-segmentation` pipeline and read its output;
-# - do the same by hand: image processor → logits → upsample to the image size → argmax, and know why the order matters;
-# - colour a segmentation map with the ADE palette, overlay it on the image, and avoid the guide's BGR slip;
-# - compute the per-class IoU of the model on the whole evaluation split.
+# - load the fine-tuned model and its image processor from a folder, and check that the model knows the
+#   dataset's classes;
+# - run the guide's `image-segmentation` pipeline and read its output;
+# - do the same by hand with the guide's code: image processor → logits → upsample to the image size →
+#   argmax, and know why the order matters;
+# - colour and overlay a segmentation map with the guide's palette code, and spot its two faults (a palette
+#   one row off, and a BGR swap);
+# - compute the per-class IoU of the model on the whole test split.
 
 # %% [markdown] tags=["lang-zh", "pt"]
 # # 05 · 推理：用微调好的模型分割图像（PyTorch）
 #
-# 训练已经完成，现在来用这个模型。本节加载 04 节保存的模型，对评估集里的一张图像做分割，把结果叠加到原图上，
-# 最后逐个类别地评估模型。
+# 训练已经完成，现在来用这个模型。本篇加载第 04 篇保存的模型，用指南原代码对测试集里的一张图像做分割，把结果上色后叠加到原图上，最后逐个类别地评估模型。
 #
-# **本节目标**
-# - 从文件夹加载微调后的模型和图像处理器（文件夹里没有模型时能及时发现）；
-# - 运行 `image-segmentation` pipeline，并看懂它的输出；
-# - 手动走一遍同样的流程：图像处理器 → logits → 上采样到原图尺寸 → argmax，并理解为什么顺序不能颠倒；
-# - 用 ADE 调色板给分割图上色、叠加到原图上，并避开指南里的 BGR 失误；
-# - 在整个评估集上计算模型各类别的交并比（IoU）。
+# **本篇目标**
+# - 从文件夹加载微调后的模型和图像处理器，并确认模型的类别就是数据集的类别；
+# - 运行指南里的 `image-segmentation` pipeline，看懂它的输出；
+# - 用指南原代码手动走一遍同样的流程：图像处理器 → logits → 上采样到原图尺寸 → argmax，并理解为什么顺序不能颠倒；
+# - 用指南的调色板代码给分割图上色、叠加到原图上，并找出其中的两处错误（调色板错了一行；红蓝通道对调成了 BGR）；
+# - 在整个测试集上计算模型各类别的交并比（IoU）。
 
 # %% [markdown] tags=["lang-en", "tf"]
 # # 05 · Inference: segment images with the fine-tuned model (TensorFlow)
 #
 # Training is done; now we use the model. This notebook loads what notebook 04 saved, segments an image
-# of the evaluation split, draws the result over the photo and measures the model class by class.
+# of the test split with the guide's code, colours the result over the photo and scores the model class
+# by class.
 #
 # **You will learn to**
-# - load the fine-tuned TensorFlow model and its image processor from a folder (and notice when there is none);
-# - segment an image by hand, since transformers has no TensorFlow pipeline for this task: image processor →
-#   logits → channels-last → upsample to the image size → argmax, and know why the order matters;
-# - colour a segmentation map with the ADE palette, overlay it on the image, and avoid the guide's BGR slip;
-# - compute the per-class IoU of the model on the whole evaluation split.
+# - load the fine-tuned TensorFlow model and its image processor from a folder, and check that the model
+#   knows the dataset's classes;
+# - segment an image by hand with the guide's code (transformers has no TensorFlow pipeline for this task):
+#   image processor → logits → channels-last → upsample to the image size → argmax, and know why the order
+#   matters;
+# - colour and overlay a segmentation map with the guide's palette code, and spot its two faults (a palette
+#   one row off, and a BGR swap);
+# - compute the per-class IoU of the model on the whole test split.
 
 # %% [markdown] tags=["lang-zh", "tf"]
 # # 05 · 推理：用微调好的模型分割图像（TensorFlow）
 #
-# 训练已经完成，现在来用这个模型。本节加载 04 节保存的模型，对评估集里的一张图像做分割，把结果叠加到原图上，
-# 最后逐个类别地评估模型。
+# 训练已经完成，现在来用这个模型。本篇加载第 04 篇保存的模型，用指南原代码对测试集里的一张图像做分割，把结果上色后叠加到原图上，最后逐个类别地评估模型。
 #
-# **本节目标**
-# - 从文件夹加载微调后的 TensorFlow 模型和图像处理器（文件夹里没有模型时能及时发现）；
-# - 手动完成分割，因为 transformers 没有这个任务的 TensorFlow 版 pipeline：图像处理器 → logits → 转成通道在后 →
-#   上采样到原图尺寸 → argmax，并理解为什么顺序不能颠倒；
-# - 用 ADE 调色板给分割图上色、叠加到原图上，并避开指南里的 BGR 失误；
-# - 在整个评估集上计算模型各类别的交并比（IoU）。
+# **本篇目标**
+# - 从文件夹加载微调后的 TensorFlow 模型和图像处理器，并确认模型的类别就是数据集的类别；
+# - 用指南原代码手动完成分割（transformers 没有这个任务的 TensorFlow 版 pipeline）：图像处理器 → logits → 转成通道在后 → 上采样到原图尺寸 → argmax，并理解为什么顺序不能颠倒；
+# - 用指南的调色板代码给分割图上色、叠加到原图上，并找出其中的两处错误（调色板错了一行；红蓝通道对调成了 BGR）；
+# - 在整个测试集上计算模型各类别的交并比（IoU）。
 
 # %%
 {{snippet:setup}}
@@ -65,15 +70,13 @@
 {{snippet:parameters}}
 
 # %% [markdown] tags=["lang-en"]
-# The parameters are the same as in notebook 04, on purpose: with the same `profile` (and the same
-# `output_dir` if you changed it there), `P.output_dir` is exactly the folder 04 saved its model and image
-# processor to. `dataset`, `split` and `seed` rebuild the same 80/20 split, so the images below were never
-# seen in training.
+# The parameters are the same as in notebook 04, on purpose: with the same values (the same `profile`,
+# `dataset`, and `output_dir` if you changed it there), `P.output_dir` is exactly the folder 04 saved its
+# model and image processor to, and `dataset`, `split` and `seed` rebuild the same 80/20 split, so the
+# images below were never seen in training.
 
 # %% [markdown] tags=["lang-zh"]
-# 这里的参数和 04 节完全一样，这是有意为之：只要 `profile` 相同（如果在 04 节改过 `output_dir`，这里也要一样），
-# `P.output_dir` 就正好是 04 节保存模型和图像处理器的文件夹。`dataset`、`split` 和 `seed` 会重建同样的 80/20 划分，
-# 所以下面用到的图像在训练中从未出现过。
+# 这里的参数和第 04 篇完全一样，这是有意为之：只要取值相同（`profile`、`dataset` 相同；如果在第 04 篇改过 `output_dir`，这里也要一样），`P.output_dir` 就正好是第 04 篇保存模型和图像处理器的文件夹；`dataset`、`split` 和 `seed` 会重建同样的 80/20 划分，所以下面用到的图像在训练中从未出现过。
 
 # %%
 {{snippet:validate}}
@@ -92,138 +95,178 @@ print("TensorFlow", tf.__version__, "| GPUs:", len(tf.config.list_physical_devic
 # %% [markdown] tags=["lang-en"]
 # ## 1. Which model?
 #
-# By default we load the fine-tuned model from `P.output_dir`. If that folder has no `config.json`,
-# notebook 04 has not run yet (or saved elsewhere). Rather than stop, the notebook falls back to the
-# profile's `checkpoint` so that every cell below still runs, and says so loudly: that checkpoint was not
-# fine-tuned on ADE20K (in the `smoke` profile it is a random initialization; with `nvidia/mit-b0` only the
-# encoder is pretrained and the decode head is random), so its predictions are noise. Run notebook 04
-# with the same parameters, then rerun this one.
+# `labels` describes the dataset: its class names, a colour per class and its label convention. The
+# model comes from `P.output_dir`. If that folder has no `config.json`, notebook 04 has not run yet with
+# these parameters. Rather than stop, the notebook then saves an *untrained* stand-in with the dataset's
+# classes (the profile's `checkpoint`, its decode head freshly initialised) so that every cell below still
+# runs, and says so loudly: its predictions are noise. Run notebook 04 with the same parameters, then
+# rerun this one.
 
 # %% [markdown] tags=["lang-zh"]
-# ## 1. 用哪个模型？
-#
-# 默认从 `P.output_dir` 加载微调好的模型。如果这个文件夹里没有 `config.json`，说明 04 节还没运行过（或者保存到了别处）。
-# 这时笔记本不会直接报错停下，而是退回到配置档里的 `checkpoint`，让下面每个单元格都能照常运行，同时给出醒目的警告：
-# 这个检查点没有在 ADE20K 上微调过（`smoke` 配置下它是随机初始化的；用 `nvidia/mit-b0` 时也只有编码器是预训练的，
-# 解码头仍是随机的），所以它的预测只是噪声。用同样的参数跑完 04 节，再重新运行本节即可。
+# `labels` 描述数据集：类别名、每个类别的颜色，以及它的标签约定。模型从 `P.output_dir` 加载。如果这个文件夹里没有 `config.json`，说明还没有用这组参数运行过第 04 篇。这时笔记本不会直接报错停下，而是保存一个带有数据集类别的*未训练*替代模型（预设里的 `checkpoint`，解码头是新初始化的），让下面每个单元格都能照常运行，同时给出醒目的警告：它的预测只是噪声。用同样的参数运行第 04 篇，再重新运行本篇即可。
 
 # %%
+import tempfile
 import warnings
 from pathlib import Path
 
+import numpy as np
 from IPython.display import display
 
+labels = sh.dataset_labels(P.dataset)  # the dataset's classes, colours and label convention
+print(labels.describe())
 trained = (Path(P.output_dir) / "config.json").is_file()
-if trained:
-    model_path, model_kwargs = P.output_dir, {}
-else:
-    model_path = sh.resolve_checkpoint(P.checkpoint, P.image_size, P.seed)
-    model_kwargs = dict(id2label=sh.id2label, label2id=sh.label2id)  # the 150 ADE classes, as in 04
-    message = (f"No trained model in {P.output_dir!r} (run notebook 04 with the same parameters first). "
-               f"Falling back to checkpoint={P.checkpoint!r}, which is NOT fine-tuned: "
+model_dir = P.output_dir
+if not trained:
+    model_dir = tempfile.mkdtemp(prefix="segformer-untrained-")
+    message = (f"No trained model in {P.output_dir!r}: run notebook 04 with the same parameters first. "
+               f"Falling back to checkpoint={P.checkpoint!r}, NOT fine-tuned on {labels.name}: "
                "its predictions below are untrained noise.")
     # bold in Jupyter, plain text in logs
     display({"text/markdown": f"**⚠️ WARNING: {message}**", "text/plain": f"⚠️ WARNING: {message}"}, raw=True)
     warnings.warn(message, stacklevel=1)
-print("model:", model_path)
-
-# %% [markdown] tags=["lang-en", "pt"]
-# `from_pretrained` reads the weights and `config.json` (with `id2label`, so predictions come with class
-# names). `sh.load_image_processor` loads the processor saved next to the model: the same resize and
-# normalisation as in training, which matters, since a model only works on inputs prepared the way it
-# was trained. `eval()` switches dropout off.
-
-# %% [markdown] tags=["lang-zh", "pt"]
-# `from_pretrained` 读取权重和 `config.json`（其中有 `id2label`，所以预测结果带着类名）。`sh.load_image_processor` 加载与模型
-# 保存在一起的图像处理器：缩放和归一化方式与训练时一模一样。这一点很重要，模型只有在输入的处理方式与训练时一致时才靠得住。
-# `eval()` 会关闭 dropout。
 
 # %% tags=["pt"]
-from transformers import AutoModelForSemanticSegmentation
+from transformers import AutoImageProcessor, AutoModelForSemanticSegmentation
 
-device = "cuda" if torch.cuda.is_available() else "cpu"
-model = AutoModelForSemanticSegmentation.from_pretrained(model_path, **model_kwargs).to(device).eval()
-processor = sh.load_image_processor(model_path)
-print(type(model).__name__, "on", device, "|", len(model.config.id2label), "classes | input size", processor.size)
+if not trained:  # the untrained stand-in, saved where the guide's code can load it
+    ckpt = sh.resolve_checkpoint(P.checkpoint, P.image_size, P.seed)
+    AutoModelForSemanticSegmentation.from_pretrained(
+        ckpt, id2label=labels.id2label, label2id=labels.label2id, ignore_mismatched_sizes=True
+    ).save_pretrained(model_dir)
+    sh.load_image_processor(ckpt, image_size=P.image_size).save_pretrained(model_dir)
 
-# %% [markdown] tags=["lang-en", "tf"]
-# `seghelpers.tf.load_model` wraps `TFAutoModelForSemanticSegmentation.from_pretrained`: notebook 04 saved a
-# TensorFlow folder (`tf_model.h5`), which loads directly, while a folder with only PyTorch weights (such as
-# the offline fallback) is loaded with `from_pt=True`, since the TF loader crashes on it otherwise.
-# `sh.load_image_processor` loads the processor saved next to the model: the same resize and normalisation
-# as in training, which matters, since a model only works on inputs prepared the way it was trained.
+# %% [markdown] tags=["lang-en", "pt"]
+# The guide keeps using the `model` and `image_processor` of its training section; in a fresh notebook we
+# load both from the folder with `from_pretrained` (the processor saved there is the slow one 02 taught and
+# 04 trained with), and move the model to the device. `eval()` switches dropout off and makes the decode
+# head's BatchNorm use the running statistics it learnt instead of the current batch's; `from_pretrained`
+# already returns the model in this mode, so the call only makes it explicit.
 
-# %% [markdown] tags=["lang-zh", "tf"]
-# `seghelpers.tf.load_model` 封装了 `TFAutoModelForSemanticSegmentation.from_pretrained`：04 节保存的是 TensorFlow 格式的文件夹
-# （`tf_model.h5`），可以直接加载；只有 PyTorch 权重的文件夹（比如离线回退用的那个）则用 `from_pt=True` 加载，否则 TF 加载器会崩溃。
-# `sh.load_image_processor` 加载与模型保存在一起的图像处理器：缩放和归一化方式与训练时一模一样。这一点很重要，
-# 模型只有在输入的处理方式与训练时一致时才靠得住。
+# %% [markdown] tags=["lang-zh", "pt"]
+# 指南一直沿用训练部分里的 `model` 和 `image_processor`；在一个新的笔记本里，我们用 `from_pretrained` 从文件夹加载这两样（文件夹里保存的正是第 02 篇讲解、第 04 篇训练时用的慢速处理器），并把模型放到设备上。`eval()` 会关闭 dropout，并让解码头里的 BatchNorm 使用训练中学到的滑动统计量，而不是当前批次的统计量；`from_pretrained` 返回的模型本来就处于这个模式，这里只是把它写明。
+
+# %% tags=["pt"]
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+image_processor = AutoImageProcessor.from_pretrained(model_dir)
+model = AutoModelForSemanticSegmentation.from_pretrained(model_dir).to(device).eval()
 
 # %% tags=["tf"]
-model = shtf.load_model(model_path, **model_kwargs)
-processor = sh.load_image_processor(model_path)
-print(type(model).__name__, "|", len(model.config.id2label), "classes | input size", processor.size)
+from transformers import AutoImageProcessor, TFAutoModelForSemanticSegmentation
+
+if not trained:  # the untrained stand-in, saved (as tf_model.h5) where the guide's code can load it
+    ckpt = sh.resolve_checkpoint(P.checkpoint, P.image_size, P.seed)
+    shtf.load_model(ckpt, id2label=labels.id2label, label2id=labels.label2id,
+                    ignore_mismatched_sizes=True).save_pretrained(model_dir)
+    sh.load_image_processor(ckpt, image_size=P.image_size).save_pretrained(model_dir)
+
+# %% [markdown] tags=["lang-en", "tf"]
+# The guide loads someone else's fine-tuned model from the Hub, `"MariaK/scene_segmentation"`; we load
+# ours from the folder, with the image processor saved next to it (the slow one 02 taught and 04 trained
+# with). That is the only change.
+
+# %% [markdown] tags=["lang-zh", "tf"]
+# 指南从 Hub 加载的是别人微调好的模型 `"MariaK/scene_segmentation"`；我们从文件夹加载自己的模型，以及与它保存在一起的图像处理器（正是第 02 篇讲解、第 04 篇训练时用的慢速处理器）。改动仅此一处。
+
+# %% tags=["tf"]
+# 指南原代码 / the guide's code (Chinese edition)
+image_processor = AutoImageProcessor.from_pretrained(model_dir)  # guide: "MariaK/scene_segmentation"
+model = TFAutoModelForSemanticSegmentation.from_pretrained(model_dir)  # guide: "MariaK/scene_segmentation"
 
 # %% [markdown] tags=["lang-en"]
-# ## 2. An image from the evaluation split
-#
-# We rebuild the split exactly as notebooks 01 and 04 do and take the test part. Keep one convention in
-# mind: PIL reports `image.size` as **(width, height)**, while arrays and tensors are **(height, width)**.
-# That is why the code below keeps writing `image.size[::-1]`.
+# A model trained on other data would still predict, just with the wrong classes. So check first that the
+# model's classes are the dataset's:
 
 # %% [markdown] tags=["lang-zh"]
-# ## 2. 评估集里的一张图像
-#
-# 按照 01 节和 04 节完全相同的方式重建数据划分，取其中的测试部分。有一个约定要记牢：PIL 的 `image.size` 是
-# **（宽，高）**，而数组和张量的形状是 **（高，宽）**。所以下面的代码里会反复出现 `image.size[::-1]`。
+# 在别的数据上训练的模型照样能输出预测，只是类别全错。所以先确认模型的类别就是数据集的类别：
 
 # %%
-import numpy as np
+model_classes = sh.normalize_id2label(model.config.id2label)
+if [n.strip() for n in model_classes.values()] != [n.strip() for n in labels.id2label.values()]:
+    raise ValueError(
+        f"The model in {model_dir} has {len(model_classes)} classes {list(model_classes.values())[:6]}..., but "
+        f"dataset={P.dataset!r} ({labels.name}) has {labels.num_labels}: {list(labels.id2label.values())[:6]}... "
+        "Run notebook 04 with this dataset (same parameters), or set dataset to the one the model was trained on.")
+print(f"{type(model).__name__}: {len(model_classes)} classes, the dataset's | input size {image_processor.size}")
 
-ds = sh.load_scene_parse(P.dataset, P.split)
-eval_ds = sh.split_train_test(ds, 0.2, seed=P.seed)["test"]
-images = [ex["image"] for ex in eval_ds]  # decode once
-annotations = [ex["annotation"] for ex in eval_ds]
-image = images[0]
+# %% [markdown] tags=["lang-en"]
+# ## 2. An image from the test split
+#
+# We rebuild the split as notebooks 01 and 04 do. The guide then takes `image = ds[0]["image"]`, but at
+# that point its `ds` is the result of `train_test_split`, a `DatasetDict` keyed by split name, so the
+# line fails; we take the first image of the test split. Keep one convention in mind: PIL reports
+# `image.size` as **(width, height)**, while arrays and tensors are **(height, width)**. That is why the
+# code below keeps writing `image.size[::-1]`.
+
+# %% [markdown] tags=["lang-zh"]
+# ## 2. 测试集里的一张图像
+#
+# 按照第 01、04 篇的方式重建数据划分。指南接着写 `image = ds[0]["image"]`，可这时它的 `ds` 已经是 `train_test_split` 的结果，一个按划分名索引的 `DatasetDict`，所以这一行会报错；我们改取测试集的第一张图像。有一个约定要记牢：PIL 的 `image.size` 是 **（宽，高）**，而数组和张量的形状是 **（高，宽）**。所以下面的代码里会反复出现 `image.size[::-1]`。
+
+# %%
+ds = sh.split_train_test(sh.load_scene_parse(P.dataset, P.split), 0.2, seed=P.seed)  # as in 01 and 04
+
+# %%
+# 指南原代码 / the guide's code (Chinese edition)
+try:
+    image = ds[0]["image"]
+except KeyError as err:
+    print("KeyError:", err)
+image = ds["test"][0]["image"]  # the fix: an image of the test split
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"{len(images)} evaluation images; the first is {image.size[0]}x{image.size[1]} (width x height)")
+images = [ex["image"] for ex in ds["test"]]  # decode once
+annotations = [ex["annotation"] for ex in ds["test"]]
+print(f"{len(images)} test images; the first is {image.size[0]}x{image.size[1]} (width x height)")
 print("as an array:", np.array(image).shape)
 
 # %% [markdown] tags=["lang-en", "pt"]
 # ## 3. The `image-segmentation` pipeline
 #
-# The quickest route is a pipeline. We hand it the model and image processor we already loaded (the guide
-# passes a folder name, which makes the pipeline load them again). It returns one entry per class that
-# appears in the prediction: `label` is the class name, `mask` a black-and-white PIL image of the image's
-# own size (255 where that class was predicted), and `score` is `None`, because semantic segmentation
-# does not score its masks.
+# The quickest route is the guide's pipeline. It names the model `"my_awesome_seg_model"`, the
+# `output_dir` of the guide's training run. Here that name is neither a folder nor a model on the Hub,
+# so the guide's line fails at once:
 
 # %% [markdown] tags=["lang-zh", "pt"]
 # ## 3. `image-segmentation` pipeline
 #
-# 最快的办法是用 pipeline。这里把已经加载好的模型和图像处理器直接交给它（指南传的是文件夹名，pipeline 会再加载一遍）。
-# 预测结果中出现的每个类别对应一条输出：`label` 是类名，`mask` 是一张与原图同样大小的黑白 PIL 图像（预测为该类别的位置是 255），
-# `score` 则是 `None`，因为语义分割不给掩码打分。
+# 最快的办法是指南里的 pipeline。指南把模型写成 `"my_awesome_seg_model"`，也就是指南训练时的 `output_dir`。在这里这个名字既不是一个文件夹，也不是 Hub 上的模型，所以指南的这一行会立刻报错：
 
 # %% tags=["pt"]
+# 指南原代码 / the guide's code (Chinese edition)
 from transformers import pipeline
 
-segmenter = pipeline("image-segmentation", model=model, image_processor=processor)
+try:
+    segmenter = pipeline("image-segmentation", model="my_awesome_seg_model")
+except OSError as err:
+    print("OSError:", str(err).splitlines()[0])
+
+# %% [markdown] tags=["lang-en", "pt"]
+# The fix is the folder notebook 04 saved to. The pipeline returns one entry per class that appears in the
+# prediction: `label` is the class name, `mask` a black-and-white PIL image of the image's own size (255
+# where that class was predicted), and `score` is `None`, because semantic segmentation does not score its
+# masks.
+
+# %% [markdown] tags=["lang-zh", "pt"]
+# 改法是换成第 04 篇保存模型的文件夹。pipeline 为预测结果中出现的每个类别返回一条输出：`label` 是类名，`mask` 是一张与原图同样大小的黑白 PIL 图像（预测为该类别的位置是 255），`score` 则是 `None`，因为语义分割不给掩码打分。
+
+# %% tags=["pt"]
+# 指南原代码 / the guide's code (Chinese edition)
+segmenter = pipeline("image-segmentation", model=model_dir)  # guide: "my_awesome_seg_model"
 segments = segmenter(image)
+
 print(len(segments), "classes predicted; the first three:")
 for s in segments[:3]:
     print({"score": s["score"], "label": s["label"], "mask": f"PIL {s['mask'].mode} {s['mask'].size}"})
 
 # %% [markdown] tags=["lang-en", "pt"]
-# One mask per class is convenient for cutting out objects, but for colouring and for metrics we want a
-# single segmentation map: one class id per pixel. Rebuilding it from the masks is easy (the masks never
-# overlap), and it is also the easiest way to compare the pipeline with the by-hand route below.
+# One mask per class is handy for cutting out objects, but for colouring and for metrics we want a single
+# segmentation map: one class id per pixel. Rebuilding it from the masks is easy (they never overlap), and
+# it lets us compare the pipeline with the by-hand route below.
 
 # %% [markdown] tags=["lang-zh", "pt"]
-# 每个类别一张掩码，抠图时很方便；但上色和计算指标需要的是一张分割图：每个像素一个类别编号。从掩码拼回分割图很简单
-# （各掩码互不重叠），这也是把 pipeline 和下面手动流程做对比的最省事的办法。
+# 每个类别一张掩码，抠图时很方便；但上色和计算指标需要的是一张分割图：每个像素一个类别编号。从掩码拼回分割图很简单（各掩码互不重叠），这样也能把 pipeline 和下面的手动流程做个对比。
 
 # %% tags=["pt"]
 pipe_seg = np.full(image.size[::-1], 255, dtype=np.int64)  # (height, width), 255 = not covered
@@ -233,322 +276,447 @@ for s in segments:
 # %% [markdown] tags=["lang-en", "pt"]
 # ## 4. The same by hand
 #
-# What the pipeline does inside, step by step:
+# What the pipeline does inside, in the guide's code:
 #
 # 1. the image processor resizes and normalises the image to `pixel_values`, shape (1, 3, size, size);
-# 2. the model returns logits at a quarter of that resolution: (1, 150, size/4, size/4);
+# 2. the model returns logits at a quarter of that resolution: (1, number of classes, size/4, size/4);
 # 3. we upsample the logits bilinearly to the image's own size, `image.size[::-1]` = (height, width);
 # 4. argmax over the class dimension gives one class id per pixel.
 #
-# Why upsample *logits* and not class ids? Interpolating scores gives smooth, sub-pixel boundaries; taking the
-# argmax first and then resizing ids (with nearest neighbour, the only valid way for ids) gives staircase
-# boundaries, one step per logit cell (4 or more image pixels). `align_corners=False` matches how the
-# processor resized the image.
+# Why upsample *logits* and not class ids? Interpolating scores gives smooth, sub-pixel boundaries; taking
+# the argmax first and then resizing ids (with nearest neighbour, the only valid way for ids) gives
+# staircase boundaries, one step per logit cell (4 or more image pixels).
+#
+# The guide's code runs as written. One silent cost: it calls the model outside `torch.no_grad()`, so
+# PyTorch records every operation for a backward pass that never comes (`requires_grad` below); on big
+# images that is a lot of memory.
 
 # %% [markdown] tags=["lang-zh", "pt"]
 # ## 4. 手动完成同样的流程
 #
-# pipeline 内部做的事情，一步一步来：
+# pipeline 内部做的事情，用指南原代码一步一步来：
 #
-# 1. 图像处理器把图像缩放、归一化成 `pixel_values`，形状为 (1, 3, size, size)；
-# 2. 模型输出的 logits 分辨率是输入的四分之一：(1, 150, size/4, size/4)；
+# 1. 图像处理器把图像调整尺寸、归一化成 `pixel_values`，形状为 (1, 3, size, size)；
+# 2. 模型输出的 logits 分辨率是输入的四分之一：(1, 类别数, size/4, size/4)；
 # 3. 把 logits 双线性上采样到原图尺寸 `image.size[::-1]`，即（高，宽）；
 # 4. 在类别维度上取 argmax，每个像素得到一个类别编号。
 #
-# 为什么上采样的是 *logits* 而不是类别编号？对得分做插值，边界平滑，能精确到亚像素；先取 argmax 再缩放类别编号
-# （类别编号只能用最近邻插值）得到的边界是阶梯状的，每个台阶就是一个 logits 格子（对应原图 4 个像素甚至更多）。
-# `align_corners=False` 与图像处理器缩放图像的方式一致。
+# 为什么上采样的是 *logits* 而不是类别编号？对得分做插值，边界平滑，能精确到亚像素；先取 argmax 再调整类别编号的尺寸（类别编号只能用最近邻插值），得到的边界是阶梯状的，每个台阶就是一个 logits 格子（对应原图 4 个像素甚至更多）。
+#
+# 指南原代码可以原样运行。只有一处隐性开销：它没有在 `torch.no_grad()` 里调用模型，于是 PyTorch 会为一次永远不会发生的反向传播记录下每一步运算（见下面的 `requires_grad`）；图像大时这要占不少内存。
 
 # %% tags=["pt"]
-inputs = processor(image, return_tensors="pt")
-with torch.no_grad():
-    logits = model(pixel_values=inputs["pixel_values"].to(device)).logits
-upsampled = nn.functional.interpolate(logits, size=image.size[::-1], mode="bilinear", align_corners=False)
-pred_seg = upsampled.argmax(dim=1)[0].cpu().numpy()
+# 指南原代码 / the guide's code (Chinese edition)
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # use the GPU if there is one, else the CPU
+encoding = image_processor(image, return_tensors="pt")
+pixel_values = encoding.pixel_values.to(device)
+
+outputs = model(pixel_values=pixel_values)
+logits = outputs.logits.cpu()
+
+upsampled_logits = nn.functional.interpolate(
+    logits,
+    size=image.size[::-1],
+    mode="bilinear",
+    align_corners=False,
+)
+
+pred_seg = upsampled_logits.argmax(dim=1)[0]
 
 # %% tags=["pt"]
 # NBVAL_CHECK_OUTPUT
-print("pixel_values", tuple(inputs["pixel_values"].shape))
-print("logits      ", tuple(logits.shape))
-print("upsampled   ", tuple(upsampled.shape))
-print("pred_seg    ", pred_seg.shape, pred_seg.dtype, "| same size as the image:", pred_seg.shape == image.size[::-1])
+print("pixel_values    ", tuple(pixel_values.shape))
+print("logits          ", tuple(logits.shape), "| requires_grad:", logits.requires_grad)
+print("upsampled_logits", tuple(upsampled_logits.shape))
+print("pred_seg        ", tuple(pred_seg.shape), pred_seg.dtype, "| the image's size:", tuple(pred_seg.shape) == image.size[::-1])
 
 # %% [markdown] tags=["lang-en", "pt"]
-# For many images, calling the pipeline (or the cell above) once per image wastes time. `seghelpers.pt.predict`
-# runs the same four steps on batches of images and returns one map per image, each at its own size.
-#
-# By default (`fast=True`) it runs an inference-only copy of the model made by `seghelpers.pt.fast_segformer`,
-# with two rewrites that change only the order of the floating-point operations, not the mathematics:
-#
-# - **attention** goes through PyTorch's fused `scaled_dot_product_attention`: one kernel instead of matmul,
-#   divide, softmax, matmul;
-# - the **decode head** is folded: its per-stage MLPs, the 1×1 fuse convolution and BatchNorm are all linear, and
-#   so is bilinear upsampling, so each encoder stage is mapped straight to the fused channels at its own, smaller
-#   resolution and only the sum is upsampled. For mit-b0 at 512×512 this removes about half of the model's
-#   multiply-adds.
-#
-# And on the CPU, whatever `fast` says, `seghelpers.pt.upsample_argmax` upsamples and takes the argmax a band of
-# rows at a time, so the (150, height, width) float map is never built.
-#
-# How much faster this is on your machine: `make bench`, benchmark 6 (the README's Performance table). Rounding
-# can flip only a pixel whose two best classes are practically tied, where the class is undefined anyway; the
-# check below allows a difference exactly where the top-2 margin of the upsampled logits is at most 1e-5.
-# `fast=False` runs the model as loaded.
+# The pipeline and the guide's code agree pixel for pixel, and so does the kit's `shpt.predict`, which
+# later stages call because it runs the same steps on a batch of images at once, under `torch.no_grad()`,
+# and returns each map at its own image's size. `predict(fast=True)`, its default, runs an optimised copy of
+# the model; `fast=False` is the guide's route (on the CPU it upsamples a band of rows at a time, which can
+# only flip a pixel whose two best classes tie to float precision; see Under the hood).
 
 # %% [markdown] tags=["lang-zh", "pt"]
-# 图像多的时候，一张一张地调用 pipeline（或上面那个单元格）很浪费时间。`seghelpers.pt.predict` 按批次执行同样的四步，
-# 每张图像返回一张与其原尺寸相同的分割图。
-#
-# 默认情况下（`fast=True`），它运行的是 `seghelpers.pt.fast_segformer` 生成的一个仅用于推理的模型副本。副本做了两处改写，
-# 数学上完全等价，变的只是浮点运算的顺序：
-#
-# - **注意力**改用 PyTorch 的融合算子 `scaled_dot_product_attention`：用一个算子完成原先的矩阵乘、除法、softmax、矩阵乘四步；
-# - **解码头**做了折叠：各阶段的 MLP、1×1 特征融合卷积和 BatchNorm 都是线性变换，双线性上采样也是，所以编码器的每个阶段
-#   可以在各自更低的分辨率上直接映射到融合后的通道，最后只对求和结果做上采样。对 512×512 输入的 mit-b0，这样能省掉模型
-#   大约一半的乘加运算。
-#
-# 此外，在 CPU 上无论 `fast` 取何值，`seghelpers.pt.upsample_argmax` 都按行分块完成上采样和 argmax，不会生成完整的
-# (150, 高, 宽) 浮点张量。
-#
-# 在你的机器上能快多少，运行 `make bench` 看基准 6（README 中“性能”一节的表格）。舍入误差只可能改变得分最高的两个类别
-# 几乎相等的像素，这些像素的类别本来就无法确定；下面的检查只允许上采样后 logits 前两名之差不超过 1e-5 的像素不一致。
-# `fast=False` 则按加载时的原样运行模型。
+# pipeline 和指南原代码的结果逐像素一致，套件的 `shpt.predict` 也一样。后面几篇调用的是它：它对一批图像一次执行同样的步骤，全程在 `torch.no_grad()` 里，并把每张分割图还原到各自原图的尺寸。`predict(fast=True)`（默认）运行的是一个经过优化的模型副本；`fast=False` 走的就是指南的流程（在 CPU 上它按行分块做上采样，只有两个类别的最高得分在浮点精度内打平的像素才可能不同，见“实现细节”）。
 
 # %% tags=["pt"]
-helper_seg = shpt.predict(model, processor, [image])[0]  # fast=True, the default
-plain_seg = shpt.predict(model, processor, [image], fast=False)[0]
-top2 = upsampled.topk(2, dim=1).values[0]
-near_tie = ((top2[0] - top2[1]) <= 1e-5).cpu().numpy()  # two classes tied at float32 precision
-
-# %% tags=["pt"]
-# NBVAL_CHECK_OUTPUT
-print("by hand == pipeline:", np.array_equal(pred_seg, pipe_seg))
-print("by hand == predict(fast=False), near-ties aside:", bool(((pred_seg == plain_seg) | near_tie).all()))
-print("by hand == predict(fast=True), near-ties aside:", bool(((pred_seg == helper_seg) | near_tie).all()))
+pred = pred_seg.numpy()  # the guide keeps a tensor; numpy from here on
+helper_seg = shpt.predict(model, image_processor, [image], fast=False)[0]
+assert np.array_equal(pred, pipe_seg)
+assert (helper_seg == pred).mean() > 0.999
+print("guide's code == pipeline:", np.array_equal(pred, pipe_seg))
+print("guide's code == shpt.predict(fast=False):", np.array_equal(pred, helper_seg))
 
 # %% [markdown] tags=["lang-en", "tf"]
 # ## 3. No pipeline in TensorFlow
 #
 # The guide shows `pipeline("image-segmentation", ...)` for PyTorch only, and for a reason: transformers
-# implements the image-segmentation pipeline for PyTorch models alone. In TensorFlow we write the steps out,
-# which also shows what a pipeline hides:
-#
-# 1. the image processor resizes and normalises the image to `pixel_values`, shape (1, 3, size, size);
-# 2. the model returns logits at a quarter of that resolution, **channels-first** like the PyTorch model:
-#    (1, 150, size/4, size/4);
-# 3. `tf.image.resize` expects channels-last (N, H, W, C), so we transpose first;
-# 4. we upsample the logits bilinearly to the image's own size, `image.size[::-1]` = (height, width);
-# 5. argmax over the class axis (now the last one) gives one class id per pixel.
-#
-# Why upsample *logits* and not class ids? Interpolating scores gives smooth, sub-pixel boundaries; taking the
-# argmax first and then resizing ids (with nearest neighbour, the only valid way for ids) gives staircase
-# boundaries, one step per logit cell (4 or more image pixels). We name `method="bilinear"` explicitly
-# rather than rely on the default.
+# implements the image-segmentation pipeline for PyTorch models alone. In TensorFlow we write the steps
+# out, which also shows what a pipeline hides (section 4).
 
 # %% [markdown] tags=["lang-zh", "tf"]
 # ## 3. TensorFlow 没有 pipeline
 #
-# 指南只在 PyTorch 部分演示了 `pipeline("image-segmentation", ...)`，这是有原因的：transformers 的 image-segmentation pipeline
-# 只支持 PyTorch 模型。在 TensorFlow 里我们把每一步都写出来，正好也能看清 pipeline 替我们做了什么：
-#
-# 1. 图像处理器把图像缩放、归一化成 `pixel_values`，形状为 (1, 3, size, size)；
-# 2. 模型输出的 logits 分辨率是输入的四分之一，并且和 PyTorch 模型一样是**通道优先**的：(1, 150, size/4, size/4)；
-# 3. `tf.image.resize` 要求通道在后的布局 (N, H, W, C)，所以先转置；
-# 4. 把 logits 双线性上采样到原图尺寸 `image.size[::-1]`，即（高，宽）；
-# 5. 在类别轴（现在是最后一维）上取 argmax，每个像素得到一个类别编号。
-#
-# 为什么上采样的是 *logits* 而不是类别编号？对得分做插值，边界平滑，能精确到亚像素；先取 argmax 再缩放类别编号
-# （类别编号只能用最近邻插值）得到的边界是阶梯状的，每个台阶就是一个 logits 格子（对应原图 4 个像素甚至更多）。
-# 这里显式写出 `method="bilinear"`，不依赖默认值。
-
-# %% tags=["tf"]
-inputs = processor(image, return_tensors="tf")
-logits = model(pixel_values=inputs["pixel_values"], training=False).logits
-logits_nhwc = tf.transpose(logits, [0, 2, 3, 1])
-upsampled = tf.image.resize(logits_nhwc, image.size[::-1], method="bilinear")
-pred_seg = tf.math.argmax(upsampled, axis=-1)[0].numpy()
-
-# %% tags=["tf"]
-# NBVAL_CHECK_OUTPUT
-print("pixel_values", tuple(inputs["pixel_values"].shape))
-print("logits      ", tuple(logits.shape), "(channels-first)")
-print("upsampled   ", tuple(upsampled.shape), "(channels-last)")
-print("pred_seg    ", pred_seg.shape, pred_seg.dtype, "| same size as the image:", pred_seg.shape == image.size[::-1])
+# 指南只在 PyTorch 部分演示了 `pipeline("image-segmentation", ...)`，这是有原因的：transformers 的 image-segmentation pipeline 只支持 PyTorch 模型。在 TensorFlow 里我们把每一步都写出来，正好也能看清 pipeline 替我们做了什么（第 4 小节）。
 
 # %% [markdown] tags=["lang-en", "tf"]
-# For many images, running the cell above once per image wastes time. `seghelpers.tf.predict` runs the same
-# steps on batches of images and returns one map per image, each at its own size. Both routes agree pixel
-# for pixel:
+# ## 4. By hand
+#
+# The guide's TensorFlow code, step by step:
+#
+# 1. the image processor resizes and normalises the image to `pixel_values`, shape (1, 3, size, size);
+# 2. the model returns logits at a quarter of that resolution, **channels-first** like the PyTorch model:
+#    (1, number of classes, size/4, size/4);
+# 3. `tf.image.resize` expects channels-last (N, H, W, C), so the guide transposes first;
+# 4. it upsamples the logits to the image's own size, `image.size[::-1]` = (height, width)
+#    (`tf.image.resize` is bilinear by default);
+# 5. argmax over the class axis (now the last one) gives one class id per pixel.
+#
+# Why upsample *logits* and not class ids? Interpolating scores gives smooth, sub-pixel boundaries; taking
+# the argmax first and then resizing ids (with nearest neighbour, the only valid way for ids) gives
+# staircase boundaries, one step per logit cell (4 or more image pixels). The guide's code runs as written.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# 图像多的时候，对每张图都运行一遍上面的单元格很浪费时间。`seghelpers.tf.predict` 按批次执行同样的步骤，
-# 每张图像返回一张与其原尺寸相同的分割图。两种做法的结果逐像素完全一致：
+# ## 4. 手动完成分割
+#
+# 指南的 TensorFlow 代码，一步一步来：
+#
+# 1. 图像处理器把图像调整尺寸、归一化成 `pixel_values`，形状为 (1, 3, size, size)；
+# 2. 模型输出的 logits 分辨率是输入的四分之一，并且和 PyTorch 模型一样是**通道在前**的：(1, 类别数, size/4, size/4)；
+# 3. `tf.image.resize` 要求通道在后的布局 (N, H, W, C)，所以指南先做转置；
+# 4. 把 logits 上采样到原图尺寸 `image.size[::-1]`，即（高，宽）（`tf.image.resize` 默认就是双线性插值）；
+# 5. 在类别轴（现在是最后一维）上取 argmax，每个像素得到一个类别编号。
+#
+# 为什么上采样的是 *logits* 而不是类别编号？对得分做插值，边界平滑，能精确到亚像素；先取 argmax 再调整类别编号的尺寸（类别编号只能用最近邻插值），得到的边界是阶梯状的，每个台阶就是一个 logits 格子（对应原图 4 个像素甚至更多）。指南原代码可以原样运行。
 
 # %% tags=["tf"]
-helper_seg = shtf.predict(model, processor, [image])[0]
+# 指南原代码 / the guide's code (Chinese edition)
+inputs = image_processor(image, return_tensors="tf")
+logits = model(**inputs).logits
+
+logits = tf.transpose(logits, [0, 2, 3, 1])
+
+upsampled_logits = tf.image.resize(
+    logits,
+    # we reverse the shape of `image` because `image.size` returns width and height
+    image.size[::-1],
+)
+
+pred_seg = tf.math.argmax(upsampled_logits, axis=-1)[0]
 
 # %% tags=["tf"]
 # NBVAL_CHECK_OUTPUT
-print("by hand == seghelpers.tf.predict:", np.array_equal(pred_seg, helper_seg))
+print("pixel_values    ", tuple(inputs["pixel_values"].shape), "(channels-first)")
+print("logits          ", tuple(logits.shape), "(after the transpose: channels-last)")
+print("upsampled_logits", tuple(upsampled_logits.shape))
+print("pred_seg        ", tuple(pred_seg.shape), pred_seg.dtype.name, "| the image's size:", tuple(pred_seg.shape) == image.size[::-1])
+
+# %% [markdown] tags=["lang-en", "tf"]
+# The kit's `shtf.predict` gives the same map pixel for pixel. Later stages call it because it runs the
+# same steps on a batch of images at once and returns each map at its own image's size.
+
+# %% [markdown] tags=["lang-zh", "tf"]
+# 套件的 `shtf.predict` 得到的分割图与此逐像素一致。后面几篇调用的是它：它对一批图像一次执行同样的步骤，并把每张分割图还原到各自原图的尺寸。
+
+# %% tags=["tf"]
+pred = pred_seg.numpy()  # the guide keeps a tensor; numpy from here on
+helper_seg = shtf.predict(model, image_processor, [image])[0]
+assert np.array_equal(pred, helper_seg)
+print("guide's code == shtf.predict:", np.array_equal(pred, helper_seg))
 
 # %% [markdown] tags=["lang-en"]
-# ## 5. Colours: the ADE palette
+# ## 5. Colours: the guide's palette has two faults
 #
-# `sh.ade_palette()` is a (150, 3) array of RGB colours, and **row *i* is the colour of model class *i***
-# (row 0 = `wall`), the same numbering as `model.config.id2label`. So colouring a segmentation map is a
-# single lookup, `palette[pred_seg]`, which `sh.colorize` does (black for the ignore index 255).
+# To draw the map, the guide colours each class with `ade_palette()`, the ADE20K colour table it links from
+# DeepLab, and then blends it with the photo. Two faults hide in its few lines:
 #
-# The guide's plotting snippet ends its colouring loop with `color_seg = color_seg[..., ::-1]`, "convert to
-# BGR". That is an OpenCV habit: OpenCV stores images as BGR, but matplotlib expects RGB, so in the guide's
-# figure red and blue are swapped for every class: sky (cyan) turns yellow, trees (green) stay green, and the
-# colours no longer match any ADE legend. The kit keeps RGB throughout. Compare:
+# - **One row off.** That table has 151 rows: row 0 is black for ADE's "other" (mask value 0) and row *k*
+#   colours mask value *k*. But the model predicts *reduced* labels, class *k* = mask value *k* + 1 (02).
+#   Looping `for label, color in enumerate(palette)` over the predictions therefore paints class 0 black and
+#   every other class in its predecessor's colour.
+# - **BGR.** `color_seg[..., ::-1]`, commented "convert to BGR", is an OpenCV habit: OpenCV stores images as
+#   BGR, but matplotlib expects RGB, so red and blue are swapped in the figure.
+#
+# The first fault is specific to ADE's label convention and its 151-row table, so the next two cells show it
+# only when the dataset is ADE20K's 150 classes. The guide's code, as written:
 
 # %% [markdown] tags=["lang-zh"]
-# ## 5. 颜色：ADE 调色板
+# ## 5. 颜色：指南的调色板有两处错误
 #
-# `sh.ade_palette()` 是一个 (150, 3) 的 RGB 颜色数组，**第 *i* 行就是模型类别 *i* 的颜色**（第 0 行是 `wall`），
-# 编号与 `model.config.id2label` 完全一致。所以给分割图上色只需一次查表 `palette[pred_seg]`，`sh.colorize` 做的就是这件事
-# （忽略索引 255 涂成黑色）。
+# 为了画出分割图，指南用 `ade_palette()` 给每个类别上色，这是它从 DeepLab 引用的 ADE20K 颜色表，然后再和照片混合。短短几行里藏着两处错误：
 #
-# 指南的绘图代码在上色循环之后加了一句 `color_seg = color_seg[..., ::-1]`，注释是“转换为 BGR”。这是 OpenCV 的习惯：
-# OpenCV 按 BGR 存图，而 matplotlib 要的是 RGB，于是指南的图里每个类别的红蓝通道都对调了：天空（青色）变成黄色，
-# 树（绿色）倒还是绿色，颜色和任何一份 ADE 图例都对不上了。kit 自始至终使用 RGB。对比一下：
+# - **错了一行。** 这张表有 151 行：第 0 行是黑色，对应 ADE 的“其他”（掩码值 0），第 *k* 行给掩码值 *k* 上色。可模型预测的是*缩减后*的标签，类别 *k* 对应掩码值 *k* + 1（见第 02 篇）。于是在预测结果上执行 `for label, color in enumerate(palette)`，类别 0 被涂成黑色，其余每个类别都用了前一个类别的颜色。
+# - **BGR。** `color_seg[..., ::-1]` 的注释是“转换为 BGR”，这是 OpenCV 的习惯：OpenCV 按 BGR 存图，而 matplotlib 要的是 RGB，于是图中的红蓝通道对调了。
+#
+# 第一处错误只在 ADE 的标签约定和它那张 151 行的表上才会出现，所以接下来两个单元格只在数据集是 ADE20K 的 150 个类别时才演示。下面是原样的指南原代码：
 
 # %%
-# NBVAL_CHECK_OUTPUT
-palette = sh.ade_palette()
-print("palette", palette.shape, palette.dtype)
-for cid in (0, 2, 4):  # wall, sky, tree
-    print(f"class {cid} {model.config.id2label[cid]!r:8} RGB {palette[cid].tolist()}  after [::-1] {palette[cid][::-1].tolist()}")
-
-# %%
+# 指南原代码 / the guide's code (Chinese edition)
 import matplotlib.pyplot as plt
 
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-axes[0].imshow(sh.colorize(pred_seg))
-axes[0].set_title("sh.colorize(pred_seg): RGB")
-axes[1].imshow(sh.colorize(pred_seg)[..., ::-1])
-axes[1].set_title("the guide's [..., ::-1]: red and blue swapped")
-for ax in axes:
-    ax.axis("off")
-plt.show()
+
+def ade_palette():
+    # the same table the guide links (DeepLab's ADE20K colormap): 151 rows, row 0 = [0, 0, 0] for "other"
+    return np.vstack([[0, 0, 0], sh.ade_palette()])
+
+
+ADE = labels.num_labels == 150
+if ADE:
+    color_seg = np.zeros((pred_seg.shape[0], pred_seg.shape[1], 3), dtype=np.uint8)
+    palette = np.array(ade_palette())
+    for label, color in enumerate(palette):
+        color_seg[pred_seg == label, :] = color
+    color_seg = color_seg[..., ::-1]  # convert to BGR
+
+    img = np.array(image) * 0.5 + color_seg * 0.5  # overlay the segmentation map on the image
+    img = img.astype(np.uint8)
+
+    plt.figure(figsize=(15, 10))
+    plt.imshow(img)
+    plt.show()
+else:
+    print(f"{labels.name} has {labels.num_labels} classes, not ADE20K's 150: the guide's ADE palette does not "
+          "apply; its own palette, labels.palette, row i = class i, colours the maps below.")
+
+# %% [markdown] tags=["lang-en"]
+# For the classes in this prediction: the colour each class should get, the row the guide takes instead,
+# and what matplotlib finally shows after `[..., ::-1]`. Then the three versions side by side.
+
+# %% [markdown] tags=["lang-zh"]
+# 对这张预测图里出现的每个类别，下面列出：它应有的颜色、指南实际取到的那一行，以及经过 `[..., ::-1]` 之后 matplotlib 最终显示的颜色。然后把三个版本并排画出来。
+
+# %%
+from seghelpers import viz
+
+names = model.config.id2label
+if ADE:
+    table = np.array(ade_palette())
+    for cid in np.unique(pred)[:6]:
+        took = "the black row 0" if cid == 0 else f"the row of {names[cid - 1].strip()!r}"
+        print(f"class {cid:3d} {names[cid].strip()!r:14} should be {labels.palette[cid].tolist()}, guide takes "
+              f"{took} {table[cid].tolist()}, shown as {table[cid][::-1].tolist()}")
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    panels = [("the guide as written", color_seg),
+              ("row fixed, still BGR", sh.colorize(pred, palette=labels.palette)[..., ::-1]),
+              ("sh.colorize: right row, RGB", sh.colorize(pred, palette=labels.palette))]
+    for ax, (title, colours) in zip(axes, panels):
+        ax.imshow(colours)
+        ax.set_title(title)
+        ax.axis("off")
+    axes[2].legend(handles=viz.legend_handles(pred, names, labels.palette, max_items=8),
+                   loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    plt.show()
+
+# %% [markdown] tags=["lang-en"]
+# With both faults fixed (the dataset's palette, where row *i* is class *i*, and no `[..., ::-1]`), the
+# guide's loop and blend give exactly what the kit's `sh.colorize` and `sh.overlay` return. Later stages
+# call those: one table lookup instead of a loop over every class, and the right colours for any dataset.
+
+# %% [markdown] tags=["lang-zh"]
+# 把两处错误都改掉之后（换成数据集自己的调色板，第 *i* 行就是类别 *i*；去掉 `[..., ::-1]`），指南的循环和混合得到的结果与套件的 `sh.colorize`、`sh.overlay` 完全相同。后面几篇调用的是这两个函数：一次查表代替逐类别的循环，而且对任何数据集颜色都是对的。
+
+# %%
+# the guide's loop and blend with both fixes
+color_seg = np.zeros((pred.shape[0], pred.shape[1], 3), dtype=np.uint8)
+for label, color in enumerate(labels.palette):  # row i = class i
+    color_seg[pred == label, :] = color
+img = (np.array(image) * 0.5 + color_seg * 0.5).astype(np.uint8)  # RGB, as matplotlib expects
+
+assert np.array_equal(sh.colorize(pred, palette=labels.palette), color_seg)
+assert np.array_equal(sh.overlay(image, pred, palette=labels.palette), img)
+print("fixed guide code == sh.colorize and sh.overlay:", True)
 
 # %% [markdown] tags=["lang-en"]
 # ## 6. The overlay
 #
-# `seghelpers.viz.show_overlay` blends the image and the coloured map half and half (the guide's 0.5) and
-# adds a legend of the classes the model predicted, largest first; with 150 possible colours a picture
-# without a legend is hard to read. We also save the figure as `overlay.png` next to the model. The file is
-# written to a temporary name first and then renamed with `os.replace`, which is atomic: anyone looking at
-# `overlay.png` (a file browser, a web page, a second notebook) sees the old file or the new one, never a
-# half-written one.
+# `viz.show_overlay` draws that blend, half image and half colour (the guide's 0.5), with a legend of the
+# classes the model predicted, largest first: with many classes, a picture without a legend is hard to
+# read. We also save the figure as `overlay.png` next to the model.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 6. 叠加图
 #
-# `seghelpers.viz.show_overlay` 把原图和上色后的分割图按各占一半的比例混合（即指南中的 0.5），并附上模型预测出的类别图例，
-# 按面积从大到小排列；可能的颜色有 150 种，没有图例的叠加图很难看懂。我们还把这张图保存为模型旁边的 `overlay.png`。
-# 文件先写到一个临时文件名，再用 `os.replace` 改名，这一步是原子操作：任何正在看 `overlay.png` 的人（文件浏览器、网页、
-# 另一个笔记本）看到的要么是旧文件、要么是新文件，绝不会是写了一半的文件。
+# `viz.show_overlay` 画的就是上面的混合结果，原图和颜色各占一半（即指南中的 0.5），并附上模型预测出的类别图例，按面积从大到小排列：类别一多，没有图例的叠加图就很难看懂。我们还把这张图保存为模型旁边的 `overlay.png`。
 
 # %%
-import os
-import tempfile
-
-from seghelpers import viz
-
-ax = viz.show_overlay(image, pred_seg, title="prediction" if trained else "prediction (UNTRAINED model)")
-for cid, name, colour, fraction in sh.legend(pred_seg)[:5]:
-    print(f"{fraction:6.1%}  {cid:3d}  {name}")
-
-overlay_png = Path(P.output_dir) / "overlay.png"
-overlay_png.parent.mkdir(parents=True, exist_ok=True)
-fd, tmp = tempfile.mkstemp(prefix=".overlay-", suffix=".png", dir=overlay_png.parent)
-os.close(fd)
-try:
-    ax.figure.savefig(tmp, format="png", bbox_inches="tight")
-    os.chmod(tmp, 0o644)  # mkstemp creates the file private to us
-    os.replace(tmp, overlay_png)
-except BaseException:
-    os.unlink(tmp)
-    raise
-print("saved", overlay_png)
+ax = viz.show_overlay(image, pred, id2label=names, palette=labels.palette,
+                      title="prediction" if trained else "prediction (UNTRAINED model)")
+for cid, name, colour, fraction in sh.legend(pred, names, labels.palette)[:5]:
+    print(f"{fraction:6.1%}  {cid:3d}  {name.strip()}")
+ax.figure.savefig(Path(model_dir) / "overlay.png", bbox_inches="tight")
 plt.show()
 
 # %% [markdown] tags=["lang-en"]
-# ## 7. Per-class IoU on the evaluation split
+# ## 7. Per-class IoU on the test split
 #
-# One picture is an anecdote. To measure the model, predict every evaluation image with the batched helper
-# and compute mean IoU against the annotations. Two details:
+# One picture is an anecdote. To measure the model, predict every test image with the batched helper and
+# compute mean IoU against the annotations. Two details:
 #
-# - the dataset stores *raw* ADE annotations (0 = "other", 1..150), while the model predicts classes 0..149,
-#   so the annotations go through `sh.reduce_labels` (0 → 255, ignored; *k* → *k*−1), the same convention as
-#   in training;
+# - the annotations hold *mask values*; `labels.to_model_ids` turns them into model class ids with the
+#   dataset's convention (for ADE: 0 → 255, ignored; *k* → *k* − 1), as in training;
 # - the images have different sizes, so predictions and references are lists of maps, not one array.
 #
-# `sh.mean_iou` takes the same arguments and returns the same numbers as the 🤗 Evaluate metric of notebook
-# 03, without the 10-second `import evaluate`. Classes absent from both predictions and references have
-# IoU `nan` and are left out of the bar chart.
+# `sh.mean_iou` takes the same arguments and returns the same numbers as the 🤗 Evaluate metric of
+# notebook 03. Classes absent from both predictions and references have IoU `nan` and are left out of the
+# bar chart.
+#
+# The mean IoU here differs a little from the one notebook 04 printed for the same model and images: 04
+# scores at the processor's size (`image_size` × `image_size`, labels resized with nearest neighbour),
+# while here every map is compared at its image's original size, so each original pixel counts exactly once.
 
 # %% [markdown] tags=["lang-zh"]
-# ## 7. 评估集上各类别的交并比
+# ## 7. 测试集上各类别的交并比
 #
-# 一张图只能算个例。要衡量模型，就用批量辅助函数预测评估集里的每一张图像，再和标注一起计算 mIoU。有两个细节：
+# 一张图只能算个例。要衡量模型，就用批量处理的辅助函数预测测试集里的每一张图像，再和标注一起计算 mIoU。有两个细节：
 #
-# - 数据集里存的是 ADE 的*原始*标注（0 = “其他”，1..150），而模型预测的类别是 0..149，所以标注要先经过 `sh.reduce_labels`
-#   （0 → 255，即忽略；*k* → *k*−1），和训练时的约定相同；
-# - 图像尺寸各不相同，所以预测和参考标签都是由分割图组成的列表，而不是一个大数组。
+# - 标注里存的是*掩码值*；`labels.to_model_ids` 按数据集自己的约定把它们换成模型的类别编号（对 ADE：0 → 255，即忽略；*k* → *k* − 1），和训练时一致；
+# - 图像尺寸各不相同，所以预测和真实标签都是由分割图组成的列表，而不是一个大数组。
 #
-# `sh.mean_iou` 的参数和返回结果都与 03 节的 🤗 Evaluate 指标相同，只是省掉了 `import evaluate` 那 10 秒。预测和参考标签里
-# 都没有出现的类别，交并比是 `nan`，不会出现在柱状图里。
+# `sh.mean_iou` 的参数和返回结果都与第 03 篇的 🤗 Evaluate 指标相同。预测和真实标签里都没有出现的类别，交并比是 `nan`，不会出现在柱状图里。
+#
+# 这里的 mIoU 和第 04 篇对同一个模型、同一批图像打印的 mIoU 略有不同：第 04 篇是在图像处理器的尺寸上评估的（`image_size` × `image_size`，标签用最近邻插值调整尺寸），而这里每张分割图都在原图尺寸上比较，原图的每个像素恰好计一次。
 
 # %% tags=["pt"]
-preds = shpt.predict(model, processor, images, batch_size=P.batch_size)
+preds = shpt.predict(model, image_processor, images, batch_size=P.batch_size)
 
 # %% tags=["tf"]
-preds = shtf.predict(model, processor, images, batch_size=P.batch_size)
+preds = shtf.predict(model, image_processor, images, batch_size=P.batch_size)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-references = [sh.reduce_labels(np.array(a)) for a in annotations]
+references = [labels.to_model_ids(a) for a in annotations]
 print("every prediction has its image's size:",
       all(p.shape == im.size[::-1] == r.shape for p, im, r in zip(preds, images, references)))
-results = sh.mean_iou(preds, references, num_labels=len(model.config.id2label), ignore_index=255)
+results = sh.mean_iou(preds, references, num_labels=labels.num_labels, ignore_index=labels.ignore_index)
 print("keys:", sorted(results))
 
 # %%
-ax = viz.plot_per_class_iou(results["per_category_iou"], model.config.id2label, top=20)
-ax.set_title(f"per-class IoU on {len(images)} evaluation images (top 20)")
+iou = np.asarray(results["per_category_iou"])
+with_iou = int(np.isfinite(iou).sum())
+shown = min(20, with_iou)
+ax = viz.plot_per_class_iou(iou, names, top=shown)
+which = f"all {with_iou}" if shown == with_iou else f"the best {shown} of {with_iou}"
+ax.set_title(f"IoU on {len(images)} test images: {which} classes with an IoU")
 plt.show()
 
 # %% tags=["metrics"]
-print(f"model: {'trained by notebook 04' if trained else 'UNTRAINED fallback'} ({model_path})")
+print(f"model: {'trained by notebook 04' if trained else 'UNTRAINED fallback'} ({model_dir})")
 print(f"eval images: {len(images)}")
 print(f"eval mean IoU: {results['mean_iou']:.4f}")
 print(f"eval mean accuracy: {results['mean_accuracy']:.4f}")
 print(f"eval overall accuracy: {results['overall_accuracy']:.4f}")
-print(f"classes with an IoU: {np.isfinite(results['per_category_iou']).sum()}")
+print(f"classes with an IoU: {with_iou}")
+
+# %% [markdown] tags=["lang-en", "pt"]
+# ## Summary
+#
+# - `from_pretrained(folder)` loads the fine-tuned model and the image processor saved with it; a model
+#   works only on inputs prepared as in training, and only with the dataset's classes, so check them.
+# - The `image-segmentation` pipeline returns one mask per predicted class; the guide's by-hand route
+#   (processor → logits at 1/4 resolution → bilinear upsample of the *logits* to the image size → argmax)
+#   gives the same map, pixel for pixel.
+# - A palette must colour class *i* with row *i*: the guide's 151-row ADE table is one row off for reduced
+#   predictions, and `[..., ::-1]` swaps red and blue for matplotlib. `sh.colorize` / `sh.overlay` are the
+#   guide's code with both faults fixed.
+# - mean IoU at the images' original size differs slightly from 04's at the processed size.
+
+# %% [markdown] tags=["lang-zh", "pt"]
+# ## 小结
+#
+# - `from_pretrained(文件夹)` 加载微调后的模型和与之一起保存的图像处理器；模型只有在输入按训练时的方式处理、类别与数据集一致时才靠得住，所以要检查类别。
+# - `image-segmentation` pipeline 为每个预测出的类别返回一张掩码；指南的手动流程（图像处理器 → 1/4 分辨率的 logits → 把 *logits* 双线性上采样到原图尺寸 → argmax）得到的分割图与它逐像素相同。
+# - 调色板必须用第 *i* 行给类别 *i* 上色：指南那张 151 行的 ADE 表用在缩减后的预测上错了一行，而 `[..., ::-1]` 又让 matplotlib 显示时红蓝对调。`sh.colorize` / `sh.overlay` 就是改掉这两处错误之后的指南原代码。
+# - 在原图尺寸上算出的 mIoU 与第 04 篇在处理后尺寸上算出的略有不同。
+
+# %% [markdown] tags=["lang-en", "tf"]
+# ## Summary
+#
+# - `from_pretrained(folder)` loads the fine-tuned model and the image processor saved with it; a model
+#   works only on inputs prepared as in training, and only with the dataset's classes, so check them.
+# - transformers has no TensorFlow image-segmentation pipeline; the guide's by-hand route (processor →
+#   channels-first logits at 1/4 resolution → transpose to channels-last → bilinear upsample of the *logits*
+#   to the image size → argmax) is what `shtf.predict` runs, pixel for pixel.
+# - A palette must colour class *i* with row *i*: the guide's 151-row ADE table is one row off for reduced
+#   predictions, and `[..., ::-1]` swaps red and blue for matplotlib. `sh.colorize` / `sh.overlay` are the
+#   guide's code with both faults fixed.
+# - mean IoU at the images' original size differs slightly from 04's at the processed size.
+
+# %% [markdown] tags=["lang-zh", "tf"]
+# ## 小结
+#
+# - `from_pretrained(文件夹)` 加载微调后的模型和与之一起保存的图像处理器；模型只有在输入按训练时的方式处理、类别与数据集一致时才靠得住，所以要检查类别。
+# - transformers 没有 TensorFlow 版的 image-segmentation pipeline；指南的手动流程（图像处理器 → 通道在前、1/4 分辨率的 logits → 转置成通道在后 → 把 *logits* 双线性上采样到原图尺寸 → argmax）正是 `shtf.predict` 执行的步骤，结果逐像素相同。
+# - 调色板必须用第 *i* 行给类别 *i* 上色：指南那张 151 行的 ADE 表用在缩减后的预测上错了一行，而 `[..., ::-1]` 又让 matplotlib 显示时红蓝对调。`sh.colorize` / `sh.overlay` 就是改掉这两处错误之后的指南原代码。
+# - 在原图尺寸上算出的 mIoU 与第 04 篇在处理后尺寸上算出的略有不同。
 
 # %% [markdown] tags=["lang-en"]
 # ## Exercises
 #
-# 1. Replace the upsampling step of the by-hand route: take the argmax on the small logits first, then resize
-#    the class ids to the image size with nearest neighbour. How many pixels of the first image change, and where are they?
-# 2. Draw the reference next to the prediction: `sh.colorize(references[0])` beside `sh.colorize(pred_seg)`.
-#    Which classes does the model confuse? Compare with the bar chart.
-# 3. Time `predict` on the whole evaluation split with `batch_size=1` and with `batch_size=8`, then with
-#    `fast=False` (PyTorch). Where do the differences come from?
-# 4. Run this notebook once before and once after notebook 04 (or compare the fallback warning run with the
-#    trained run). How do mean IoU and the number of predicted classes change?
+# 1. Change the by-hand route: take the argmax on the small logits first, then resize the class ids to the
+#    image size with nearest neighbour. How many pixels of the first image change, and where are they?
+# 2. Draw the reference next to the prediction: `sh.colorize(references[0], palette=labels.palette)` beside
+#    `sh.colorize(preds[0], palette=labels.palette)`. Which classes does the model confuse? Compare with the
+#    bar chart.
+# 3. (ADE20K data, e.g. the default `dataset`) Colour the *raw* annotation `np.array(annotations[0])` with the
+#    guide's loop and its 151-row `ade_palette()`, without `[..., ::-1]`, and compare it with
+#    `sh.colorize(references[0], palette=labels.palette)`. Why is the guide's table right for raw annotations
+#    but one row off for predictions?
+# 4. Set `output_dir = "build/models/none"` in the parameters cell (a folder with no model) and run the
+#    notebook again: the untrained stand-in. How do mean IoU and the number of predicted classes change?
 
 # %% [markdown] tags=["lang-zh"]
 # ## 练习
 #
-# 1. 替换手动流程中的上采样那一步：先在小尺寸的 logits 上取 argmax，再用最近邻插值把类别编号缩放到原图尺寸。
-#    第一张图像有多少个像素的结果变了？它们都分布在哪里？
-# 2. 把参考标签和预测结果并排画出来：`sh.colorize(references[0])` 和 `sh.colorize(pred_seg)`。模型把哪些类别搞混了？
-#    再和柱状图对照一下。
-# 3. 分别用 `batch_size=1` 和 `batch_size=8` 对整个评估集运行 `predict` 并计时，再试试 `fast=False`（PyTorch）。
-#    这些差距各从何而来？
-# 4. 在 04 节运行之前和之后各跑一次本节（或者对比出现回退警告的那次运行和加载了训练好的模型的那次运行）。
-#    mIoU 和预测出的类别数分别有什么变化？
+# 1. 修改手动流程：先在小尺寸的 logits 上取 argmax，再用最近邻插值把类别编号调整到原图尺寸。第一张图像有多少个像素的结果变了？它们都分布在哪里？
+# 2. 把真实标签和预测结果并排画出来：`sh.colorize(references[0], palette=labels.palette)` 和 `sh.colorize(preds[0], palette=labels.palette)`。模型把哪些类别搞混了？再和柱状图对照一下。
+# 3. （ADE20K 数据，比如默认的 `dataset`）用指南的循环和那张 151 行的 `ade_palette()` 给*原始*标注 `np.array(annotations[0])` 上色（不加 `[..., ::-1]`），再和 `sh.colorize(references[0], palette=labels.palette)` 比较。为什么指南的表对原始标注是对的，对预测结果却错了一行？
+# 4. 在参数单元格里设置 `output_dir = "build/models/none"`（一个没有模型的文件夹），再运行一遍本篇，这时用的是未训练的替代模型。mIoU 和预测出的类别数分别有什么变化？
+
+# %% [markdown] tags=["lang-en", "collapsed", "pt"]
+# ## Under the hood
+#
+# **`shpt.predict(fast=True)`.** By default `predict` runs an inference-only copy of the model made by
+# `shpt.fast_segformer`, with two rewrites that are exact in real arithmetic and change only the order of
+# float operations: attention goes through PyTorch's fused `scaled_dot_product_attention`, and the decode
+# head is folded (its per-stage MLPs, the 1×1 fuse convolution, BatchNorm and bilinear upsampling are all
+# linear, so each encoder stage maps straight to the fused channels at its own, smaller resolution and only
+# the sum is upsampled; for mit-b0 at 512×512 this removes about half of the multiply-adds). On the CPU,
+# whatever `fast` says, `shpt.upsample_argmax` upsamples and takes the argmax a band of rows at a time, so
+# the (classes, height, width) float map is never built. `make bench` (benchmark 6) measures both against
+# the pipeline.
+#
+# Rounding can flip only a pixel whose two best classes are tied to float32 precision, where the class is
+# a coin toss anyway. The cell below counts the pixels where each route differs from the guide's code and
+# checks that every one of them is such a tie (top-2 margin of the guide's upsampled logits at most 1e-5).
+
+# %% [markdown] tags=["lang-zh", "collapsed", "pt"]
+# ## 实现细节（Under the hood）
+#
+# **`shpt.predict(fast=True)`。** `predict` 默认运行 `shpt.fast_segformer` 生成的一个仅用于推理的模型副本。副本做了两处改写，在实数运算下完全等价，变的只是浮点运算的顺序：注意力改用 PyTorch 的融合算子 `scaled_dot_product_attention`；解码头做了折叠（各阶段的 MLP、1×1 融合卷积、BatchNorm 和双线性上采样都是线性的，所以编码器的每个阶段可以在各自更低的分辨率上直接映射到融合后的通道，最后只对求和结果做上采样；对 512×512 输入的 mit-b0，这样能省掉大约一半的乘加运算）。此外，在 CPU 上无论 `fast` 取何值，`shpt.upsample_argmax` 都按行分块完成上采样和 argmax，不会生成完整的（类别数, 高, 宽）浮点张量。`make bench`（基准 6）把两者和 pipeline 做了对比。
+#
+# 舍入误差只会改变两个最高得分在 float32 精度内打平的像素，这些像素的类别本来就是碰运气。下面的单元格统计两条路线与指南原代码结果不同的像素数，并检查这些像素全都属于这种打平的情况（指南上采样后 logits 的前两名之差不超过 1e-5）。
+
+# %% tags=["pt"]
+top2 = upsampled_logits.detach().topk(2, dim=1).values[0]
+tie = ((top2[0] - top2[1]) <= 1e-5).numpy()  # two classes tied at float32 precision
+fast_seg = shpt.predict(model, image_processor, [image])[0]  # fast=True, the default
+for route, seg in [("predict(fast=False)", helper_seg), ("predict(fast=True)", fast_seg)]:
+    differ = seg != pred
+    print(f"{route}: {int(differ.sum())} pixels differ from the guide's code, all at ties: {bool(tie[differ].all())}")
+
+# %% [markdown] tags=["lang-en", "collapsed", "tf"]
+# ## Under the hood
+#
+# `shtf.predict` hands the image processor channels-first uint8 arrays with
+# `input_data_format="channels_first"`, so the processor never has to guess the layout of a small or
+# unusual image, and runs the images through the model in batches of `batch_size`; upsampling and argmax
+# are the guide's (`tf.image.resize`, bilinear with half-pixel centres, the same convention as PyTorch's
+# `align_corners=False`). When no trained model exists, section 1 saves the untrained stand-in into a
+# temporary folder, so the guide's `from_pretrained(folder)` line runs unchanged either way.
+
+# %% [markdown] tags=["lang-zh", "collapsed", "tf"]
+# ## 实现细节（Under the hood）
+#
+# `shtf.predict` 交给图像处理器的是通道在前的 uint8 数组，并注明 `input_data_format="channels_first"`，这样遇到很小或形状特殊的图像时，处理器不必去猜布局；图像按 `batch_size` 分批送进模型。上采样和 argmax 与指南相同（`tf.image.resize`，双线性插值，采用半像素中心，与 PyTorch 的 `align_corners=False` 约定一致）。还没有训练好的模型时，第 1 小节会把未训练的替代模型保存到一个临时文件夹，所以无论哪种情况，指南里 `from_pretrained(文件夹)` 那一行都能原样运行。

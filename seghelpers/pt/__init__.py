@@ -17,7 +17,7 @@ from torch import nn
 from ..images import as_rgb
 from ..labels import IGNORE_INDEX, NUM_LABELS
 from ..metrics import MeanIoU
-from .fast import fast_segformer, unsupported as _fast_unsupported, upsample_argmax_streamed
+from .fast import fast_segformer, fast_training, unsupported as _fast_unsupported, upsample_argmax_streamed
 
 #: the guide's ColorJitter settings
 JITTER = dict(brightness=0.25, contrast=0.25, saturation=0.25, hue=0.1)

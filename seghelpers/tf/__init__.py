@@ -136,6 +136,8 @@ def load_model(checkpoint: str, **kwargs):
     path = Path(checkpoint)
     if path.is_dir() and not (path / "tf_model.h5").exists():
         kwargs.setdefault("from_pt", True)
+    elif path.is_dir():  # TF weights next to model.safetensors: read the TF file (the safetensors path crashes)
+        kwargs.setdefault("use_safetensors", False)
     model = TFAutoModelForSemanticSegmentation.from_pretrained(str(checkpoint), **kwargs)
     return fix_loss(model)
 

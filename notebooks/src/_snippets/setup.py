@@ -11,3 +11,8 @@ if "google.colab" in sys.modules:
     extra = ["tf-keras==2.21.0"] if FRAMEWORK == "tf" else []
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", *extra,
                     "seghelpers[colab] @ git+https://github.com/{{REPO}}@{{BRANCH}}"], check=True)
+
+import seghelpers.quiet
+
+# hide start-up banners and routine library notices; real warnings still show (SEGKIT_QUIET=0 shows all)
+seghelpers.quiet.apply()

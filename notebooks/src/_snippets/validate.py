@@ -3,4 +3,4 @@ import seghelpers.params
 
 # fills None from the profile and checks every value; a bad one stops here, naming the fix
 P = sh.params.resolve_namespace(globals(), framework=FRAMEWORK)
-print(P.table())
+print(P.summary())  # P.table() lists every value

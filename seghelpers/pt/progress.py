@@ -1,0 +1,68 @@
+"""A compact progress printer for ``transformers.Trainer``: one line per evaluation.
+
+The Trainer's own printers are a progress bar (off when ``disable_tqdm=True``) or one dict per
+logging step (``PrinterCallback``: 1,000 dicts for the guide's run). :class:`ProgressPrinter` prints
+instead, on the main process only,
+
+* one line per evaluation: step, epoch, mean training loss since the previous line, eval loss, eval mIoU;
+* a training-loss line every ``every`` steps when no evaluation falls on that step.
+"""
+from __future__ import annotations
+
+from transformers import TrainerCallback
+
+
+class ProgressPrinter(TrainerCallback):
+    """``Trainer(callbacks=[ProgressPrinter()])``; remove ``PrinterCallback`` to avoid a second printer."""
+
+    def __init__(self, every: int = 100, metric: str = "eval_mean_iou"):
+        if int(every) < 1:
+            raise ValueError(f"every={every!r}: print a loss line every N >= 1 steps")
+        self.every = int(every)
+        self.metric = metric
+        self._losses: list[float] = []
+        self._training = False
+
+    def _head(self, state) -> str:
+        width = len(str(state.max_steps))
+        return f"step {state.global_step:>{width}}/{state.max_steps}  epoch {state.epoch or 0:5.2f}"
+
+    def _train_loss(self) -> str:
+        if not self._losses:
+            return ""
+        mean = sum(self._losses) / len(self._losses)
+        self._losses.clear()
+        return f"  loss {mean:.4f}"
+
+    @staticmethod
+    def _evaluates_now(args, state) -> bool:
+        strategy = getattr(args.eval_strategy, "value", args.eval_strategy)
+        return strategy == "steps" and state.global_step % int(args.eval_steps or 1) == 0
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self._losses.clear()
+        self._training = True
+        if state.is_world_process_zero:
+            print(f"training for {state.max_steps} steps, batch size {args.per_device_train_batch_size} "
+                  f"per device, starting at step {state.global_step}")
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self._training = False
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        logs = logs or {}
+        if "loss" in logs:
+            self._losses.append(float(logs["loss"]))
+            if (state.is_world_process_zero and state.global_step % self.every == 0
+                    and not self._evaluates_now(args, state)):
+                print(self._head(state) + self._train_loss())
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        if not (self._training and state.is_world_process_zero and metrics):
+            return  # evaluate() after training prints its own results
+        line = self._head(state) + self._train_loss()
+        if "eval_loss" in metrics:
+            line += f"  eval_loss {metrics['eval_loss']:.4f}"
+        if self.metric in metrics:
+            line += f"  {self.metric} {metrics[self.metric]:.4f}"
+        print(line)
