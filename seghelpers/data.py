@@ -690,10 +690,11 @@ def write_hub_layout(splits: dict, out_dir) -> Path:
     return out_dir
 
 
-def guide_source(source: str = DEFAULT_HUB_DATASET) -> str:
+def guide_source(source: str = DEFAULT_HUB_DATASET, split: str | None = None) -> str:
     """What to pass to the guide's own ``datasets.load_dataset(..., split=...)`` for this ``dataset`` parameter.
 
-    A Hub id or a Hub-layout folder is returned as it is. ``"synthetic"`` and ADE-layout folders (a
+    A Hub id is returned as it is, unless ``split`` is given and ``make prefetch`` saved those rows (then
+    their local Hub-layout folder, as :func:`load_scene_parse` uses). A Hub-layout folder is returned as is. ``"synthetic"`` and ADE-layout folders (a
     learner's own included) are converted once into a Hub-layout parquet folder in the kit's cache
     (masks decoded and validated as by :func:`load_scene_parse`), so the guide's cell runs offline on
     the very rows :func:`load_scene_parse` returns.
@@ -701,6 +702,12 @@ def guide_source(source: str = DEFAULT_HUB_DATASET) -> str:
     src = str(source)
     if src != SYNTHETIC:
         path = Path(src).expanduser()
+        if not path.is_dir() and split is not None and _HUB_ID_RE.match(src):
+            from .prefetch import prefetched_dataset
+
+            local = prefetched_dataset(src, split)  # `make prefetch` saved these rows: as load_hub does, use them
+            if local is not None:
+                return str(local)
         if not path.is_dir() or is_hub_layout(path):
             return src
         root = _dataset_root(path)

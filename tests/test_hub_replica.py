@@ -268,6 +268,10 @@ def test_prefetch_streams_only_the_rows_the_split_needs(dataset_replica, kit_cac
     for i in (0, 31, 49):
         assert np.array_equal(np.asarray(ds[i]["annotation"]), np.asarray(ref[i]["annotation"]))
     assert len(sh.load_scene_parse(HUB_DATASET, "train[10:20]")) == 10  # any slice inside the cached rows
+    # the guide's own load_dataset gets the same rows through guide_source (notebook 01's cell)
+    guide = datasets.load_dataset(sh.guide_source(HUB_DATASET, "train[:50]"), split="train[:50]")
+    assert np.array_equal(np.asarray(guide[31]["annotation"]), np.asarray(ref[31]["annotation"]))
+    assert sh.guide_source(HUB_DATASET, "train[:60]") == HUB_DATASET  # not covered: the Hub id itself
     t0 = time.monotonic()
     with pytest.raises(ConnectionError, match="make prefetch"):
         sh.load_scene_parse(HUB_DATASET, "train[:60]")  # more rows than were cached

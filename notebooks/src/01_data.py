@@ -142,7 +142,7 @@ except ValueError as err:
 # 划分字符串 `"train[:50]"` 表示取训练集的前 50 个样本，和指南一致。先用小子集把流程跑通，再去做耗时的完整训练。
 
 # %%
-ds = load_dataset(sh.guide_source(P.dataset), split=P.split)  # the fix: a Parquet source
+ds = load_dataset(sh.guide_source(P.dataset, P.split), split=P.split)  # the fix: a Parquet source
 ds
 
 # %% [markdown] tags=["lang-en"]
