@@ -566,6 +566,17 @@ def load_ade_folder(root, split: str = "train", validate: bool = True, num_label
     return datasets.Dataset.from_dict(data, features=features)
 
 
+def _sceneparse_columns(ds, where: str):
+    """Check a loaded dataset has SceneParse150's columns; decode its images as RGB."""
+    import datasets
+
+    missing = {"image", "annotation"} - set(ds.column_names)
+    if missing:
+        raise DataError(f"{where}: no column(s) {sorted(missing)}; a SceneParse150-style dataset needs 'image' and "
+                        f"'annotation' (it has {ds.column_names}).")
+    return ds.cast_column("image", datasets.Image(mode="RGB"))
+
+
 def _hub_offline_error(source: str, err: Exception | str) -> Exception:
     from .hub import unreachable_message
 
@@ -599,11 +610,7 @@ def load_hub(source: str, split: str):
         if not ok or "offline" in text or "connect" in text or "couldn't" in text:
             raise _hub_offline_error(source, why if not ok else e) from e
         raise
-    missing = {"image", "annotation"} - set(ds.column_names)
-    if missing:
-        raise DataError(f"dataset={source!r} has no column(s) {sorted(missing)}; a SceneParse150-style "
-                        f"data set needs 'image' and 'annotation' (it has {ds.column_names}).")
-    return ds.cast_column("image", datasets.Image(mode="RGB"))
+    return _sceneparse_columns(ds, f"dataset={source!r}")
 
 
 def synthetic_root(seed: int = 0, n_train: int = 60, n_val: int = 10) -> Path:
@@ -637,11 +644,7 @@ def load_hub_layout(folder, split: str):
             raise DataError(f"{folder}: no split {name!r} in this parquet folder ({shards}); shard names must "
                             "start with the split, e.g. data/train-00000-of-00001.parquet") from None
         raise
-    missing = {"image", "annotation"} - set(ds.column_names)
-    if missing:
-        raise DataError(f"{folder}: no column(s) {sorted(missing)}; a SceneParse150-style dataset needs 'image' and "
-                        f"'annotation' (it has {ds.column_names}).")
-    return ds.cast_column("image", datasets.Image(mode="RGB"))
+    return _sceneparse_columns(ds, str(folder))
 
 
 def _folder_signature(root: Path) -> str:
