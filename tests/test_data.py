@@ -238,9 +238,12 @@ def test_own_dataset_with_its_own_label_file(ade_copy):
     import json
 
     (ade_copy / "id2label.json").write_text(json.dumps({"0": "road", "1": "car", "2": "sky"}))
+    with pytest.raises(DataError, match="above the 3 classes"):  # undeclared: the scan sees ADE ids up to 150
+        sh.label_maps_for(str(ade_copy))
+    (ade_copy / "dataset.json").write_text('{"reduce_labels": true}')
     i2l, _ = sh.label_maps_for(str(ade_copy))
     assert i2l == {0: "road", 1: "car", 2: "sky"}
-    with pytest.raises(DataError, match="above the 3 classes"):  # synthetic annotations use ADE ids up to 150
+    with pytest.raises(DataError, match="is above 3"):  # declared: each mask is checked
         sh.load_scene_parse(str(ade_copy), "train")
     for p in (ade_copy / "annotations" / "training").glob("*.png"):
         Image.fromarray((np.asarray(Image.open(p)) % 4).astype(np.uint8), "L").save(p)
