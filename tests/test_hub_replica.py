@@ -113,7 +113,7 @@ def test_first_shard_without_the_card_is_a_dataset(dataset_replica, tmp_path):
 
     import seghelpers as sh
 
-    part = tmp_path / "scene_parse_150"
+    part = tmp_path / "sp150-first-shard"  # not "scene_parse_150": datasets would cache it under the guide's id
     (part / "data").mkdir(parents=True)
     shutil.copy(dataset_replica / "data" / "train-00000-of-00002.parquet", part / "data")
     ds = sh.load_scene_parse(str(part), "train[:20]")

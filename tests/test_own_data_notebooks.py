@@ -97,6 +97,8 @@ def test_notebooks_on_own_dataset(env, framework):
     inference = texts[chain[-1]]
     assert "UNTRAINED" not in inference  # 05 found 04's model
     for nb, text in texts.items():
+        if nb == "01_data":  # 01 also teaches ADE's own label file on a hand-made ADE array (names expected there)
+            continue
         leaked = [n for n in ADE_ONLY if f"'{n}'" in text or f" {n}:" in text or f"iou_{n.strip()}" in text]
         assert not leaked, f"{nb} prints ADE class names {leaked} for a dataset of {list(names.values())}"
     assert any(n in texts["04_train_" + framework] + inference for n in names.values())
