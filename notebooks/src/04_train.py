@@ -185,9 +185,10 @@ except Exception as e:  # explained below
 # （中文版指南的 TF 代码写的是 `AutoModelForSemanticSegmentation`，那是 PyTorch 的类；TF 的类是 `TFAutoModelForSemanticSegmentation`。）如果文件夹里只有 PyTorch 权重（`model.safetensors`，`smoke` 预设（profile）的 `random:tiny` 和 PyTorch 笔记本训练出的模型都是这样），transformers 4.57 的 TF 加载器会直接崩溃：`'builtins.safe_open' object is not iterable`。修复办法是传入 `from_pt=True`，让它转换 PyTorch 权重。`ignore_mismatched_sizes=True` 是套件加的：如果检查点里已经有一个类别数不同的解码头（`random:tiny` 和所有在 ADE20K 上微调过的模型都是 150 类），它会丢掉形状对不上的权重（只有最后的分类层）并重新初始化；`nvidia/mit-b0` 只是编码器检查点，整个解码头本来就是新初始化的。
 
 # %% tags=["tf"]
-pytorch_only = os.path.isdir(CHECKPOINT) and not os.path.exists(os.path.join(CHECKPOINT, "tf_model.h5"))
-model = TFAutoModelForSemanticSegmentation.from_pretrained(
-    CHECKPOINT, id2label=id2label, label2id=label2id, ignore_mismatched_sizes=True, from_pt=pytorch_only)
+# the fix: from_pt=True for a PyTorch-only folder (shtf.load_model picks it, and re-heads the PyTorch weights
+# first when the class count changes: the PyTorch->TF conversion cannot drop a mismatched classifier)
+model = shtf.load_model(CHECKPOINT, fix_loss_fn=False, id2label=id2label, label2id=label2id,
+                        ignore_mismatched_sizes=True)
 print(f"{model.__class__.__name__}: {model.count_params() / 1e6:.2f} M parameters, "
       f"{model.config.num_labels} classes")
 

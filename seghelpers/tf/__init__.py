@@ -129,17 +129,48 @@ def fix_loss(model):
     return model
 
 
-def load_model(checkpoint: str, **kwargs):
-    """``TFAutoModelForSemanticSegmentation.from_pretrained`` that survives PyTorch-only folders, loss fixed."""
+def load_model(checkpoint: str, fix_loss_fn: bool = True, **kwargs):
+    """``TFAutoModelForSemanticSegmentation.from_pretrained`` that survives PyTorch-only folders; loss fixed.
+
+    * a folder without ``tf_model.h5``: ``from_pt=True`` (the TF loader crashes on ``model.safetensors``);
+      with ``tf_model.h5`` next to safetensors: ``use_safetensors=False``;
+    * ``id2label`` with another number of classes than a PyTorch-only checkpoint: transformers' PyTorch->TF
+      conversion cannot drop the mismatched classifier (``cannot reshape array``), so the head is replaced in
+      PyTorch first (``ignore_mismatched_sizes``, seeded) and converted from a temporary folder;
+    * ``fix_loss_fn``: apply :func:`fix_loss` (the loss that masks label 255 before the cross-entropy).
+    """
+    import shutil
+    import tempfile
+
     from transformers import TFAutoModelForSemanticSegmentation
 
     path = Path(checkpoint)
+    tmp = None
     if path.is_dir() and not (path / "tf_model.h5").exists():
         kwargs.setdefault("from_pt", True)
+        if kwargs.get("id2label") is not None:
+            from transformers import AutoConfig
+
+            if AutoConfig.from_pretrained(str(path)).num_labels != len(kwargs["id2label"]):
+                import torch
+                from transformers import AutoModelForSemanticSegmentation
+
+                with torch.random.fork_rng(devices=[]):
+                    torch.manual_seed(0)
+                    pt = AutoModelForSemanticSegmentation.from_pretrained(
+                        str(path), id2label=kwargs["id2label"], label2id=kwargs.get("label2id"),
+                        ignore_mismatched_sizes=True)
+                tmp = tempfile.mkdtemp(prefix="segkit-rehead-")
+                pt.save_pretrained(tmp)
+                checkpoint = tmp
     elif path.is_dir():  # TF weights next to model.safetensors: read the TF file (the safetensors path crashes)
         kwargs.setdefault("use_safetensors", False)
-    model = TFAutoModelForSemanticSegmentation.from_pretrained(str(checkpoint), **kwargs)
-    return fix_loss(model)
+    try:
+        model = TFAutoModelForSemanticSegmentation.from_pretrained(str(checkpoint), **kwargs)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return fix_loss(model) if fix_loss_fn else model
 
 
 def upsample_argmax(logits_nchw, size) -> tf.Tensor:
