@@ -35,6 +35,7 @@ BENCHMARKS = {
     "fastproc": "benchmarks.bench_fastproc",  # 5
     "inference": "benchmarks.bench_inference",  # 6
     "train_memory": "benchmarks.bench_train_memory",  # 7 (informative, for "Scaling up")
+    "training": "benchmarks.bench_training",  # 8: training throughput, PyTorch and TensorFlow
     "gpu": "benchmarks.bench_gpu",  # GPU figures; no rows without a CUDA GPU
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"

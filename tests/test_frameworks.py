@@ -175,3 +175,39 @@ def test_upsample_argmax_any_layout_matches_plain_torch(layout):
     assert got.shape == (len(x), 37, 45) and got.dtype == torch.int64
     torch.testing.assert_close(got, want, rtol=0, atol=0)
     assert torch.equal(upsample_argmax(logits, (9, 11)), logits.argmax(1))  # same size: no resampling
+
+
+def test_tf_fast_training_same_loss_and_gradients(tiny_checkpoint):
+    """shtf.fast_training rewrites in place: same variables, same loss and gradients, used by fit's step too."""
+    import tensorflow as tf
+
+    from seghelpers import tf as shtf
+    from seghelpers.tf.fast import fast_training, unsupported
+
+    no_dropout = dict(classifier_dropout_prob=0.0, drop_path_rate=0.0)  # training=True, yet deterministic
+    plain = shtf.load_model(tiny_checkpoint, **no_dropout)
+    fast = fast_training(shtf.load_model(tiny_checkpoint, **no_dropout))
+    def names(model):  # without the first scope, which numbers the model instances
+        return [v.name.split("/", 1)[1] for v in model.trainable_variables]
+
+    assert names(plain) == names(fast)
+    assert unsupported(fast) is None and "TFSegformerForSemanticSegmentation" in unsupported(object())
+    x = tf.random.stateless_uniform((2, 3, 64, 64), seed=(1, 2))
+    labels = np.random.default_rng(0).integers(0, plain.config.num_labels, (2, 64, 64))
+    labels[:, :5] = 255
+    grads, losses = [], []
+    for model in (plain, fast):
+        with tf.GradientTape() as tape:
+            loss = model(pixel_values=x, labels=tf.constant(labels), training=True).loss
+        losses.append(float(loss.numpy()[0]))
+        grads.append(tape.gradient(loss, model.trainable_variables))
+    assert losses[1] == pytest.approx(losses[0], rel=1e-5)
+    for v, ga, gb in zip(plain.trainable_variables, *grads):
+        scale = float(tf.reduce_max(tf.abs(ga)))
+        if scale > 1e-6:  # parameters with a zero true gradient carry rounding noise only
+            np.testing.assert_allclose(gb.numpy(), ga.numpy(), atol=1e-4 * scale, err_msg=v.name)
+    # the compiled training step (what fit runs) goes through the rewritten layers as well
+    for model in (plain, fast):
+        model.compile(optimizer=tf.keras.optimizers.SGD(0.0))
+    batch = {"pixel_values": x.numpy(), "labels": labels}
+    assert fast.train_on_batch(batch) == pytest.approx(plain.train_on_batch(batch), rel=1e-5)

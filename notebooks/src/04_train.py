@@ -85,7 +85,7 @@ ds = sh.load_scene_parse(P.dataset, P.split)
 splits = sh.split_train_test(ds, test_size=0.2, seed=P.seed)
 train_ds, test_ds = splits["train"], splits["test"]
 image_processor = sh.load_image_processor(CHECKPOINT, image_size=P.image_size, do_reduce_labels=labels.reduce_labels)
-train_transforms, val_transforms = shpt.make_transforms(image_processor, seed=P.seed)
+train_transforms, val_transforms = shpt.make_transforms(image_processor, seed=P.seed, fast=P.fast)
 train_ds.set_transform(train_transforms)
 test_ds.set_transform(val_transforms)
 
@@ -431,6 +431,25 @@ training_args = TrainingArguments(
 #
 # 下面是指南的 `Trainer` 和 `train()`，套件加的部分都做了标注。`compute_metrics` 用的是 `shpt.ComputeMetrics`，即第 03 篇里指南 `compute_metrics` 的流式版本（结果相同）。用 `smoke` 预设，在一台普通电脑的 CPU 上几秒钟就能训练完；`guide` 预设（40 张 512×512 的图像，50 轮，共 1000 步）最好用 GPU，每 20 步打印一行。
 
+# %% [markdown] tags=["lang-en", "pt"]
+# **The kit's fast path.** With the parameter `fast = True` (the default) the next cell calls
+# `shpt.fast_training(model)`, which rewrites two parts of the model in place for speed, on the same weights:
+# attention runs through PyTorch's fused `scaled_dot_product_attention`, and the decode head applies each
+# stage's MLP and its share of the fuse convolution as one product (section 3's "linear to 256 channels, then
+# fuse" is linear twice in a row, so it can be done at each stage's own resolution before upsampling). The
+# training transforms of section 1 use the fast processor too. Losses and gradients equal the guide's model up
+# to float rounding, and the saved model is an ordinary SegFormer. Measured with the guide's recipe (mit-b0,
+# 512×512, batch 2) by `make bench`: see the "training throughput" row in `benchmarks/RESULTS.md`. Set
+# `fast = False` in the parameters cell to train exactly the guide's way.
+
+# %% [markdown] tags=["lang-zh", "pt"]
+# **套件的快速路径。** 参数 `fast = True`（默认值）时，下一个单元格调用 `shpt.fast_training(model)`，在同一组权重上原地改写模型的两个部分来提速：注意力改用 PyTorch 融合实现的 `scaled_dot_product_attention`；解码头把每个阶段的 MLP 和它在融合卷积里对应的那一块合并成一次矩阵乘（第 3 小节里“先线性映射到 256 个通道，再融合”是连续两次线性变换，所以可以在每个阶段自己的分辨率上先算完，再上采样）。第 1 小节的训练变换也用了快速图像处理器。损失和梯度与指南的模型只差浮点舍入误差，保存下来的也是普通的 SegFormer 模型。用指南的配置（mit-b0、512×512、批大小 2）测得的速度见 `make bench` 的结果 `benchmarks/RESULTS.md` 中的“training throughput”一行。在参数单元格里设 `fast = False`，就完全按指南的方式训练。
+
+# %% tags=["pt"]
+if P.fast:  # the kit's fast path; fast = False trains the model exactly as transformers builds it
+    shpt.fast_training(model)
+print("training path:", "the kit's fast path (shpt.fast_training)" if P.fast else "the guide's (fast = False)")
+
 # %% tags=["pt"]
 # 指南原代码 / the guide's code (Chinese edition)
 trainer = Trainer(
@@ -505,6 +524,26 @@ print(f"len(train_ds) * epochs = {len(train_ds) * epochs} (images), optimizer st
 
 # %% [markdown] tags=["lang-zh", "tf"]
 # 指南编译模型时**不传损失函数**：只要批次里有 `labels`，transformers 的 TF 模型就会自己计算损失（这里用的是第 2 小节修好的那个）。
+
+# %% [markdown] tags=["lang-en", "tf"]
+# **The kit's fast path.** With the parameter `fast = True` (the default) the next cell calls
+# `shtf.fast_training(model)` before `compile`. It rewrites two layers in place, on the same weights: each
+# Mix-FFN's 3×3 depthwise convolution, which transformers builds as a Keras `Conv2D` with `groups` equal to
+# the channels (slow on TensorFlow's CPU kernels), runs through `tf.nn.depthwise_conv2d`; and the decode head
+# applies each stage's MLP and its share of the fuse convolution as one product (section 3's "linear to 256
+# channels, then fuse" is linear twice in a row). Losses and gradients equal the guide's model up to float
+# rounding, and the saved model is an ordinary SegFormer. Measured with the guide's recipe by `make bench`: see
+# the "training throughput" rows in `benchmarks/RESULTS.md`. XLA (`compile(..., jit_compile=True)`) was
+# measured too: slower on a CPU, so it stays off. Set `fast = False` in the parameters cell to train exactly
+# the guide's way.
+
+# %% [markdown] tags=["lang-zh", "tf"]
+# **套件的快速路径。** 参数 `fast = True`（默认值）时，下一个单元格在 `compile` 之前调用 `shtf.fast_training(model)`，在同一组权重上原地改写两处：transformers 把每个 Mix-FFN 里的 3×3 深度卷积写成 `groups` 等于通道数的 Keras `Conv2D`，这在 TensorFlow 的 CPU 实现上很慢，这里改用 `tf.nn.depthwise_conv2d` 计算；解码头则把每个阶段的 MLP 和它在融合卷积里对应的那一块合并成一次矩阵乘（第 3 小节里“先线性映射到 256 个通道，再融合”是连续两次线性变换）。损失和梯度与指南的模型只差浮点舍入误差，保存下来的也是普通的 SegFormer 模型。用指南的配置测得的速度见 `make bench` 的结果 `benchmarks/RESULTS.md` 中的“training throughput”两行。XLA（`compile(..., jit_compile=True)`）也测过：在 CPU 上反而更慢，所以没有打开。在参数单元格里设 `fast = False`，就完全按指南的方式训练。
+
+# %% tags=["tf"]
+if P.fast:  # the kit's fast path; fast = False trains the model exactly as transformers builds it
+    shtf.fast_training(model)
+print("training path:", "the kit's fast path (shtf.fast_training)" if P.fast else "the guide's (fast = False)")
 
 # %% tags=["tf"]
 # 指南原代码 / the guide's code (Chinese edition)
