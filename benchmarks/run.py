@@ -36,6 +36,7 @@ BENCHMARKS = {
     "inference": "benchmarks.bench_inference",  # 6
     "train_memory": "benchmarks.bench_train_memory",  # 7 (informative, for "Scaling up")
     "training": "benchmarks.bench_training",  # 8: training throughput, PyTorch and TensorFlow
+    "startup": "benchmarks.bench_startup",  # 9 (informative): kernel start-up imports, .pyc or not
     "gpu": "benchmarks.bench_gpu",  # GPU figures; no rows without a CUDA GPU
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"

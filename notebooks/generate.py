@@ -122,15 +122,36 @@ class SourceCell:
 
 
 # ----------------------------------------------------------------------------- config / badges
+# GitHub's rules: an owner (user or organisation) has 1-39 letters, digits or single hyphens, not at
+# either end; a repository name has letters, digits, ".", "-" or "_" (at most 100), and is not "." or ".."
+_GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}")
+_GITHUB_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+
+
+def github_repo_problem(repo) -> str | None:
+    """Why ``repo`` is not a well-formed GitHub ``owner/name`` (``None`` when it is)."""
+    if not isinstance(repo, str) or repo.count("/") != 1:
+        return f"expected 'owner/name', got {repo!r}"
+    owner, name = repo.split("/")
+    if len(owner) > 39 or not _GITHUB_OWNER.fullmatch(owner):
+        return (f"owner {owner!r} is not a GitHub account name (1-39 letters, digits or single hyphens, "
+                "not at either end)")
+    if not _GITHUB_NAME.fullmatch(name) or name in (".", "..") or name.lower().endswith(".git"):
+        return f"repository name {name!r} is not valid on GitHub (letters, digits, '.', '-', '_'; no '.git')"
+    return None
+
+
 def load_config(path: str | os.PathLike = CONFIG_PATH) -> dict:
-    """``notebooks/config.json``: ``{"repo": "owner/name", "branch": "main"}``."""
+    """``notebooks/config.json``: ``{"repo": "owner/name", "branch": "main"}``, the GitHub repository (and
+    branch) the Colab badges open and the notebooks' install cell ``pip install``s the kit from."""
     with open(path, encoding="utf-8") as f:
         config = json.load(f)
     repo, branch = config.get("repo"), config.get("branch")
-    if not isinstance(repo, str) or not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
-        raise ValueError(f"{path}: 'repo' must be 'owner/name', got {repo!r}")
-    if not isinstance(branch, str) or not branch:
-        raise ValueError(f"{path}: 'branch' must be a non-empty string, got {branch!r}")
+    problem = github_repo_problem(repo)
+    if problem:
+        raise ValueError(f"{path}: 'repo' must be the GitHub repository 'owner/name': {problem}")
+    if not isinstance(branch, str) or not re.fullmatch(r"[A-Za-z0-9._/-]+", branch):
+        raise ValueError(f"{path}: 'branch' must be a branch name like 'main' (it ends up in URLs), got {branch!r}")
     return config
 
 

@@ -4,12 +4,21 @@ A notebook's ``parameters`` cell sets ``profile`` and leaves the other parameter
 ("take it from the profile"); its second cell calls :func:`resolve`, which fills the gaps from the
 profile, checks every value and stops with a message naming the parameter and the fix, before any
 heavy work starts.
+
+On Colab every notebook runs in its own runtime, so a model notebook 04 saved to the runtime's disk is
+gone when notebook 05 starts. With Google Drive mounted (Files ▸ Mount Drive, or
+``drive.mount("/content/drive")``) the default ``output_dir`` lies on Drive instead
+(``MyDrive/segformer-kit/models/segformer-<profile>-<fw>``, checkpoints beside it), so 04 saves where 05
+looks; see :func:`colab_drive`.
 """
 from __future__ import annotations
 
 import math
+import os
 import re
+import sys
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 
 PROFILES: dict[str, dict] = {
     # offline, minutes on 2 CPU cores: synthetic data, random-init tiny SegFormer (CI and `make run`)
@@ -31,6 +40,58 @@ class ParameterError(ValueError):
     """A bad notebook parameter; the message names it and says what to pass instead."""
 
 
+#: where ``drive.mount("/content/drive")`` puts "My Drive" on Colab (``SEGKIT_DRIVE`` overrides it)
+COLAB_DRIVE = "/content/drive/MyDrive"
+#: the kit's folder on Drive: trained models (and their checkpoints) of every notebook 04 run
+DRIVE_MODELS = "segformer-kit/models"
+MOUNT_DRIVE = 'from google.colab import drive; drive.mount("/content/drive")'
+
+
+def on_colab() -> bool:
+    """True in a Colab runtime (its kernel imports ``google.colab`` at start-up)."""
+    return "google.colab" in sys.modules
+
+
+def colab_drive() -> Path | None:
+    """The mounted "My Drive" folder when running on Colab, else ``None`` (not Colab, or Drive not mounted)."""
+    if not on_colab():
+        return None
+    root = Path(os.environ.get("SEGKIT_DRIVE") or COLAB_DRIVE)
+    return root if root.is_dir() else None
+
+
+def default_output_dir(profile: str, framework: str | None = None) -> str:
+    """``build/models/segformer-<profile>-<fw>``; on Colab with Drive mounted, that name under
+    ``MyDrive/segformer-kit/models/`` (a Colab runtime's own disk does not outlive it)."""
+    name = f"segformer-{profile}-{framework or 'model'}"
+    drive = colab_drive()
+    return str(drive / DRIVE_MODELS / name) if drive else f"build/models/{name}"
+
+
+def colab_save_note(output_dir) -> str:
+    """For notebook 04 after saving: on Colab, a warning when ``output_dir`` is not on Google Drive (notebook 05
+    runs in another runtime and will not see it); ``""`` otherwise."""
+    drive = colab_drive()
+    if not on_colab() or (drive and Path(output_dir).absolute().is_relative_to(drive)):
+        return ""
+    return (f"Colab: {output_dir} lives on this runtime's disk, which notebook 05 (its own runtime) cannot see. "
+            f"Mount Google Drive ({MOUNT_DRIVE}) before the parameters cell in 04 and 05 to keep the model in "
+            f"MyDrive/{DRIVE_MODELS}/.")
+
+
+def missing_model_hint() -> str:
+    """What to do when notebook 05 finds no trained model in ``output_dir`` (one sentence, no full stop)."""
+    if not on_colab():
+        return "run notebook 04 with the same parameters first"
+    if colab_drive() is None:
+        return ("on Colab each notebook runs in its own runtime, which cannot see a model notebook 04 saved in "
+                "another: mount Google Drive in both notebooks before their parameters cell (Files ▸ Mount Drive, "
+                f"or run {MOUNT_DRIVE}), run notebook 04, then this one; the model is then kept in "
+                f"MyDrive/{DRIVE_MODELS}/")
+    return (f"run notebook 04 with the same parameters and Google Drive mounted first (it saves to "
+            f"MyDrive/{DRIVE_MODELS}/); Drive may take a minute to show files written from another runtime")
+
+
 @dataclass(frozen=True)
 class Params:
     profile: str
@@ -49,6 +110,7 @@ class Params:
     push_to_hub: bool
     hub_model_id: str | None
     resume: bool
+    fast: bool = True  # the kit's fast training path (notebook 04); False: the guide's own code paths
 
     @property
     def checkpoints_dir(self) -> str:
@@ -87,8 +149,12 @@ class Params:
             parts.append(f"{epochs} epochs (max_steps wins)")
         parts += [f"{name.split('_')[0]} every {v(name)}" for name in ("eval_steps", "save_steps") if name in changed]
         parts += [f"seed {v('seed')}"] if "seed" in changed else []
+        parts += [] if self.fast else ["guide's training path (fast = False)"]
         parts += ["resume"] if self.resume else []
         parts += [f"push_to_hub {self.hub_model_id or ''}".rstrip()] if self.push_to_hub else []
+        drive = colab_drive()
+        if drive and Path(self.output_dir).absolute().is_relative_to(drive):
+            parts.append("models on Google Drive")
         if changed:
             parts.append("* = your value")
         return " · ".join(parts)
@@ -128,10 +194,12 @@ def _bool(name, value):
 
 
 def resolve(profile: str = "smoke", *, framework: str | None = None, output_dir: str | None = None,
-            push_to_hub=False, hub_model_id: str | None = None, resume=False, **overrides) -> Params:
+            push_to_hub=False, hub_model_id: str | None = None, resume=False, fast=True, **overrides) -> Params:
     """Merge ``overrides`` (``None`` = keep the profile's value) into ``profile`` and validate.
 
-    ``framework`` ("pt" / "tf") only picks the default ``output_dir``: ``build/models/segformer-<profile>-<fw>``.
+    ``framework`` ("pt" / "tf") only picks the default ``output_dir``: ``build/models/segformer-<profile>-<fw>``,
+    or on Colab with Google Drive mounted ``MyDrive/segformer-kit/models/segformer-<profile>-<fw>``
+    (:func:`default_output_dir`).
     """
     if framework not in (None, "pt", "tf"):
         raise ParameterError(f"framework={framework!r}: use 'pt' or 'tf'")
@@ -180,16 +248,17 @@ def resolve(profile: str = "smoke", *, framework: str | None = None, output_dir:
         eval_steps=_num("eval_steps", p["eval_steps"], int, minimum=1),
         save_steps=_num("save_steps", p["save_steps"], int, minimum=1),
         seed=_num("seed", p["seed"], int, minimum=0),
-        output_dir=str(output_dir) if output_dir else f"build/models/segformer-{profile}-{framework or 'model'}",
+        output_dir=str(output_dir) if output_dir else default_output_dir(profile, framework),
         push_to_hub=_bool("push_to_hub", push_to_hub),
         hub_model_id=hub_model_id,
         resume=_bool("resume", resume),
+        fast=_bool("fast", fast),
     )
 
 
 #: the parameters every notebook's ``parameters`` cell defines (notebooks/src/_snippets/parameters.py)
 NOTEBOOK_PARAMETERS = ("checkpoint", "dataset", "split", "image_size", "num_train_epochs", "max_steps",
-                       "learning_rate", "batch_size", "seed", "output_dir", "push_to_hub", "resume")
+                       "learning_rate", "batch_size", "seed", "output_dir", "push_to_hub", "resume", "fast")
 
 
 def resolve_namespace(namespace: dict, framework: str | None = None) -> Params:

@@ -110,3 +110,14 @@ def test_prefetch_fails_fast_and_clearly_offline(monkeypatch, capsys):
     monkeypatch.setattr(prefetch, "HUB_URL", "http://127.0.0.1:9")  # discard port: connection refused at once
     ok, why = prefetch.hub_reachable(timeout=2)
     assert not ok and "did not answer" in why
+
+
+def test_fast_parameter_defaults_on_and_parses_papermill_strings():
+    from seghelpers.params import ParameterError, resolve
+
+    assert resolve("smoke").fast is True
+    slow = resolve("smoke", fast="False")  # papermill -p fast False passes a string
+    assert slow.fast is False and "fast = False" in slow.summary()
+    assert "fast" not in resolve("smoke").summary()
+    with pytest.raises(ParameterError, match="fast="):
+        resolve("smoke", fast="sometimes")

@@ -88,6 +88,28 @@ def test_executed_notebook_is_quiet(path):
     )
 
 
+FRAMEWORK_LINE = "deep-learning frameworks imported:"
+FRAMEWORK_FREE = [p for p in EXECUTED_NOTEBOOKS if not p.stem.endswith(("_pytorch", "_tensorflow"))]
+
+
+@pytest.mark.parametrize(
+    "path",
+    FRAMEWORK_FREE or [pytest.param(None, marks=pytest.mark.skip(reason=f"no executed notebooks in {EXECUTED}"))],
+    ids=[f"{p.parent.name}/{p.stem}" for p in FRAMEWORK_FREE] or None,
+)
+def test_framework_free_notebook_imports_no_framework(path):
+    """A notebook without a framework suffix (01_data) must not pay for importing PyTorch or TensorFlow.
+
+    Its last code cell prints which of them the kernel imported; this reads that line.
+    """
+    with open(path, encoding="utf-8") as f:
+        nb = json.load(f)
+    lines = [ln for cell in nb["cells"] if cell.get("cell_type") == "code" for out in cell.get("outputs", [])
+             if out.get("name") == "stdout" for ln in _text(out.get("text")).splitlines() if FRAMEWORK_LINE in ln]
+    assert lines, f"{path.name}: no '{FRAMEWORK_LINE}' line (the check cell at the end is missing)"
+    assert lines[-1].split(FRAMEWORK_LINE, 1)[1].strip() == "none", f"{path.name}: {lines[-1]}"
+
+
 # ---------------------------------------------------------------------------- the check itself
 def _nb(*cells) -> dict:
     return {"cells": list(cells), "metadata": {}, "nbformat": 4, "nbformat_minor": 5}

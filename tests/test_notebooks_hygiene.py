@@ -601,11 +601,54 @@ def test_fixture_badge_and_placeholders(fixture_out):
         assert "{{REPO}}" not in text and "{{BRANCH}}" not in text
         if name.startswith("01_demo"):
             assert "github.com/octo-org/kit-under-test@dev" in text
-    real = gen.load_config()
-    assert real == {"repo": "segformer-kit/segformer-teaching-kit", "branch": "main"}
+    real = gen.load_config()  # whatever the publisher set (README, "The notebooks")
     assert gen.colab_url("zh", "01_data.ipynb") == (
-        "https://colab.research.google.com/github/segformer-kit/segformer-teaching-kit/blob/main/notebooks/zh/01_data.ipynb"
+        f"https://colab.research.google.com/github/{real['repo']}/blob/{real['branch']}/notebooks/zh/01_data.ipynb"
     )
+
+
+@pytest.mark.parametrize("repo", ["segformer-kit/segformer-teaching-kit", "a/b", "octo-org/kit.under_test",
+                                  "x" * 39 + "/" + "y" * 100, "A1-b2/.github"])
+def test_github_repo_accepts_well_formed_owner_name(repo):
+    assert gen.github_repo_problem(repo) is None
+
+
+@pytest.mark.parametrize("repo", ["", "owner", "owner/", "/name", "a/b/c", "-owner/name", "owner-/name", "ow--ner/name",
+                                  "own_er/name", "x" * 40 + "/name", "owner/.", "owner/..", "owner/na me",
+                                  "owner/name.git", "owner/" + "y" * 101, "https://github.com/owner/name",
+                                  "owner/name@main", None])
+def test_github_repo_rejects_malformed(repo, tmp_path):
+    assert gen.github_repo_problem(repo)
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"repo": repo, "branch": "main"}), encoding="utf-8")
+    with pytest.raises(ValueError, match="'repo' must be the GitHub repository"):
+        gen.load_config(cfg)
+
+
+def test_config_names_a_well_formed_repo_and_branch(tmp_path):
+    """notebooks/config.json feeds every Colab badge and install cell: a malformed repo or branch fails here."""
+    raw = json.loads(gen.CONFIG_PATH.read_text(encoding="utf-8"))
+    assert gen.github_repo_problem(raw.get("repo")) is None, f"notebooks/config.json: {raw}"
+    assert gen.load_config() == raw
+    for bad in ("", "main branch", "main#x", None):
+        cfg = tmp_path / "config.json"
+        cfg.write_text(json.dumps({"repo": "a/b", "branch": bad}), encoding="utf-8")
+        with pytest.raises(ValueError, match="'branch'"):
+            gen.load_config(cfg)
+
+
+def test_every_install_cell_and_badge_uses_the_configured_repo():
+    config = gen.load_config()
+    url = f"git+https://github.com/{config['repo']}@{config['branch']}"
+    for lang, name in FILES:
+        nb = load_nb(NB_DIR / lang / f"{name}.ipynb")
+        first_code = next(_src(c) for c in nb["cells"] if c["cell_type"] == "code")
+        assert f'"seghelpers[colab] @ {url}"' in first_code, f"{lang}/{name}: install cell does not use {url}"
+        text = json.dumps(nb)
+        found = set(re.findall(r"github\.com/([^/@\s\\\")]+/[^/@\s\\\")]+)", text))
+        badges = set(re.findall(r"colab\.research\.google\.com/github/([^/]+/[^/]+)/blob/", text))
+        assert badges == {config["repo"]}, f"{lang}/{name}: Colab badge opens {badges}"
+        assert found == {config["repo"]}, f"{lang}/{name}: GitHub repos {found}"
 
 
 def test_fixture_passes_the_hygiene_checks(fixture_out, terms):

@@ -38,3 +38,26 @@ def test_no_remote_code_flag_anywhere():
     found = [f for f in files if f.endswith((".py", ".ipynb", ".md", ".toml", ".yml", ".cfg", ".json"))
              and needle in (ROOT / f).read_text(encoding="utf-8", errors="replace")]
     assert found == [], f"{needle} appears in {found}"
+
+
+def test_first_output_seconds(tmp_path):
+    """Time to the first cell with output, from papermill's notebook start; None without timestamps."""
+    import json
+
+    mod = _run_all()
+
+    def cell(end, outputs):
+        return {"cell_type": "code", "outputs": outputs, "metadata": {"papermill": {"end_time": end}}}
+
+    nb = {"metadata": {"papermill": {"start_time": "2026-12-01T03:11:39.500000+00:00"}},
+          "cells": [{"cell_type": "markdown", "metadata": {}},
+                    cell("2026-12-01T03:11:43.000000+00:00", []),
+                    cell("2026-12-01T03:11:44.250000+00:00", [{"output_type": "stream", "text": "profile smoke"}]),
+                    cell("2026-12-01T03:12:40.000000+00:00", [{"output_type": "stream", "text": "later"}])]}
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(nb))
+    assert mod.first_output_seconds(path) == 4.75
+    del nb["metadata"]["papermill"]
+    path.write_text(json.dumps(nb))
+    assert mod.first_output_seconds(path) is None
+    assert mod.first_output_seconds(tmp_path / "missing.ipynb") is None

@@ -371,7 +371,8 @@ except TypeError as e:
 #   ids at once, and `shpt.ComputeMetrics` adds them to a confusion matrix (notebook 03). Same mean IoU, flat
 #   memory. Set `stream_metrics = False` to evaluate the guide's way.
 # - **Folders.** Checkpoints go to `<output_dir>-checkpoints`; section 6 exports the trained model to
-#   `output_dir`, the folder notebook 05 loads.
+#   `output_dir`, the folder notebook 05 loads. On Colab, mount Google Drive before the parameters cell: both
+#   then lie in `MyDrive/segformer-kit/models/`, where notebook 05 (its own runtime) and `resume` find them.
 # - **Quiet, reproducible runs.** `seed`, `report_to="none"` (no experiment trackers), and no progress bar: a
 #   `ProgressPrinter` prints one line per evaluation instead.
 # - **Seeded colour jitter.** `make_transforms(..., seed=P.seed)` in section 1 and the `AugmentationEpoch`
@@ -383,7 +384,7 @@ except TypeError as e:
 # `evaluation_strategy` 已改名为 `eval_strategy`，旧名字后来被删除了（现在的英文版指南已经写成 `eval_strategy`）。列表后面的单元格就是指南的这次调用，只修了这一处，后面跟着套件加的参数。加了什么、为什么加：
 #
 # - **评估时的内存。** Trainer 默认把评估的全部 logits 攒到评估结束；在 512×512 的分辨率下，ADE20K 的 2000 张验证图像大约要 20 GB。设置 `batch_eval_metrics=True`，再在下面的 `Trainer` 里传入 `preprocess_logits_for_metrics`，每个批次的 logits 会立即上采样并转成类别编号，`shpt.ComputeMetrics` 把它们累加进一个混淆矩阵（见第 03 篇）。mIoU 完全一样，内存却不再增长。把 `stream_metrics` 设为 `False`，就按指南的方式评估。
-# - **文件夹。** 检查点存到 `<output_dir>-checkpoints`；第 6 小节把训练好的模型导出到 `output_dir`，第 05 篇从这里加载。
+# - **文件夹。** 检查点存到 `<output_dir>-checkpoints`；第 6 小节把训练好的模型导出到 `output_dir`，第 05 篇从这里加载。在 Colab 上，请在运行参数单元格之前挂载 Google Drive：这两个文件夹都会放在 `MyDrive/segformer-kit/models/` 下，第 05 篇（在它自己的运行时里）和断点续训都能找到它们。
 # - **安静、可复现的训练。** 固定 `seed`，`report_to="none"`（不接任何实验跟踪工具），不显示进度条，改由 `ProgressPrinter` 每次评估打印一行。
 # - **带种子的颜色抖动。** 第 1 小节的 `make_transforms(..., seed=P.seed)` 加上 `AugmentationEpoch` 回调，让每张图像的抖动只取决于种子、轮数和图像本身，所以断点续训的结果与不中断的训练完全一致（在参数单元格里设 `resume = True`，就会从最近一个完整的检查点接着训练）。
 
@@ -443,7 +444,7 @@ training_args = TrainingArguments(
 # `fast = False` in the parameters cell to train exactly the guide's way.
 
 # %% [markdown] tags=["lang-zh", "pt"]
-# **套件的快速路径。** 参数 `fast = True`（默认值）时，下一个单元格调用 `shpt.fast_training(model)`，在同一组权重上原地改写模型的两个部分来提速：注意力改用 PyTorch 融合实现的 `scaled_dot_product_attention`；解码头把每个阶段的 MLP 和它在融合卷积里对应的那一块合并成一次矩阵乘（第 3 小节里“先线性映射到 256 个通道，再融合”是连续两次线性变换，所以可以在每个阶段自己的分辨率上先算完，再上采样）。第 1 小节的训练变换也用了快速图像处理器。损失和梯度与指南的模型只差浮点舍入误差，保存下来的也是普通的 SegFormer 模型。用指南的配置（mit-b0、512×512、批大小 2）测得的速度见 `make bench` 的结果 `benchmarks/RESULTS.md` 中的“training throughput”一行。在参数单元格里设 `fast = False`，就完全按指南的方式训练。
+# **套件的快速路径。** 参数 `fast = True`（默认值）时，下一个单元格调用 `shpt.fast_training(model)`，在同一组权重上原地改写模型的两个部分来提速：注意力改用 PyTorch 融合实现的 `scaled_dot_product_attention`；解码头把每个阶段的 MLP 和它在融合卷积里对应的那一块合并成一次矩阵乘（第 3 小节里“先线性映射到 256 个通道，再融合”是连续两次线性变换，所以可以在每个阶段自己的分辨率上先算完，再上采样）。第 1 小节的训练变换也用了快速图像处理器。损失和梯度与指南的模型只差浮点舍入误差，保存下来的也是普通的 SegFormer 模型。用指南的配置（mit-b0、512×512、每个批次 2 张图像）测得的速度见 `make bench` 的结果 `benchmarks/RESULTS.md` 中的“training throughput”一行。在参数单元格里设 `fast = False`，就完全按指南的方式训练。
 
 # %% tags=["pt"]
 if P.fast:  # the kit's fast path; fast = False trains the model exactly as transformers builds it
@@ -734,6 +735,9 @@ print(f"eval loss: {final['val_loss']:.4f}")
 if trainer.is_world_process_zero():  # with several processes (torchrun), only one writes
     sh.save_pretrained_atomic(P.output_dir, trainer.model, image_processor)
     print("saved to", P.output_dir, sorted(os.listdir(P.output_dir)))
+    note = sh.params.colab_save_note(P.output_dir)  # on Colab without Drive, 05 will not see this folder
+    if note:
+        print(note)
 if P.push_to_hub:
     trainer.push_to_hub()  # the guide's last step (needs a Hugging Face token)
 
@@ -744,6 +748,9 @@ model.save_pretrained(P.output_dir)  # the guide: "segformer-b0-scene-parse-150-
 image_processor.save_pretrained(P.output_dir)  # the kit: notebook 05 loads the processor from here too
 written = ("config.json", "tf_model.h5", "preprocessor_config.json")
 print("saved to", P.output_dir, [f for f in written if os.path.exists(os.path.join(P.output_dir, f))])
+note = sh.params.colab_save_note(P.output_dir)  # on Colab without Drive, 05 will not see this folder
+if note:
+    print(note)
 if P.push_to_hub:  # needs a Hugging Face token
     model.push_to_hub(P.hub_model_id or Path(P.output_dir).name)
     image_processor.push_to_hub(P.hub_model_id or Path(P.output_dir).name)

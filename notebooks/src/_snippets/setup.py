@@ -1,5 +1,5 @@
-# Setup. On Colab: install the kit (+ tf-keras for TensorFlow). Everywhere: a PyTorch notebook keeps
-# transformers from importing TensorFlow as well (that would cost ~8 s and ~640 MB).
+# Setup. On Colab: install the kit (a TensorFlow notebook adds the tf-keras matching Colab's TensorFlow).
+# Everywhere: a PyTorch notebook keeps transformers from importing TensorFlow too (~8 s and ~640 MB).
 import os
 import subprocess
 import sys
@@ -8,9 +8,25 @@ FRAMEWORK = {{FW}}
 if FRAMEWORK != "tf":
     os.environ.setdefault("USE_TF", "0")  # must come before the first transformers import
 if "google.colab" in sys.modules:
-    extra = ["tf-keras==2.21.0"] if FRAMEWORK == "tf" else []
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", *extra,
-                    "seghelpers[colab] @ git+https://github.com/{{REPO}}@{{BRANCH}}"], check=True)
+    from importlib.metadata import PackageNotFoundError, version
+
+    extra = []
+    if FRAMEWORK == "tf":  # keep Colab's TensorFlow, add its tf-keras; pin both only when TF is missing
+        try:
+            extra = ["tf-keras~=%s.0" % ".".join(version("tensorflow").split(".")[:2])]
+        except PackageNotFoundError:
+            extra = ["tensorflow==2.21.0", "tf-keras==2.21.0"]
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", *extra,
+                          "seghelpers[colab] @ git+https://github.com/{{REPO}}@{{BRANCH}}"],
+                         capture_output=True, text=True)
+    if pip.returncode:
+        print(pip.stdout, pip.stderr, sep="\n")
+        raise RuntimeError("pip install failed: its output is above")
+    conflicts = pip.stderr.find("ERROR: pip's dependency resolver")
+    if conflicts >= 0:  # pip still succeeded
+        print(pip.stderr[conflicts:] + 'Expected: pip\'s "dependency resolver" complaint is about Colab packages '
+              "this kit does not use. / 预期之中：pip 的 dependency resolver 报错涉及的是本套件用不到的 Colab 预装包，可以忽略。")
+    print("installed:", *extra, "seghelpers[colab]")
 
 import seghelpers.quiet
 
