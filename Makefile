@@ -53,11 +53,24 @@ $(BYTECODE): $(STAMP)
 	@touch $(BYTECODE)
 
 test: setup ## unit tests, notebook hygiene, then run all 18 notebooks (smoke) with papermill and check them with nbval
-	$(PY) -m pytest -q tests
+	$(MAKE) --no-print-directory test-unit
 	$(MAKE) --no-print-directory test-notebooks
 
+# The notebook-chain tests run their notebooks in kernels (subprocesses, private caches, one thread each) and
+# mostly wait on them, so they run beside the rest of the suite: two pytest processes on two cores. Their
+# report is printed after the rest's; the target fails if either fails.
+CHAIN_TESTS := tests/test_hub_replica.py tests/test_own_data_notebooks.py
+
 test-unit: setup ## only the pytest suite (no notebook execution)
-	$(PY) -m pytest -q tests
+	@mkdir -p build
+	@start=$$(date +%s); \
+	$(PY) -m pytest -q -p no:cacheprovider $(CHAIN_TESTS) > build/test-chains.log 2>&1 & chains=$$!; \
+	trap 'kill $$chains 2>/dev/null' INT TERM; \
+	$(PY) -m pytest -q $(addprefix --ignore=,$(CHAIN_TESTS)) tests; rest=$$?; \
+	wait $$chains; chained=$$?; \
+	echo ">> notebook-chain tests ($(CHAIN_TESTS)), run alongside:"; cat build/test-chains.log; \
+	echo ">> pytest suite: $$(( $$(date +%s) - start )) s wall"; \
+	exit $$(( rest || chained ))
 
 test-notebooks: setup ## execute every notebook with the smoke profile, then nbval-check the executed copies
 	OMP_NUM_THREADS=1 $(PY) notebooks/run_all.py --profile smoke --out build/executed --jobs $(JOBS) --langs $(LANGS)

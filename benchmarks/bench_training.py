@@ -145,20 +145,22 @@ def run_tensorflow(quick: bool) -> Row:
     name = "8. training throughput, guide recipe (mit-b0 512x512, batch 2), TensorFlow CPU"
     goal = ">= 1.5x images/s, same loss trajectory"
     how = (f"random-init mit-b0 as above, loaded with shtf.load_model (the loss fix that lets the guide's TF code "
-           f"run on CPU at all), Adam lr {LR:g}; one step = the batch's train transforms (shtf.make_transforms: the "
-           f"guide's tf.image jitter, repaired, + SegformerImageProcessor; the same on both sides, "
-           f"tf.keras.utils.set_random_seed(step) before each side's) + train_on_batch (the step fit runs: forward, "
-           f"loss, backward, update); baseline = the model as transformers builds it, compiled as the guide does; "
-           f"ours = what notebook 04 runs (fast=True): shtf.fast_training(model) (Mix-FFN depthwise convolutions "
-           f"through tf.nn.depthwise_conv2d instead of a grouped Conv2D; decode head's MLPs folded into the fuse "
-           f"conv); XLA (jit_compile=True) was measured and is slower on CPU, so it is off on both sides; "
-           f"TensorFlow {tf.__version__}; steps alternate baseline/ours, {n} each, the first {warmup} untimed, "
-           f"medians of the rest")
+           f"run on CPU at all), Adam lr {LR:g}; one step = the image processor on the batch + train_on_batch (the "
+           f"step fit runs: forward, loss, backward, update); the guide's tf.image colour jitter (shtf.aug_transforms) "
+           f"is applied to every batch once beforehand and shared by both sides (the kit does not change TensorFlow's "
+           f"transforms, and re-seeding TensorFlow per step would retrace the compiled step); baseline = the model "
+           f"as transformers builds it, compiled as the guide does; ours = what notebook 04 runs (fast=True): "
+           f"shtf.fast_training(model) (Mix-FFN depthwise convolutions through tf.nn.depthwise_conv2d instead of a "
+           f"grouped Conv2D; decode head's MLPs folded into the fuse conv); XLA (jit_compile=True) was measured and "
+           f"is slower on CPU, so it is off on both sides; TensorFlow {tf.__version__}; steps alternate "
+           f"baseline/ours, {n} each, the first {warmup} untimed, medians of the rest")
     try:
         ckpt = resolve_checkpoint("random:mit-b0", image_size=SIZE)
         processor = load_image_processor(ckpt, do_reduce_labels=True)
-        batches = make_batches(n)
-        train_transforms, _ = shtf.make_transforms(processor)
+        tf.keras.utils.set_random_seed(0)
+        batches = [[(np.asarray(shtf.aug_transforms(im)).transpose(1, 2, 0), mask) for im, mask in batch]
+                   for batch in make_batches(n)]  # jittered once, (H, W, 3) uint8
+        process, _ = shtf.make_transforms(processor, augment=False)
 
         def build(fast):
             tf.keras.utils.set_random_seed(0)
@@ -171,8 +173,7 @@ def run_tensorflow(quick: bool) -> Row:
         def stepper(model):
             def step(i):
                 images, masks = zip(*batches[i])
-                tf.keras.utils.set_random_seed(i)
-                inputs = train_transforms({"image": list(images), "annotation": list(masks)})
+                inputs = process({"image": list(images), "annotation": list(masks)})
                 batch = {"pixel_values": np.asarray(inputs["pixel_values"]), "labels": np.asarray(inputs["labels"])}
                 return float(model.train_on_batch(batch))
             return step

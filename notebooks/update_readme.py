@@ -7,7 +7,7 @@ Every figure in the READMEs comes from a file a command of the repo writes or re
 * ``<!-- profiles:start -->`` the profile table, from ``seghelpers.params.PROFILES``;
 * ``<!-- versions:start -->`` the pinned library versions, from ``requirements.lock``;
 * ``<!-- memory:start -->``   the training-step memory sentence of "Scaling up", from ``benchmarks/RESULTS.md`` (rows 7);
-* ``<!-- bench:start -->``    the 5-row performance summary, from ``benchmarks/RESULTS.md`` (``make bench``),
+* ``<!-- bench:start -->``    the performance summary (6 rows), from ``benchmarks/RESULTS.md`` (``make bench``),
   which stays the full table and is linked from there.
 
 ``--check`` exits 1 if a README is stale. A row the summary needs that RESULTS.md lacks stops the script
@@ -208,23 +208,28 @@ SUMMARY = [
     ("inference", r"^6\. batch inference",
      "label a batch of photos (mit-b0, 512², CPU)", "批量预测一组照片（mit-b0，512²，CPU）",
      _rate,
-     "`seghelpers.pt.predict` against the guide's `pipeline(...)` called photo by photo; same label maps",
+     "`seghelpers.pt.predict` vs the guide's `pipeline(...)` photo by photo; same label maps",
      "`seghelpers.pt.predict` 对比指南中逐张调用 `pipeline(...)`；两者得到的标签图相同"),
+    ("train_pt", r"^8\. training throughput.*PyTorch",
+     "train with the guide's recipe, PyTorch (mit-b0, 512², CPU)", "按指南的配置训练，PyTorch（mit-b0，512²，CPU）",
+     _rate,
+     "notebook 04's fast path (`shpt.fast_training`, fast processor); same loss at every step",
+     "第 04 篇的快速路径（`fast_training`、快速图像处理器）对比指南原配置；每一步的损失都相同"),
+    ("train_tf", r"^8\. training throughput.*TensorFlow",
+     "the same, TensorFlow", "同上，TensorFlow",
+     _rate,
+     "`shtf.fast_training`: a true depthwise convolution, folded decode head; same loss at every step",
+     "`shtf.fast_training`：深度卷积改用 `tf.nn.depthwise_conv2d`，并合并解码头；每一步的损失都相同"),
     ("miou", r"^1\. mean IoU vs hub",
      "mean IoU of 100 maps, 150 classes", "计算 100 张标签图的平均交并比（150 类）",
      lambda cell, lang: _time(cell),
-     "one confusion matrix instead of the Hub metric's histograms per image; every key identical",
+     "one confusion matrix, not the Hub metric's histograms per image; every key identical",
      "只统计一次混淆矩阵，而不是像 Hub 上的指标那样逐张图做直方图；所有返回值完全一致"),
     ("palette", r"^3\. palette colouring \(int64",
      "colour a prediction with the palette", "用调色板给预测结果上色",
      lambda cell, lang: _time(cell),
      "one table look-up instead of the guide's loop over 150 classes; bit-identical image",
      "一次查表代替指南中对 150 个类别的循环；输出图像逐位相同"),
-    ("transform", r"^5\. train transform: processor only",
-     "train transform (image processor, batch of 16)", "训练变换（图像处理器，16 张一批）",
-     _rate,
-     "`FastSegformerProcessor` against `SegformerImageProcessor`; same labels, same pixels to 1e-5",
-     "`FastSegformerProcessor` 对比 `SegformerImageProcessor`；标签相同，像素误差在 1e-5 以内"),
 ]
 FIFTH_SMOKE = ("smoke", r"(?i)smoke",
                "run the whole collection (`smoke`)", "运行全部笔记本（`smoke`）",
@@ -234,12 +239,12 @@ FIFTH_SMOKE = ("smoke", r"(?i)smoke",
 FIFTH_EVAL = ("eval", r"^4\. Trainer eval peak RSS",
               "peak memory of Trainer evaluation, 20 → 200 images", "`Trainer` 评估的内存峰值（20 → 200 张图）",
               lambda cell, lang: _peaks(cell),
-              "ratio at 200 images: the kit keeps class ids per batch, so memory stays flat as the test split grows",
+              "ratio at 200 images: class ids kept per batch, so memory stays flat",
               "表中倍数为 200 张时之比：套件每个批次只保留类别编号，测试集再大，内存也基本不涨")
 
 
 def summary_rows(results_text: str) -> list[tuple]:
-    """The 5 summary rows: (spec, measure, cells), in table order; raises SystemExit naming a missing row."""
+    """The summary rows: (spec, measure, cells), in table order; raises SystemExit naming a missing row."""
     rows = results_rows(results_text)
     specs = list(SUMMARY) + [FIFTH_SMOKE if _find(rows, FIFTH_SMOKE[1]) else FIFTH_EVAL]
     out = []
