@@ -19,6 +19,16 @@ from .common import Row, check, failed_row, fmt_time
 BATCH, SIZE, LR = 2, 512, 6e-5
 #: per-step loss agreement between the two sides (relative): float32 rounding grows slowly over steps
 LOSS_RTOL = 1e-3
+GOAL = ">= 1.5x images/s, same loss trajectory"
+
+
+def _name(framework: str) -> str:
+    return f"8. training throughput, guide recipe (mit-b0 512x512, batch {BATCH}), {framework} CPU"
+
+
+def _steps_for(quick: bool) -> tuple[int, int]:
+    """(steps per side, untimed warm-up steps among them)."""
+    return (4, 2) if quick else (8, 2)
 
 
 def make_batches(n_batches: int, seed: int = 0):
@@ -85,9 +95,7 @@ def run_pytorch(quick: bool) -> Row:
     from seghelpers.checkpoints import resolve_checkpoint
     from seghelpers.pt import JITTER, fast_training, make_transforms
 
-    n, warmup = (4, 2) if quick else (8, 2)
-    name = "8. training throughput, guide recipe (mit-b0 512x512, batch 2), PyTorch CPU"
-    goal = ">= 1.5x images/s, same loss trajectory"
+    (n, warmup), name, goal = _steps_for(quick), _name("PyTorch"), GOAL
     how = (f"random-init mit-b0 (build_random_segformer, image_size=512, 150 classes), AdamW lr {LR:g}; one step = "
            f"the batch's train transforms + forward with labels + backward + optimizer step, {BATCH} PIL images "
            f"448..575 px + annotations per step, torch.manual_seed(step) before each side's transforms so both "
@@ -141,9 +149,7 @@ def run_tensorflow(quick: bool) -> Row:
     from seghelpers.checkpoints import load_image_processor, resolve_checkpoint
     from seghelpers.tf.fast import fast_training
 
-    n, warmup = (4, 2) if quick else (8, 2)
-    name = "8. training throughput, guide recipe (mit-b0 512x512, batch 2), TensorFlow CPU"
-    goal = ">= 1.5x images/s, same loss trajectory"
+    (n, warmup), name, goal = _steps_for(quick), _name("TensorFlow"), GOAL
     how = (f"random-init mit-b0 as above, loaded with shtf.load_model (the loss fix that lets the guide's TF code "
            f"run on CPU at all), Adam lr {LR:g}; one step = the image processor on the batch + train_on_batch (the "
            f"step fit runs: forward, loss, backward, update); the guide's tf.image colour jitter (shtf.aug_transforms) "
@@ -200,8 +206,7 @@ def run(quick: bool = False) -> list[Row]:
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     if proc.returncode or not lines:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        rows.append(failed_row("8. training throughput, guide recipe (mit-b0 512x512, batch 2), TensorFlow CPU",
-                               RuntimeError(f"child exited {proc.returncode}: {tail}")))
+        rows.append(failed_row(_name("TensorFlow"), RuntimeError(f"child exited {proc.returncode}: {tail}"), GOAL))
     else:
         rows.append(Row(**json.loads(lines[-1][len("RESULT "):])))
     return rows

@@ -65,3 +65,21 @@ def test_training_memory_counts_saved_activations_per_image(tiny_checkpoint):
     per_image_floor = (3 + model.config.num_labels) * 64 * 64 * 4
     assert one["activations"] > per_image_floor
     assert three["activations"] == pytest.approx(3 * one["activations"], rel=0.05)  # activations grow per image
+
+
+def test_training_rows_loss_check_and_ratio():
+    """The training-throughput rows report a ratio only when both sides' losses agree step by step."""
+    from benchmarks.bench_training import LOSS_RTOL, _loss_check, _row
+    from benchmarks.common import CheckFailed
+
+    same = {"baseline": [5.03, 5.02, 5.01], "ours": [5.03, 5.02 * (1 + LOSS_RTOL / 2), 5.01]}
+    assert "agree at every step" in _loss_check(same)
+    drifted = {"baseline": [5.03, 5.02, 5.01], "ours": [5.03, 5.02 * (1 + 3 * LOSS_RTOL), 5.01]}
+    with pytest.raises(CheckFailed, match="step 1"):
+        _loss_check(drifted)
+    with pytest.raises(CheckFailed, match="step 0"):
+        _loss_check({"baseline": [float("nan")], "ours": [5.0]})
+    row = _row("8. x", ">= 1.5x", "how", {"baseline": [4.0, 4.2, 3.8], "ours": [2.0, 2.1, 2.5]}, "ok")
+    assert row.ratio == "1.90x images/s" and row.met is True
+    slow = _row("8. x", ">= 1.5x", "how", {"baseline": [3.0], "ours": [2.5]}, "ok")
+    assert slow.met is False

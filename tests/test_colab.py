@@ -125,7 +125,7 @@ def test_resolver_block_is_shown_with_a_one_line_note(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert RESOLVER in out and "Successfully installed" not in out  # warnings shown, the rest only on failure
     note = [line for line in out.splitlines() if "expected" in line.lower()]
-    assert len(note) == 1 and "dependency resolver" in note[0] and "预期" in note[0]
+    assert len(note) == 1 and "dependency resolver" in note[0] and "预料之中" in note[0]
     run_cell(monkeypatch, "tf", stderr="  Running command git clone --filter=blob:none --quiet https://github.com/x/y\n")
     assert capsys.readouterr().out == "installed: tf-keras~=2.20.0 seghelpers[colab]\n"  # a clean install is one line
 

@@ -507,7 +507,7 @@ for class_id, name, colour, fraction in sh.legend(model_ids, labels.id2label, la
 #   ADE way, with a warning; any other ambiguous case stops with a message asking for `dataset.json`.
 # - This notebook needs no deep-learning framework, so it loads none: the setup cell sets `USE_TF=0` before
 #   transformers is imported, and nothing here imports PyTorch. Its kernel is ready in seconds; importing
-#   PyTorch would add several seconds, TensorFlow tens of seconds. The last cell checks it.
+#   PyTorch would add about 10 s, TensorFlow about 20 s (`make bench`, row 9). The last cell checks it.
 
 # %% [markdown] tags=["lang-zh", "collapsed"]
 # ## 实现细节（Under the hood）
@@ -515,7 +515,7 @@ for class_id, name, colour, fraction in sh.legend(model_ids, labels.id2label, la
 # - 对 `"synthetic"` 或 `ADEChallengeData2016` 结构的文件夹，`sh.guide_source` 只转换一次，生成 `~/.cache/seghelpers/hub-layout/<名称>-<签名>/data/train-00000-of-00001.parquet`（图像数据直接嵌入文件），也就是 `load_dataset` 读取 Hub 数据集时的布局；Hub id 或已经是这种布局的文件夹则原样返回。源文件夹有改动时签名随之改变，会重新生成一份副本。
 # - `sh.load_scene_parse` 直接读取文件夹，返回之前会逐对检查：图像能否打开、掩码尺寸是否一致、是否无损（JPEG 掩码会被拒收）、取值是否都在数据集的类别范围内；调色板、RGB 和 16 位掩码会被解码成类别值（缓存为 mode `L` 的 PNG）。图像统一转成 RGB，所以 ADE 里少数灰度照片也会变成三通道，这也是 `same_rows` 先转 RGB 再比较的原因。
 # - 你自己的文件夹如果没有 `dataset.json`，而 N 个类别的掩码恰好用了 0～N 这些值，就按 ADE 的约定读取并给出警告；其他无法判断的情况会直接停下，提示你补上 `dataset.json`。
-# - 本篇用不到深度学习框架，所以一个也不加载：设置单元格在导入 transformers 之前设了 `USE_TF=0`，这里也没有任何代码导入 PyTorch。内核几秒钟就能就绪；导入 PyTorch 要多花几秒，导入 TensorFlow 要多花几十秒。最后一个单元格会检查这一点。
+# - 本篇用不到深度学习框架，所以一个也不加载：设置单元格在导入 transformers 之前设了 `USE_TF=0`，这里也没有任何代码导入 PyTorch。内核几秒钟就能就绪；导入 PyTorch 大约要多花 10 秒，导入 TensorFlow 大约 20 秒（见 `make bench` 第 9 项）。最后一个单元格会检查这一点。
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -371,8 +371,9 @@ except TypeError as e:
 #   ids at once, and `shpt.ComputeMetrics` adds them to a confusion matrix (notebook 03). Same mean IoU, flat
 #   memory. Set `stream_metrics = False` to evaluate the guide's way.
 # - **Folders.** Checkpoints go to `<output_dir>-checkpoints`; section 6 exports the trained model to
-#   `output_dir`, the folder notebook 05 loads. On Colab, mount Google Drive before the parameters cell: both
-#   then lie in `MyDrive/segformer-kit/models/`, where notebook 05 (its own runtime) and `resume` find them.
+#   `output_dir`, the folder notebook 05 loads. On Colab, mount Google Drive (Files ▸ Mount Drive) before the
+#   parameters cell: both then lie in `MyDrive/segformer-kit/models/`, where notebook 05 (its own runtime) and
+#   `resume` find them.
 # - **Quiet, reproducible runs.** `seed`, `report_to="none"` (no experiment trackers), and no progress bar: a
 #   `ProgressPrinter` prints one line per evaluation instead.
 # - **Seeded colour jitter.** `make_transforms(..., seed=P.seed)` in section 1 and the `AugmentationEpoch`
@@ -384,7 +385,7 @@ except TypeError as e:
 # `evaluation_strategy` 已改名为 `eval_strategy`，旧名字后来被删除了（现在的英文版指南已经写成 `eval_strategy`）。列表后面的单元格就是指南的这次调用，只修了这一处，后面跟着套件加的参数。加了什么、为什么加：
 #
 # - **评估时的内存。** Trainer 默认把评估的全部 logits 攒到评估结束；在 512×512 的分辨率下，ADE20K 的 2000 张验证图像大约要 20 GB。设置 `batch_eval_metrics=True`，再在下面的 `Trainer` 里传入 `preprocess_logits_for_metrics`，每个批次的 logits 会立即上采样并转成类别编号，`shpt.ComputeMetrics` 把它们累加进一个混淆矩阵（见第 03 篇）。mIoU 完全一样，内存却不再增长。把 `stream_metrics` 设为 `False`，就按指南的方式评估。
-# - **文件夹。** 检查点存到 `<output_dir>-checkpoints`；第 6 小节把训练好的模型导出到 `output_dir`，第 05 篇从这里加载。在 Colab 上，请在运行参数单元格之前挂载 Google Drive：这两个文件夹都会放在 `MyDrive/segformer-kit/models/` 下，第 05 篇（在它自己的运行时里）和断点续训都能找到它们。
+# - **文件夹。** 检查点存到 `<output_dir>-checkpoints`；第 6 小节把训练好的模型导出到 `output_dir`，第 05 篇从这里加载。在 Colab 上，请先挂载 Google Drive（左侧“文件”面板 ▸“装载 Google 云端硬盘”），再运行参数单元格；挂载后这两个文件夹都会放在 `MyDrive/segformer-kit/models/` 下，第 05 篇（在它自己的运行时里）和断点续训都能找到它们。
 # - **安静、可复现的训练。** 固定 `seed`，`report_to="none"`（不接任何实验跟踪工具），不显示进度条，改由 `ProgressPrinter` 每次评估打印一行。
 # - **带种子的颜色抖动。** 第 1 小节的 `make_transforms(..., seed=P.seed)` 加上 `AugmentationEpoch` 回调，让每张图像的抖动只取决于种子、轮数和图像本身，所以断点续训的结果与不中断的训练完全一致（在参数单元格里设 `resume = True`，就会从最近一个完整的检查点接着训练）。
 
@@ -435,16 +436,19 @@ training_args = TrainingArguments(
 # %% [markdown] tags=["lang-en", "pt"]
 # **The kit's fast path.** With the parameter `fast = True` (the default) the next cell calls
 # `shpt.fast_training(model)`, which rewrites two parts of the model in place for speed, on the same weights:
-# attention runs through PyTorch's fused `scaled_dot_product_attention`, and the decode head applies each
-# stage's MLP and its share of the fuse convolution as one product (section 3's "linear to 256 channels, then
-# fuse" is linear twice in a row, so it can be done at each stage's own resolution before upsampling). The
-# training transforms of section 1 use the fast processor too. Losses and gradients equal the guide's model up
-# to float rounding, and the saved model is an ordinary SegFormer. Measured with the guide's recipe (mit-b0,
-# 512×512, batch 2) by `make bench`: see the "training throughput" row in `benchmarks/RESULTS.md`. Set
-# `fast = False` in the parameters cell to train exactly the guide's way.
+# attention runs through PyTorch's fused `scaled_dot_product_attention`, and the decode head merges two steps.
+# Section 3's per-stage linear layer (to 256 channels in mit-b0, 64 in `smoke`) and the fuse layer (a 1×1
+# convolution) are both per-pixel linear maps, and the bilinear upsampling between them is linear too, so the
+# two are multiplied into one and applied at each stage's own resolution, before upsampling. Section 1's
+# training transforms take the fast path too (`FastSegformerProcessor`, notebook 02). Loss and gradients equal
+# the guide's model up to float rounding; in training, dropout masks fall on other elements, so the curves
+# differ slightly while the final numbers land close. The saved model is an ordinary SegFormer. The speed-up,
+# measured with the guide's recipe (mit-b0, 512×512, batch size 2) by `make bench`, is the "training
+# throughput" row of `benchmarks/RESULTS.md`. Set `fast = False` in the parameters cell to train exactly the
+# guide's way.
 
 # %% [markdown] tags=["lang-zh", "pt"]
-# **套件的快速路径。** 参数 `fast = True`（默认值）时，下一个单元格调用 `shpt.fast_training(model)`，在同一组权重上原地改写模型的两个部分来提速：注意力改用 PyTorch 融合实现的 `scaled_dot_product_attention`；解码头把每个阶段的 MLP 和它在融合卷积里对应的那一块合并成一次矩阵乘（第 3 小节里“先线性映射到 256 个通道，再融合”是连续两次线性变换，所以可以在每个阶段自己的分辨率上先算完，再上采样）。第 1 小节的训练变换也用了快速图像处理器。损失和梯度与指南的模型只差浮点舍入误差，保存下来的也是普通的 SegFormer 模型。用指南的配置（mit-b0、512×512、每个批次 2 张图像）测得的速度见 `make bench` 的结果 `benchmarks/RESULTS.md` 中的“training throughput”一行。在参数单元格里设 `fast = False`，就完全按指南的方式训练。
+# **套件的快速路径。** 参数 `fast = True`（默认值）时，下一个单元格调用 `shpt.fast_training(model)`，在同一组权重上原地改写模型的两个部分来提速：注意力改用 PyTorch 的融合算子 `scaled_dot_product_attention`；解码头则把两步合并成一步。第 3 小节里每个阶段的线性层（mit-b0 映射到 256 个通道，`smoke` 是 64 个）和 1×1 融合卷积都是逐像素的线性变换，两者之间的双线性上采样也是线性的，所以可以把两者乘成一个矩阵，在每个阶段自己的分辨率上先算完，再上采样。第 1 小节的训练变换同样走快速路径（第 02 篇介绍的 `FastSegformerProcessor`）。与指南的模型相比，损失和梯度只差浮点舍入误差；不过训练时 dropout 的掩码落在不同的元素上，所以曲线会略有差别，最终结果则很接近。保存下来的仍是普通的 SegFormer 模型。速度对比见 `benchmarks/RESULTS.md` 的“training throughput”一行，由 `make bench` 按指南的配置（mit-b0、512×512、批大小 2）测得。在参数单元格里设 `fast = False`，就完全按指南的方式训练。
 
 # %% tags=["pt"]
 if P.fast:  # the kit's fast path; fast = False trains the model exactly as transformers builds it
@@ -520,31 +524,33 @@ print("learning rate per stage:", ", ".join(f"{v:.0e}" for v in lr_schedule.valu
 print(f"len(train_ds) * epochs = {len(train_ds) * epochs} (images), optimizer steps = {total_steps}")
 
 # %% [markdown] tags=["lang-en", "tf"]
-# The guide compiles the model **without a loss**: transformers' TF models compute their own loss whenever the
-# batch contains `labels` (here, the fixed loss from section 2).
-
-# %% [markdown] tags=["lang-zh", "tf"]
-# 指南编译模型时**不传损失函数**：只要批次里有 `labels`，transformers 的 TF 模型就会自己计算损失（这里用的是第 2 小节修好的那个）。
-
-# %% [markdown] tags=["lang-en", "tf"]
 # **The kit's fast path.** With the parameter `fast = True` (the default) the next cell calls
-# `shtf.fast_training(model)` before `compile`. It rewrites two layers in place, on the same weights: each
-# Mix-FFN's 3×3 depthwise convolution, which transformers builds as a Keras `Conv2D` with `groups` equal to
-# the channels (slow on TensorFlow's CPU kernels), runs through `tf.nn.depthwise_conv2d`; and the decode head
-# applies each stage's MLP and its share of the fuse convolution as one product (section 3's "linear to 256
-# channels, then fuse" is linear twice in a row). Losses and gradients equal the guide's model up to float
-# rounding, and the saved model is an ordinary SegFormer. Measured with the guide's recipe by `make bench`: see
-# the "training throughput" rows in `benchmarks/RESULTS.md`. XLA (`compile(..., jit_compile=True)`) was
-# measured too: slower on a CPU, so it stays off. Set `fast = False` in the parameters cell to train exactly
-# the guide's way.
+# `shtf.fast_training(model)`; it must come before `compile`. It rewrites two layers in place, on the same
+# weights. Inside each encoder block, the feed-forward part (Mix-FFN) has a 3×3 *depthwise* convolution: one
+# 3×3 filter per channel. transformers builds it as a Keras `Conv2D` with `groups` equal to the number of
+# channels, which TensorFlow runs slowly on a CPU; the kit computes the same thing with
+# `tf.nn.depthwise_conv2d`. And the decode head merges two steps: section 3's per-stage linear layer and the
+# fuse layer (a 1×1 convolution) are both per-pixel linear maps, as is the bilinear upsampling between them, so
+# they are multiplied into one and applied at each stage's own resolution. Loss and gradients equal the guide's
+# model up to float rounding (dropout draws aside), and the saved model is an ordinary SegFormer. The speed-up,
+# measured with the guide's recipe by `make bench`, is the TensorFlow "training throughput" row of
+# `benchmarks/RESULTS.md`. XLA (`compile(..., jit_compile=True)`) was measured too: slower on a CPU, so it is
+# off by default. Set `fast = False` in the parameters cell to train exactly the guide's way.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# **套件的快速路径。** 参数 `fast = True`（默认值）时，下一个单元格在 `compile` 之前调用 `shtf.fast_training(model)`，在同一组权重上原地改写两处：transformers 把每个 Mix-FFN 里的 3×3 深度卷积写成 `groups` 等于通道数的 Keras `Conv2D`，这在 TensorFlow 的 CPU 实现上很慢，这里改用 `tf.nn.depthwise_conv2d` 计算；解码头则把每个阶段的 MLP 和它在融合卷积里对应的那一块合并成一次矩阵乘（第 3 小节里“先线性映射到 256 个通道，再融合”是连续两次线性变换）。损失和梯度与指南的模型只差浮点舍入误差，保存下来的也是普通的 SegFormer 模型。用指南的配置测得的速度见 `make bench` 的结果 `benchmarks/RESULTS.md` 中的“training throughput”两行。XLA（`compile(..., jit_compile=True)`）也测过：在 CPU 上反而更慢，所以没有打开。在参数单元格里设 `fast = False`，就完全按指南的方式训练。
+# **套件的快速路径。** 参数 `fast = True`（默认值）时，下一个单元格调用 `shtf.fast_training(model)`，必须放在 `compile` 之前。它在同一组权重上原地改写两处。每个编码器块里的前馈部分（Mix-FFN）有一个 3×3 的*深度卷积*（depthwise convolution），即每个通道各用一个 3×3 卷积核；transformers 把它写成 `groups` 等于通道数的 Keras `Conv2D`，而 TensorFlow 在 CPU 上执行这种分组卷积很慢，套件改用 `tf.nn.depthwise_conv2d` 计算同样的结果。解码头则把两步合并成一步：第 3 小节里每个阶段的线性层和 1×1 融合卷积都是逐像素的线性变换，两者之间的双线性上采样也是线性的，所以可以乘成一个矩阵，在每个阶段自己的分辨率上先算完。与指南的模型相比，损失和梯度只差浮点舍入误差（dropout 的随机抽样除外），保存下来的仍是普通的 SegFormer 模型。速度对比见 `benchmarks/RESULTS.md` 中 TensorFlow 的“training throughput”一行，由 `make bench` 按指南的配置测得。XLA（`compile(..., jit_compile=True)`）也测过：在 CPU 上反而更慢，所以默认不开启。在参数单元格里设 `fast = False`，就完全按指南的方式训练。
 
 # %% tags=["tf"]
 if P.fast:  # the kit's fast path; fast = False trains the model exactly as transformers builds it
     shtf.fast_training(model)
 print("training path:", "the kit's fast path (shtf.fast_training)" if P.fast else "the guide's (fast = False)")
+
+# %% [markdown] tags=["lang-en", "tf"]
+# The guide compiles the model **without a loss**: transformers' TF models compute their own loss whenever the
+# batch contains `labels` (here, the fixed loss from section 2).
+
+# %% [markdown] tags=["lang-zh", "tf"]
+# 指南编译模型时**不传损失函数**：只要批次里有 `labels`，transformers 的 TF 模型就会自己计算损失（这里用的是第 2 小节修好的那个）。
 
 # %% tags=["tf"]
 # 指南原代码 / the guide's code (Chinese edition)

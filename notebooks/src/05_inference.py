@@ -111,7 +111,7 @@ print("TensorFlow", tf.__version__, "| GPUs:", len(tf.config.list_physical_devic
 # %% [markdown] tags=["lang-zh"]
 # `labels` 描述数据集：类别名、每个类别的颜色，以及它的标签约定。模型从 `P.output_dir` 加载。如果这个文件夹里没有 `config.json`，说明还没有用这组参数运行过第 04 篇。这时笔记本不会直接报错停下，而是保存一个带有数据集类别的*未训练*替代模型（预设里的 `checkpoint`，解码头是新初始化的），让下面每个单元格都能照常运行，同时给出醒目的警告：它的预测只是噪声。用同样的参数运行第 04 篇，再重新运行本篇即可。
 #
-# **在 Colab 上**，每个笔记本都运行在各自的运行时里，运行时的磁盘也随它一起消失，所以本篇看不到第 04 篇在它自己的运行时里写下的文件夹。请在两个笔记本运行参数单元格之前都挂载 Google Drive（在左侧“文件”面板点“装载 Google 云端硬盘”，或运行 `from google.colab import drive; drive.mount("/content/drive")`）。挂载之后，`output_dir` 的默认值就变成 `MyDrive/segformer-kit/models/segformer-<profile>-<fw>`：第 04 篇把模型保存到这里，本篇也从这里加载；找不到模型时，下面的警告会说明该怎么做。
+# **在 Colab 上**，每个笔记本都运行在各自的运行时里，运行时的磁盘也随它一起消失，所以本篇看不到第 04 篇在它自己的运行时里写下的文件夹。两个笔记本都要先挂载 Google Drive，再运行参数单元格（在左侧“文件”面板点“装载 Google 云端硬盘”，或运行 `from google.colab import drive; drive.mount("/content/drive")`）。挂载之后，`output_dir` 的默认值就变成 `MyDrive/segformer-kit/models/segformer-<profile>-<fw>`：第 04 篇把模型保存到这里，本篇也从这里加载；找不到模型时，下面的警告会说明该怎么做。
 
 # %%
 import tempfile

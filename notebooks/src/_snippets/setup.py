@@ -1,5 +1,5 @@
 # Setup. On Colab: install the kit (a TensorFlow notebook adds the tf-keras matching Colab's TensorFlow).
-# Everywhere: a PyTorch notebook keeps transformers from importing TensorFlow too (~8 s and ~640 MB).
+# Everywhere: a PyTorch or framework-free notebook keeps transformers from importing TensorFlow (seconds, ~640 MB).
 import os
 import subprocess
 import sys
@@ -25,7 +25,7 @@ if "google.colab" in sys.modules:
     conflicts = pip.stderr.find("ERROR: pip's dependency resolver")
     if conflicts >= 0:  # pip still succeeded
         print(pip.stderr[conflicts:] + 'Expected: pip\'s "dependency resolver" complaint is about Colab packages '
-              "this kit does not use. / 预期之中：pip 的 dependency resolver 报错涉及的是本套件用不到的 Colab 预装包，可以忽略。")
+              "this kit does not use. / 这在预料之中：pip 的依赖解析器（dependency resolver）报告的冲突只涉及本套件用不到的 Colab 预装包，可以忽略。")
     print("installed:", *extra, "seghelpers[colab]")
 
 import seghelpers.quiet
