@@ -31,11 +31,16 @@ def framework_of(name: str) -> str | None:
     return "pt" if name.endswith("_pytorch") else "tf" if name.endswith("_tensorflow") else None
 
 
-def metric_lines(executed: Path) -> list[str]:
+def read_notebook(executed: Path) -> dict:
+    """An executed notebook as JSON; ``{}`` when it is missing or unreadable."""
     try:
-        nb = json.loads(executed.read_text())
+        return json.loads(executed.read_text())
     except (OSError, ValueError):
-        return []
+        return {}
+
+
+def metric_lines(nb: dict) -> list[str]:
+    """The stdout lines of the cells tagged ``metrics`` in an executed notebook (:func:`read_notebook`)."""
     lines = []
     for cell in nb.get("cells", []):
         if "metrics" in cell.get("metadata", {}).get("tags", []):
@@ -45,21 +50,20 @@ def metric_lines(executed: Path) -> list[str]:
     return lines
 
 
-def first_output_seconds(executed: Path) -> float | None:
+def first_output_seconds(nb: dict) -> float | None:
     """Seconds from papermill's start (before the kernel starts) to the end of the first cell that shows output.
 
     What a learner waits for after "Run all": kernel start-up, imports, then the first printed line or figure.
-    ``None`` when the notebook or papermill's timestamps are missing.
+    ``nb`` comes from :func:`read_notebook`; ``None`` when papermill's timestamps are missing.
     """
     from datetime import datetime
 
     try:
-        nb = json.loads(executed.read_text())
         start = datetime.fromisoformat(nb["metadata"]["papermill"]["start_time"])
         for cell in nb.get("cells", []):
             if cell.get("cell_type") == "code" and cell.get("outputs"):
                 return (datetime.fromisoformat(cell["metadata"]["papermill"]["end_time"]) - start).total_seconds()
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return None
     return None
 
@@ -160,8 +164,8 @@ def main(argv=None) -> int:
     for lang, src in notebooks:
         key = f"{lang}/{src.stem}"
         ok, wall, tail = results.get(key, (False, 0.0, "not run"))
-        lines = metric_lines(out / lang / f"{src.stem}.ipynb") if ok else []
-        first = first_output_seconds(out / lang / f"{src.stem}.ipynb") if ok else None
+        nb = read_notebook(out / lang / f"{src.stem}.ipynb") if ok else {}
+        lines, first = metric_lines(nb), first_output_seconds(nb)
         status = "ok" if ok else ("skipped" if tail.startswith("skipped") else "FAILED")
         rows.append(f"| `{key}` | {status} | {'—' if first is None else f'{first:.1f}'} | {wall:.1f} | "
                     f"{'<br>'.join(lines)} |")

@@ -70,15 +70,20 @@ def _executed() -> list[Path]:
 EXECUTED_NOTEBOOKS = _executed()
 
 
+def _skip_if_stale(path: Path) -> None:
+    """Skip an executed notebook older than its generated source (unless SEGKIT_EXECUTED names the folder)."""
+    source = ROOT / "notebooks" / path.parent.name / path.name
+    if "SEGKIT_EXECUTED" not in os.environ and source.exists() and path.stat().st_mtime < source.stat().st_mtime:
+        pytest.skip(f"{path} is older than {source} (stale run)")
+
+
 @pytest.mark.parametrize(
     "path",
     EXECUTED_NOTEBOOKS or [pytest.param(None, marks=pytest.mark.skip(reason=f"no executed notebooks in {EXECUTED}"))],
     ids=[f"{p.parent.name}/{p.stem}" for p in EXECUTED_NOTEBOOKS] or None,
 )
 def test_executed_notebook_is_quiet(path):
-    source = ROOT / "notebooks" / path.parent.name / path.name
-    if "SEGKIT_EXECUTED" not in os.environ and source.exists() and path.stat().st_mtime < source.stat().st_mtime:
-        pytest.skip(f"{path} is older than {source} (stale run)")
+    _skip_if_stale(path)
     with open(path, encoding="utf-8") as f:
         problems = noise_problems(json.load(f))
     rel = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
@@ -102,9 +107,7 @@ def test_framework_free_notebook_imports_no_framework(path):
 
     Its last code cell prints which of them the kernel imported; this reads that line.
     """
-    source = ROOT / "notebooks" / path.parent.name / path.name
-    if "SEGKIT_EXECUTED" not in os.environ and source.exists() and path.stat().st_mtime < source.stat().st_mtime:
-        pytest.skip(f"{path} is older than {source} (stale run)")
+    _skip_if_stale(path)
     with open(path, encoding="utf-8") as f:
         nb = json.load(f)
     lines = [ln for cell in nb["cells"] if cell.get("cell_type") == "code" for out in cell.get("outputs", [])

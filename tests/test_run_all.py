@@ -56,8 +56,9 @@ def test_first_output_seconds(tmp_path):
                     cell("2026-12-01T03:12:40.000000+00:00", [{"output_type": "stream", "text": "later"}])]}
     path = tmp_path / "nb.ipynb"
     path.write_text(json.dumps(nb))
-    assert mod.first_output_seconds(path) == 4.75
+    assert mod.first_output_seconds(mod.read_notebook(path)) == 4.75
     del nb["metadata"]["papermill"]
     path.write_text(json.dumps(nb))
-    assert mod.first_output_seconds(path) is None
-    assert mod.first_output_seconds(tmp_path / "missing.ipynb") is None
+    assert mod.first_output_seconds(mod.read_notebook(path)) is None
+    assert mod.read_notebook(tmp_path / "missing.ipynb") == {}
+    assert mod.first_output_seconds({}) is None
