@@ -3,14 +3,20 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON_BOOT ?= python3.11
+# Set-up is scripts/setup_env.py (standard library only; Windows learners run it directly with `py -3.11`): it
+# keys the venv by the lock files' hash, picks a Python 3.11 and builds it. Any python3 can start it (macOS's
+# own included); SETUP_PYTHON=/path/to/python3.11 names the interpreter that builds the venv.
+PYTHON_BOOT ?= python3
 SEGKIT_HOME ?= $(HOME)/.cache/segkit
-LOCK_HASH := $(shell cat requirements.lock requirements-bootstrap.lock | sha256sum | cut -c1-12)
+SETUP = $(PYTHON_BOOT) scripts/setup_env.py --home "$(SEGKIT_HOME)" --venv "$(VENV)"$(if $(SETUP_PYTHON), --python "$(SETUP_PYTHON)")
 # the venv lives outside the clone, keyed by the lock files' hash: reruns and fresh clones reuse it
-VENV ?= $(SEGKIT_HOME)/venv-$(LOCK_HASH)
+ifndef VENV
+VENV := $(shell $(PYTHON_BOOT) scripts/setup_env.py --home "$(SEGKIT_HOME)" venv)
+endif
+ifeq ($(VENV),)
+$(error $(PYTHON_BOOT) could not run scripts/setup_env.py: install Python 3 (python.org), or pass PYTHON_BOOT=/path/to/python3)
+endif
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.segkit-installed
-BYTECODE := $(VENV)/.segkit-bytecode
 PROFILE ?= smoke
 LANGS ?= en zh
 JOBS ?= 2
@@ -23,38 +29,35 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= $(HF_HUB_OFFLINE)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup test test-unit test-notebooks run notebooks script lab clean prefetch bench lock book colab-check
+.PHONY: help setup test test-unit test-notebooks test-lab test-env run notebooks script lab clean prefetch bench lock book colab-check
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
-	@echo "  variables: PROFILE=$(PROFILE) (smoke|guide|full)  VENV=$(VENV)"
+	@echo "  variables: PROFILE=$(PROFILE) (smoke|workshop|guide|full)  VENV=$(VENV)"
 
-setup: $(STAMP) $(BYTECODE) ## build the pinned venv (idempotent; reused while requirements.lock is unchanged)
+setup: ## build the pinned venv (idempotent; reused while requirements.lock is unchanged)
+	@# builds once (a stamp in the venv marks a complete build; an interrupted one starts again), then
+	@# precompiles the venv's bytecode (kernels here run with PYTHONDONTWRITEBYTECODE=1)
+	@$(SETUP) setup
 
-# no file prerequisites: the folder name already encodes the locks' content (a fresh clone's newer
-# mtimes must not trigger a rebuild); the stamp only says the build completed
-$(STAMP):
-	@echo ">> building $(VENV) from requirements.lock"
-	@mkdir -p $(SEGKIT_HOME)
-	@# an interrupted build has no stamp, so the next run starts it again from scratch
-	@rm -rf $(VENV)
-	$(PYTHON_BOOT) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --require-hashes --no-deps -r requirements-bootstrap.lock
-	$(VENV)/bin/uv pip install --quiet --python $(PY) --require-hashes -r requirements.lock
-	@touch $(STAMP)
-	@echo ">> environment ready: $(VENV)"
+# `make test` reads and writes no cache outside the clone: the Hugging Face hub and datasets caches, the kit's
+# own cache, matplotlib's, IPython's and Jupyter's user folders all live in build/test-home, emptied first,
+# so no state left on the machine (by a learner or another program) changes a result, and none is left
+# behind. `make run`, `make lab` and `make prefetch` keep using the learner's caches.
+TEST_HOME := $(CURDIR)/build/test-home
+HERMETIC_ENV := HF_HOME=$(TEST_HOME)/huggingface SEGHELPERS_CACHE=$(TEST_HOME)/seghelpers \
+	MPLCONFIGDIR=$(TEST_HOME)/matplotlib IPYTHONDIR=$(TEST_HOME)/ipython JUPYTER_CONFIG_DIR=$(TEST_HOME)/jupyter \
+	JUPYTER_DATA_DIR=$(TEST_HOME)/jupyter-data JUPYTER_RUNTIME_DIR=$(TEST_HOME)/jupyter-runtime \
+	TORCH_HOME=$(TEST_HOME)/torch KERAS_HOME=$(TEST_HOME)/keras SEGKIT_TEST_HOME=$(TEST_HOME)
+$(foreach v,$(HERMETIC_ENV),$(eval test test-unit test-notebooks test-lab: export $(v)))
 
-# Kernels here run with PYTHONDONTWRITEBYTECODE=1, so a venv without .pyc files recompiles every module it
-# imports in every kernel (TensorFlow + transformers' TF SegFormer: seconds each time). Compiled once, here.
-# Exit status ignored: a few packages ship data files named *.py that are not Python 3 (compileall lists them).
-$(BYTECODE): $(STAMP)
-	@echo ">> precompiling the venv's bytecode (once)"
-	@$(PY) -m compileall -q -j 0 $(VENV)/lib > /dev/null 2>&1 || true
-	@touch $(BYTECODE)
-
-test: setup ## unit tests, notebook hygiene, then run all 18 notebooks (smoke) with papermill and check them with nbval
+test: setup ## unit tests, notebook hygiene, then run all 18 notebooks (smoke) with papermill, nbval, the book and JupyterLab in a browser
+	@rm -rf $(TEST_HOME) && mkdir -p $(TEST_HOME)
 	$(MAKE) --no-print-directory test-unit
 	$(MAKE) --no-print-directory test-notebooks
+
+test-env: ## print the environment `make test` runs in (its private caches)
+	@for v in $(HERMETIC_ENV); do echo "$$v"; done
 
 # The notebook-chain tests run their notebooks in kernels (subprocesses, private caches, one thread each) and
 # mostly wait on them, so they run beside the rest of the suite: two pytest processes on two cores. Their
@@ -79,6 +82,10 @@ test-notebooks: setup ## execute every notebook with the smoke profile, then nbv
 	@# the book from the notebooks just executed, then its browser test (system Chromium, headless)
 	$(PY) book/build.py --no-execute --langs $(LANGS)
 	$(PY) -m pytest -q -p no:cacheprovider tests/test_book.py
+	$(MAKE) --no-print-directory test-lab
+
+test-lab: setup ## JupyterLab in headless Chromium: Run All on 04 -> 05 per language and framework, 01-03 per language
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -p no:cacheprovider tests/test_lab.py
 
 run: setup ## run the whole collection through papermill (PROFILE=smoke|guide|full) into build/executed/
 	$(PY) notebooks/run_all.py --profile $(PROFILE) --out build/executed --jobs $(JOBS) --langs $(LANGS) $(PARAMS)
@@ -94,8 +101,10 @@ notebooks: setup ## regenerate notebooks/{en,zh}/*.ipynb from notebooks/src/
 script: setup ## export the PyTorch training notebook as build/scripts/04_train_pytorch.py (torchrun / accelerate launch)
 	$(PY) notebooks/export_script.py notebooks/en/04_train_pytorch.ipynb build/scripts/04_train_pytorch.py
 
-lab: setup ## JupyterLab with the project's environment
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+# LAB_ARGS="--ip=0.0.0.0 --no-browser" to reach it from outside a container or VM
+LAB_ARGS ?=
+lab: setup ## JupyterLab with the project's environment (prints the URL it serves; starts as root too, e.g. in Docker)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
 prefetch: setup ## cache only what the guide profile needs (mit-b0's files, the first 50 rows of the data); run online
 	@# PREFETCH_ARGS="--split train[:200] --frameworks pt" etc.; see python -m seghelpers.prefetch --help
@@ -109,8 +118,8 @@ colab-check: setup ## a Colab-like venv (Python 3.12, TF 2.20): the install cell
 	@# minutes (first run downloads ~4 GB of wheels); report in build/colab-check/SUMMARY.md; COLAB_ARGS="--python 3.13" etc.
 	env -u PYTHONPATH $(PY) tests/colab/check_colab.py --venv $(SEGKIT_HOME)/colab-check-venv $(COLAB_ARGS)
 
-lock: ## re-resolve requirements.in into requirements.lock (exact pins + hashes; needs uv)
-	uv pip compile requirements.in --python-version 3.11 --python-platform x86_64-manylinux_2_28 --generate-hashes --no-header -o requirements.lock
+lock: ## re-resolve requirements.in into requirements.lock: one lock for every platform, exact pins + hashes (needs the index)
+	$(SETUP) lock
 
 clean: ## remove build outputs (the shared venv stays; rm -rf $(SEGKIT_HOME) to drop it)
 	rm -rf build .pytest_cache

@@ -306,9 +306,11 @@ def _in_variant(cell: SourceCell, framework: str | None) -> bool:
 _SNIPPET_RE = re.compile(r"^\{\{snippet:([\w-]+)\}\}$", re.M)
 
 
-def _substitute(text: str, config: dict, snippet_dir: Path | None = None, framework: str | None = None) -> str:
+def _substitute(text: str, config: dict, snippet_dir: Path | None = None, framework: str | None = None,
+                lang: str | None = None) -> str:
     """Expand ``{{snippet:NAME}}`` lines (``<src>/_snippets/NAME.py``: the fixed top shared by every
-    notebook, written once), then ``{{FW}}`` (the variant's framework) and ``{{REPO}}`` / ``{{BRANCH}}``."""
+    notebook, written once), then ``{{FW}}`` (the variant's framework), ``{{LANG}}`` (its language, for the
+    kit's messages: the one place where EN and ZH code differ) and ``{{REPO}}`` / ``{{BRANCH}}``."""
 
     def load(m):
         path = (snippet_dir or SRC_DIR / "_snippets") / f"{m.group(1)}.py"
@@ -318,6 +320,7 @@ def _substitute(text: str, config: dict, snippet_dir: Path | None = None, framew
 
     text = _SNIPPET_RE.sub(load, text)
     text = text.replace("{{FW}}", repr({"pytorch": "pt", "tensorflow": "tf"}.get(framework, framework)))
+    text = text.replace("{{LANG}}", repr(lang or "en"))
     return text.replace("{{REPO}}", config["repo"]).replace("{{BRANCH}}", config["branch"])
 
 
@@ -343,7 +346,7 @@ def build_notebook(path: str | os.PathLike, cells: list[SourceCell], variant: Va
             metadata.update(COLLAPSED_METADATA)
         if tags:
             metadata["tags"] = tags
-        source = _substitute(c.source, config, Path(path).parent / "_snippets", variant.framework)
+        source = _substitute(c.source, config, Path(path).parent / "_snippets", variant.framework, variant.lang)
         digest = hashlib.sha1(f"{c.cell_type}\0{source}".encode("utf-8")).hexdigest()[:8]
         seen[digest] = seen.get(digest, 0) + 1
         cell_id = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"

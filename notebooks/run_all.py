@@ -3,9 +3,11 @@
     python notebooks/run_all.py --profile smoke --out build/executed --jobs 2 [--langs en zh]
                                 [--only 04_train] [-p name value ...]
 
-Notebooks run in separate kernels, ``--jobs`` at a time; ``05_inference_<fw>`` waits for
-``04_train_<fw>`` of the same language (it loads the model 04 saved). Each language trains into its
-own ``output_dir`` so parallel runs never share a folder. Executed copies go to
+Notebooks run in separate kernels, ``--jobs`` at a time. Every notebook saves and loads its model where a
+learner's JupyterLab would (``seghelpers.params.default_output_dir``: the checkout's ``build/models/``), so
+``make run``, ``make lab``, English and 中文 share one model per profile and framework. Two ``04_train_<fw>``
+(English and 中文) therefore never run at the same time, and every ``05_inference_<fw>`` waits until all of
+them have finished (it loads the model they saved; the save is atomic). Executed copies go to
 ``<out>/<lang>/<name>.ipynb``; ``<out>/SUMMARY.md`` lists status, wall time and the lines printed by
 cells tagged ``metrics``. Exit status 1 if any notebook failed (the failing cell is printed).
 """
@@ -125,26 +127,28 @@ def main(argv=None) -> int:
 
     results: dict[str, tuple[bool, float, str]] = {}
     done = {key: threading.Event() for key in [f"{lang}/{p.stem}" for lang, p in notebooks]}
+    # the 04 notebooks of one framework write the same folder: one at a time
+    train_lock = {fw: threading.Lock() for fw in ("pt", "tf")}
 
     def task(lang: str, src: Path):
         key = f"{lang}/{src.stem}"
         fw = framework_of(src.stem)
         try:
             if src.stem.startswith("05_") and fw:
-                dep = f"{lang}/04_train_{src.stem.split('_')[-1]}"
-                if dep in done:
+                trainer = f"04_train_{src.stem.split('_')[-1]}"
+                for dep in [d for d in done if d.endswith("/" + trainer)]:
                     done[dep].wait()
                     if not results[dep][0]:
                         results[key] = (False, 0.0, f"skipped: {dep} failed")
                         return
-            params = {"profile": args.profile}
-            if fw:
-                # absolute, so nbval's re-run (its kernel starts in the notebook's folder) uses the same place
-                params["output_dir"] = str(ROOT / "build" / "models" / lang / f"segformer-{args.profile}-{fw}")
-            params.update(dict(args.param))
+            params = {"profile": args.profile, **dict(args.param)}
             dst = out / lang / f"{src.stem}.ipynb"
             dst.parent.mkdir(parents=True, exist_ok=True)
-            ok, wall, tail = run_one(src, dst, params, env, out / "logs" / f"{lang}-{src.stem}.log")
+            if src.stem.startswith("04_") and fw:
+                with train_lock[fw]:
+                    ok, wall, tail = run_one(src, dst, params, env, out / "logs" / f"{lang}-{src.stem}.log")
+            else:
+                ok, wall, tail = run_one(src, dst, params, env, out / "logs" / f"{lang}-{src.stem}.log")
             results[key] = (ok, wall, tail)
             print(f"{'ok  ' if ok else 'FAIL'} {key:38s} {wall:6.1f} s", flush=True)
             if not ok:

@@ -20,6 +20,8 @@ import sys
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from .i18n import tr
+
 PROFILES: dict[str, dict] = {
     # offline, minutes on 2 CPU cores: synthetic data, random-init tiny SegFormer (CI and `make run`)
     "smoke": dict(checkpoint="random:tiny", dataset="synthetic", split="train[:50]", image_size=64,
@@ -29,6 +31,11 @@ PROFILES: dict[str, dict] = {
     "guide": dict(checkpoint="nvidia/mit-b0", dataset="merve/scene_parse_150", split="train[:50]",
                   image_size=512, num_train_epochs=50, max_steps=-1, learning_rate=6e-5, batch_size=2,
                   eval_steps=20, save_steps=20, seed=0),
+    # a workshop on laptop CPUs: the guide's pretrained mit-b0 fine-tuned on real SceneParse150 photos, sized so
+    # that notebook 04 takes at most 10 minutes per framework on 2 cores (measured: README's profile table)
+    "workshop": dict(checkpoint="nvidia/mit-b0", dataset="merve/scene_parse_150", split="train[:100]",
+                     image_size=256, num_train_epochs=10, max_steps=80, learning_rate=2e-4, batch_size=4,
+                     eval_steps=20, save_steps=40, seed=0),
     # the whole training split, for GPU users
     "full": dict(checkpoint="nvidia/mit-b0", dataset="merve/scene_parse_150", split="train",
                  image_size=512, num_train_epochs=20, max_steps=-1, learning_rate=6e-5, batch_size=8,
@@ -60,12 +67,45 @@ def colab_drive() -> Path | None:
     return root if root.is_dir() else None
 
 
-def default_output_dir(profile: str, framework: str | None = None) -> str:
-    """``build/models/segformer-<profile>-<fw>``; on Colab with Drive mounted, that name under
-    ``MyDrive/segformer-kit/models/`` (a Colab runtime's own disk does not outlive it)."""
-    name = f"segformer-{profile}-{framework or 'model'}"
+def checkout_root() -> Path | None:
+    """The root of the kit's checkout when ``seghelpers`` was imported from one (the folder holding
+    ``notebooks/`` and ``pyproject.toml`` beside ``seghelpers/``); ``None`` when it was installed as a package
+    (``pip install``, as on Colab)."""
+    root = Path(__file__).resolve().parents[1]
+    return root if (root / "notebooks").is_dir() and (root / "pyproject.toml").is_file() else None
+
+
+def models_root() -> Path:
+    """The folder every notebook 04 saves to and notebook 05 loads from, whatever the kernel's working folder:
+
+    1. on Colab with Google Drive mounted: ``MyDrive/segformer-kit/models`` (a runtime's disk dies with it);
+    2. in a checkout of the kit (``make run``, ``make lab``, papermill, EN and 中文 alike): its root ``build/models``;
+    3. elsewhere (the kit installed with pip): ``$SEGKIT_HOME/models``, ``SEGKIT_HOME`` defaulting to
+       ``~/.cache/segkit``.
+    """
     drive = colab_drive()
-    return str(drive / DRIVE_MODELS / name) if drive else f"build/models/{name}"
+    if drive:
+        return drive / DRIVE_MODELS
+    root = checkout_root()
+    if root is not None:
+        return root / "build" / "models"
+    return Path(os.environ.get("SEGKIT_HOME") or Path.home() / ".cache" / "segkit").expanduser() / "models"
+
+
+def default_output_dir(profile: str, framework: str | None = None) -> str:
+    """``<models_root()>/segformer-<profile>-<fw>``, an absolute path (see :func:`models_root`)."""
+    return str(models_root() / f"segformer-{profile}-{framework or 'model'}")
+
+
+def absolute_output_dir(output_dir) -> str:
+    """``output_dir`` as an absolute path. A relative one is taken from the checkout's root (see
+    :func:`checkout_root`), not from the kernel's working folder (``notebooks/en`` or ``notebooks/zh`` in
+    JupyterLab), so ``output_dir = "build/models/mine"`` names one folder in every notebook; outside a
+    checkout it is taken from the working folder."""
+    path = Path(output_dir).expanduser()
+    if not path.is_absolute():
+        path = (checkout_root() or Path.cwd()) / path
+    return str(path)
 
 
 def colab_save_note(output_dir) -> str:
@@ -74,22 +114,50 @@ def colab_save_note(output_dir) -> str:
     drive = colab_drive()
     if not on_colab() or (drive and Path(output_dir).absolute().is_relative_to(drive)):
         return ""
-    return (f"Colab: {output_dir} lives on this runtime's disk, which notebook 05 (its own runtime) cannot see. "
-            f"Mount Google Drive ({MOUNT_DRIVE}) before the parameters cell in 04 and 05 to keep the model in "
-            f"MyDrive/{DRIVE_MODELS}/.")
+    return tr(f"Colab: {output_dir} lives on this runtime's disk, which notebook 05 (its own runtime) cannot see. "
+              f"Mount Google Drive ({MOUNT_DRIVE}) before the parameters cell in 04 and 05 to keep the model in "
+              f"MyDrive/{DRIVE_MODELS}/.",
+              f"Colab：{output_dir} 在当前运行时的磁盘上，第 05 篇运行在另一个运行时里，看不到它。请在第 04 篇和第 05 篇的"
+              f"参数单元格之前都先挂载 Google Drive（{MOUNT_DRIVE}），模型就会保存在 MyDrive/{DRIVE_MODELS}/ 里。")
 
 
-def missing_model_hint() -> str:
-    """What to do when notebook 05 finds no trained model in ``output_dir`` (one sentence, no full stop)."""
+def training_notebook(framework: str | None) -> str:
+    """The file name of notebook 04 for ``framework`` ("pt" / "tf"), as it sits beside notebook 05."""
+    return "04_train_tensorflow.ipynb" if framework == "tf" else "04_train_pytorch.ipynb"
+
+
+def missing_model_hint(framework: str | None = None) -> str:
+    """What to do when notebook 05 finds no trained model in ``output_dir`` (one sentence, no full stop),
+    in the session's language (:mod:`seghelpers.i18n`); it names the notebook 04 of ``framework``."""
+    nb = training_notebook(framework)
     if not on_colab():
-        return "run notebook 04 with the same parameters first"
+        return tr(f"run {nb} (notebook 04, same folder as this one) with the same parameters first, then rerun "
+                  "this notebook",
+                  f"请先用同样的参数运行第 04 篇 {nb}（和本篇在同一个文件夹里），再重新运行本篇", keep_en=False)
     if colab_drive() is None:
-        return ("on Colab each notebook runs in its own runtime, which cannot see a model notebook 04 saved in "
-                "another: mount Google Drive in both notebooks before their parameters cell (Files ▸ Mount Drive, "
-                f"or run {MOUNT_DRIVE}), run notebook 04, then this one; the model is then kept in "
-                f"MyDrive/{DRIVE_MODELS}/")
-    return (f"run notebook 04 with the same parameters and Google Drive mounted first (it saves to "
-            f"MyDrive/{DRIVE_MODELS}/); Drive may take a minute to show files written from another runtime")
+        return tr("on Colab each notebook runs in its own runtime, which cannot see a model notebook 04 saved in "
+                  "another: mount Google Drive in both notebooks before their parameters cell (Files ▸ Mount Drive, "
+                  f"or run {MOUNT_DRIVE}), run {nb}, then this one; the model is then kept in "
+                  f"MyDrive/{DRIVE_MODELS}/",
+                  "在 Colab 上每个笔记本都运行在各自的运行时里，看不到第 04 篇在另一个运行时里保存的模型：请在两个笔记本的"
+                  "参数单元格之前都挂载 Google Drive（左侧“文件”面板 ▸ 装载 Google 云端硬盘，或运行 "
+                  f"{MOUNT_DRIVE}），先运行 {nb}，再运行本篇；模型会保存在 MyDrive/{DRIVE_MODELS}/ 里", keep_en=False)
+    return tr(f"run {nb} with the same parameters and Google Drive mounted first (it saves to "
+              f"MyDrive/{DRIVE_MODELS}/); Drive may take a minute to show files written from another runtime",
+              f"请先在挂载了 Google Drive 的情况下用同样的参数运行 {nb}（它把模型保存到 MyDrive/{DRIVE_MODELS}/）；"
+              "另一个运行时写入的文件，可能要过一分钟左右才会在 Drive 里出现", keep_en=False)
+
+
+def missing_model_message(output_dir, framework: str | None, checkpoint: str, dataset_name: str) -> str:
+    """Notebook 05's one warning when ``output_dir`` holds no trained model (no ``config.json``): the folder it
+    searched, the notebook 04 to run (:func:`missing_model_hint`) and what the stand-in model is, in the
+    session's language."""
+    hint = missing_model_hint(framework)
+    return tr(f"No trained model in {output_dir} (it has no config.json): {hint}. Until then the cells below use "
+              f"checkpoint={checkpoint!r}, NOT fine-tuned on {dataset_name}: its predictions are untrained noise.",
+              f"在 {output_dir} 里没有找到训练好的模型（该文件夹下没有 config.json）：{hint}。在此之前，下面的单元格用的是"
+              f" checkpoint={checkpoint!r}，它没有在 {dataset_name} 上微调过，预测结果只是未经训练的噪声。",
+              keep_en=False)
 
 
 @dataclass(frozen=True)
@@ -110,7 +178,7 @@ class Params:
     push_to_hub: bool
     hub_model_id: str | None
     resume: bool
-    fast: bool = True  # the kit's fast training path (notebook 04); False: the guide's own code paths
+    fast: bool = False  # False (every profile's default): the guide's own code paths; True: the kit's fast path
 
     @property
     def checkpoints_dir(self) -> str:
@@ -149,7 +217,7 @@ class Params:
             parts.append(f"{epochs} epochs (max_steps wins)")
         parts += [f"{name.split('_')[0]} every {v(name)}" for name in ("eval_steps", "save_steps") if name in changed]
         parts += [f"seed {v('seed')}"] if "seed" in changed else []
-        parts += [] if self.fast else ["guide's training path (fast = False)"]
+        parts += ["the kit's fast path (fast = True)"] if self.fast else []
         parts += ["resume"] if self.resume else []
         parts += [f"push_to_hub {self.hub_model_id or ''}".rstrip()] if self.push_to_hub else []
         drive = colab_drive()
@@ -164,24 +232,29 @@ def _num(name, value, kind, minimum=None, allow=()):
     if value in allow:
         return value
     if isinstance(value, bool):
-        raise ParameterError(f"{name}={value!r}: expected a number, got a boolean")
+        raise ParameterError(tr(f"{name}={value!r}: expected a number, got a boolean",
+                                 f"{name}={value!r}：这里要填数字，不是布尔值"))
     if isinstance(value, str):
         try:
             value = float(value) if kind is float else int(value.strip())
         except ValueError:
-            raise ParameterError(f"{name}={value!r} is not a number. Pass a {kind.__name__}, "
-                                 f"e.g. {name} = {'6e-5' if name == 'learning_rate' else 10} in the parameters cell") from None
+            example = f"{name} = {'6e-5' if name == 'learning_rate' else 10}"
+            raise ParameterError(tr(f"{name}={value!r} is not a number. Pass a {kind.__name__}, "
+                                    f"e.g. {example} in the parameters cell",
+                                    f"{name}={value!r} 不是数字。请在参数单元格里填一个 {kind.__name__}，"
+                                    f"例如 {example}")) from None
     if kind is int:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if not isinstance(value, int):
-            raise ParameterError(f"{name}={value!r}: expected a whole number")
+            raise ParameterError(tr(f"{name}={value!r}: expected a whole number", f"{name}={value!r}：这里要填整数"))
     else:
         if not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ParameterError(f"{name}={value!r}: expected a finite number")
+            raise ParameterError(tr(f"{name}={value!r}: expected a finite number", f"{name}={value!r}：这里要填有限的数字"))
         value = float(value)
     if minimum is not None and value < minimum:
-        raise ParameterError(f"{name}={value!r} is out of range: it must be >= {minimum}")
+        raise ParameterError(tr(f"{name}={value!r} is out of range: it must be >= {minimum}",
+                                f"{name}={value!r} 超出范围：它必须 >= {minimum}"))
     return value
 
 
@@ -190,36 +263,42 @@ def _bool(name, value):
         return value
     if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
         return value.lower() in ("true", "1", "yes")
-    raise ParameterError(f"{name}={value!r}: expected True or False")
+    raise ParameterError(tr(f"{name}={value!r}: expected True or False", f"{name}={value!r}：这里要填 True 或 False"))
 
 
 def resolve(profile: str = "smoke", *, framework: str | None = None, output_dir: str | None = None,
-            push_to_hub=False, hub_model_id: str | None = None, resume=False, fast=True, **overrides) -> Params:
+            push_to_hub=False, hub_model_id: str | None = None, resume=False, fast=False, **overrides) -> Params:
     """Merge ``overrides`` (``None`` = keep the profile's value) into ``profile`` and validate.
 
-    ``framework`` ("pt" / "tf") only picks the default ``output_dir``: ``build/models/segformer-<profile>-<fw>``,
-    or on Colab with Google Drive mounted ``MyDrive/segformer-kit/models/segformer-<profile>-<fw>``
-    (:func:`default_output_dir`).
+    ``framework`` ("pt" / "tf") only picks the default ``output_dir``, ``<models_root()>/segformer-<profile>-<fw>``
+    (:func:`default_output_dir`); a relative ``output_dir`` is taken from the checkout's root
+    (:func:`absolute_output_dir`). Messages are in the session's language (:mod:`seghelpers.i18n`).
     """
     if framework not in (None, "pt", "tf"):
-        raise ParameterError(f"framework={framework!r}: use 'pt' or 'tf'")
+        raise ParameterError(tr(f"framework={framework!r}: use 'pt' or 'tf'", f"framework={framework!r}：请用 'pt' 或 'tf'"))
     if profile not in PROFILES:
-        raise ParameterError(f"profile={profile!r} is unknown; choose one of {sorted(PROFILES)}")
+        raise ParameterError(tr(f"profile={profile!r} is unknown; choose one of {sorted(PROFILES)}",
+                                f"没有名为 {profile!r} 的预设（profile），请从 {sorted(PROFILES)} 中选一个"))
     unknown = set(overrides) - set(PROFILES[profile])
     if unknown:
-        raise ParameterError(f"unknown parameter(s) {sorted(unknown)}; known: {sorted(PROFILES[profile])}")
+        raise ParameterError(tr(f"unknown parameter(s) {sorted(unknown)}; known: {sorted(PROFILES[profile])}",
+                                f"未知参数 {sorted(unknown)}；可用的参数有：{sorted(PROFILES[profile])}"))
     p = dict(PROFILES[profile])
     p.update({k: v for k, v in overrides.items() if v is not None})
     for name in ("checkpoint", "dataset", "split"):
         if not isinstance(p[name], str) or not p[name].strip():
-            raise ParameterError(f"{name}={p[name]!r}: expected a non-empty string")
+            raise ParameterError(tr(f"{name}={p[name]!r}: expected a non-empty string",
+                                    f"{name}={p[name]!r}：这里要填一个非空字符串"))
     image_size = _num("image_size", p["image_size"], int, minimum=32)
     if image_size % 32:
-        raise ParameterError(f"image_size={image_size} must be a multiple of 32 (SegFormer downsamples by 32); "
-                             f"try {max(32, round(image_size / 32) * 32)}")
+        near = max(32, round(image_size / 32) * 32)
+        raise ParameterError(tr(f"image_size={image_size} must be a multiple of 32 (SegFormer downsamples by 32); "
+                                f"try {near}",
+                                f"image_size={image_size} 必须是 32 的倍数（SegFormer 会把图像缩小 32 倍）；可以试试 {near}"))
     lr = _num("learning_rate", p["learning_rate"], float)
     if not 0 < lr < 1:
-        raise ParameterError(f"learning_rate={lr!r} is out of range: it must lie in (0, 1), e.g. 6e-5")
+        raise ParameterError(tr(f"learning_rate={lr!r} is out of range: it must lie in (0, 1), e.g. 6e-5",
+                                f"learning_rate={lr!r} 超出范围：它必须在 (0, 1) 之间，例如 6e-5"))
     from .data import parse_split
 
     try:
@@ -228,13 +307,16 @@ def resolve(profile: str = "smoke", *, framework: str | None = None, output_dir:
         raise ParameterError(str(e)) from None
     max_steps = _num("max_steps", p["max_steps"], int)
     if max_steps == 0 or max_steps < -1:
-        raise ParameterError(f"max_steps={max_steps}: use -1 (train for num_train_epochs) or a positive number")
+        raise ParameterError(tr(f"max_steps={max_steps}: use -1 (train for num_train_epochs) or a positive number",
+                                f"max_steps={max_steps}：请填 -1（按 num_train_epochs 训练）或一个正整数"))
     epochs = _num("num_train_epochs", p["num_train_epochs"], float)
     if epochs <= 0:
-        raise ParameterError(f"num_train_epochs={epochs!r} is out of range: it must be > 0")
+        raise ParameterError(tr(f"num_train_epochs={epochs!r} is out of range: it must be > 0",
+                                f"num_train_epochs={epochs!r} 超出范围：它必须 > 0"))
     hub_model_id = hub_model_id or None
     if hub_model_id is not None and not re.match(r"^[\w.-]+(/[\w.-]+)?$", str(hub_model_id)):
-        raise ParameterError(f"hub_model_id={hub_model_id!r} is not a valid repo id like 'me/segformer-b0-ade'")
+        raise ParameterError(tr(f"hub_model_id={hub_model_id!r} is not a valid repo id like 'me/segformer-b0-ade'",
+                                f"hub_model_id={hub_model_id!r} 不是合法的仓库 id，应当形如 'me/segformer-b0-ade'"))
     return Params(
         profile=profile,
         checkpoint=p["checkpoint"].strip(),
@@ -248,7 +330,7 @@ def resolve(profile: str = "smoke", *, framework: str | None = None, output_dir:
         eval_steps=_num("eval_steps", p["eval_steps"], int, minimum=1),
         save_steps=_num("save_steps", p["save_steps"], int, minimum=1),
         seed=_num("seed", p["seed"], int, minimum=0),
-        output_dir=str(output_dir) if output_dir else default_output_dir(profile, framework),
+        output_dir=absolute_output_dir(output_dir) if output_dir else default_output_dir(profile, framework),
         push_to_hub=_bool("push_to_hub", push_to_hub),
         hub_model_id=hub_model_id,
         resume=_bool("resume", resume),
@@ -265,7 +347,7 @@ def resolve_namespace(namespace: dict, framework: str | None = None) -> Params:
     """:func:`resolve` with the parameters read from a notebook's namespace (``globals()``)."""
     missing = [n for n in ("profile", *NOTEBOOK_PARAMETERS) if n not in namespace]
     if missing:
-        raise ParameterError(f"the parameters cell does not define {missing}")
+        raise ParameterError(tr(f"the parameters cell does not define {missing}", f"参数单元格里没有定义 {missing}"))
     return resolve(namespace["profile"], framework=framework, **{n: namespace[n] for n in NOTEBOOK_PARAMETERS})
 
 

@@ -85,6 +85,23 @@ _FILTERS: dict[str, logging.Filter] = {}
 _TF_FILTER = _ErrorsOnly()
 
 
+def live_progress() -> bool:
+    """True when a person watches the cell that calls this: a Jupyter front-end (JupyterLab, Notebook, Colab,
+    VS Code) runs it, so live progress bars (the Trainer's, Keras', datasets') are worth drawing. False in
+    papermill, nbval and other programs that execute notebooks (they send cells with ``allow_stdin=False``: no
+    one is there to type), in a plain script, and in IPython's terminal; executed notebooks and the book then
+    keep one printed line per evaluation instead of a bar's hundreds of redraws.
+
+    ``SEGKIT_PROGRESS=live`` or ``=lines`` overrides the guess.
+    """
+    mode = os.environ.get("SEGKIT_PROGRESS", "").strip().lower()
+    if mode in ("live", "lines"):
+        return mode == "live"
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython else None
+    return bool(getattr(getattr(shell, "kernel", None), "_allow_stdin", False))
+
+
 def enabled() -> bool:
     """False when the environment says ``SEGKIT_QUIET=0`` (show everything, e.g. for debugging)."""
     return os.environ.get("SEGKIT_QUIET", "1").strip().lower() not in ("0", "false", "no", "off")

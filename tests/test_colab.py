@@ -140,21 +140,21 @@ def test_install_cell_is_the_same_in_every_notebook():
 
 # ----------------------------------------------------------------------------- 04 -> 05 through Google Drive
 def test_output_dir_defaults_to_drive_on_colab_when_mounted(colab):
-    assert params.resolve("smoke", framework="pt").output_dir == "build/models/segformer-smoke-pt"  # not mounted
+    assert params.resolve("smoke", framework="pt").output_dir == str(ROOT / "build/models/segformer-smoke-pt")  # not mounted
     colab.mkdir()
     p = params.resolve("smoke", framework="tf")
     assert p.output_dir == str(colab / "segformer-kit" / "models" / "segformer-smoke-tf")
     assert p.checkpoints_dir == p.output_dir + "-checkpoints"  # resumable after a disconnect too
     assert p.summary().endswith("models on Google Drive")
-    assert params.resolve("smoke", framework="tf", output_dir="mine").output_dir == "mine"  # an explicit value wins
+    assert params.resolve("smoke", framework="tf", output_dir="/x/mine").output_dir == "/x/mine"  # an explicit value wins
 
 
 def test_drive_is_ignored_off_colab(monkeypatch, tmp_path):
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     monkeypatch.setenv("SEGKIT_DRIVE", str(tmp_path))
     p = params.resolve("guide", framework="pt")
-    assert p.output_dir == "build/models/segformer-guide-pt" and "Drive" not in p.summary()
-    assert params.missing_model_hint() == "run notebook 04 with the same parameters first"
+    assert p.output_dir == str(ROOT / "build/models/segformer-guide-pt") and "Drive" not in p.summary()
+    assert params.missing_model_hint("tf").startswith("run 04_train_tensorflow.ipynb (notebook 04")
 
 
 def test_missing_model_hint_names_drive_on_colab(colab):
@@ -176,7 +176,7 @@ def test_colab_save_note_for_notebook_04(colab, monkeypatch):
 
 def test_notebook_05_fallback_message_uses_the_hint():
     src = (ROOT / "notebooks" / "src" / "05_inference.py").read_text(encoding="utf-8")
-    assert 'No trained model in {P.output_dir!r}: {sh.params.missing_model_hint()}' in src
+    assert "sh.params.missing_model_message(P.output_dir, FRAMEWORK, " in src
     for lang, mount in (("en", "Mount Google Drive"), ("zh", "挂载 Google Drive")):
         for fw in ("pytorch", "tensorflow"):
             text = (ROOT / "notebooks" / lang / f"05_inference_{fw}.ipynb").read_text(encoding="utf-8")
