@@ -112,12 +112,19 @@ def test_prefetch_fails_fast_and_clearly_offline(monkeypatch, capsys):
     assert not ok and "did not answer" in why
 
 
-def test_fast_parameter_defaults_on_and_parses_papermill_strings():
-    from seghelpers.params import ParameterError, resolve
+def test_fast_parameter_defaults_to_the_guides_path_and_parses_papermill_strings():
+    import re
+    from pathlib import Path
 
-    assert resolve("smoke").fast is True
-    slow = resolve("smoke", fast="False")  # papermill -p fast False passes a string
-    assert slow.fast is False and "fast = False" in slow.summary()
+    from seghelpers.params import PROFILES, ParameterError, resolve
+
+    # the lesson runs the guide's model: every profile a learner starts from, and the notebooks' parameters cell
+    for profile in PROFILES:
+        assert resolve(profile).fast is False, profile
+    snippet = (Path(__file__).parents[1] / "notebooks/src/_snippets/parameters.py").read_text()
+    assert re.search(r"^fast = False\b", snippet, re.M), "the parameters cell must default to fast = False"
+    quick = resolve("smoke", fast="True")  # papermill -p fast True passes a string
+    assert quick.fast is True and "fast = True" in quick.summary()
     assert "fast" not in resolve("smoke").summary()
     with pytest.raises(ParameterError, match="fast="):
         resolve("smoke", fast="sometimes")

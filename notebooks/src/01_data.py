@@ -9,9 +9,13 @@
 # %% [markdown] tags=["lang-en"]
 # # 01 · The data: SceneParse150 and its labels
 #
-# Semantic segmentation gives every pixel of an image a class. Before any model appears, this notebook
-# looks closely at what we will train on: a small subset of SceneParse150, the benchmark version of ADE20K
-# (150 classes of indoor and outdoor "stuff" and "things"), or a dataset of your own.
+# Semantic segmentation gives every pixel of an image a class. It does not tell apart objects of the same
+# class: two cars are both "car". Instance segmentation would label them "car-1" and "car-2" (the guide's
+# example), and panoptic segmentation does both at once. SegFormer, and this course, do semantic segmentation.
+#
+# Before any model appears, this notebook looks closely at what we will train on: a small subset of
+# SceneParse150, the benchmark version of ADE20K (150 classes of indoor and outdoor "stuff" and "things"), or
+# a dataset of your own.
 #
 # **You will learn to**
 # - run the guide's `load_dataset`, see why its dataset id fails today, and load the same rows from a Parquet source;
@@ -23,7 +27,9 @@
 # %% [markdown] tags=["lang-zh"]
 # # 01 · 数据：SceneParse150 及其标签
 #
-# 语义分割要给图像中的每个像素分配一个类别。在请出模型之前，本篇先把训练数据摸清楚：SceneParse150 的一个小子集，或者你自己的数据集。SceneParse150 是 ADE20K 的评测版本，包含 150 个室内外常见的类别（既有墙、天空这类“背景物”，也有床、人这类“物体”）。
+# 语义分割要给图像中的每个像素分配一个类别，但不区分同一类别的不同个体：两辆车都标成“car”。实例分割则要把它们分开，标成“car-1”和“car-2”（这是指南里的例子）；全景分割两件事都做。SegFormer 和本课程做的都是语义分割。
+#
+# 在请出模型之前，本篇先把训练数据摸清楚：SceneParse150 的一个小子集，或者你自己的数据集。SceneParse150 是 ADE20K 的评测版本，包含 150 个室内外常见的类别（既有墙、天空这类“背景物”，也有床、人这类“物体”）。
 #
 # **本篇目标**
 # - 运行指南里的 `load_dataset`，弄明白它的数据集 id 现在为什么会报错，并改从 Parquet 数据源加载同样的样本；
@@ -65,8 +71,13 @@
 # | evaluation schedule | `TrainingArguments(evaluation_strategy="steps")` | `eval_strategy="steps"` | the old name was removed; notebook 04 uses `eval_strategy` |
 # | TensorFlow | a TensorFlow section (Keras `fit`, a `PiecewiseConstantDecay` learning-rate schedule) | removed: transformers 5 dropped TensorFlow | the TensorFlow notebooks keep it, on transformers 4.57 (the last line with TF models) |
 #
-# Each helper of the course (`sh.…`) is introduced after the guide's code it replaces, with a check that
+# Each helper of the kit (`sh.…`) is introduced after the guide's code it replaces, with a check that
 # both give the same result.
+#
+# The Chinese edition words a few terms differently from the 中文 notebooks, which have a table of them
+# (e.g. segmentation map, annotation, channels-first, metric). One sentence of its preprocessing section is
+# wrong: it says the image processor *crops* the images and labels; it resizes them (notebook 02 shows the
+# output size).
 
 # %% [markdown] tags=["lang-zh"]
 # ## 1. 本课程依据哪一版指南
@@ -81,16 +92,29 @@
 # | TensorFlow | 有 TensorFlow 小节（Keras `fit`，学习率按 `PiecewiseConstantDecay` 分段下降） | 已删除：transformers 5 不再支持 TensorFlow | TensorFlow 版笔记本保留这部分，运行在 transformers 4.57 上（最后一个带 TF 模型的版本） |
 #
 # 套件里的每个辅助函数（`sh.…`）都在它所替代的指南代码之后才出场，并附带一次检查，证明两者结果相同。
+#
+# 指南中文版有几个词的译法和本课程不同，对照着读时可按下表换算（本课程的用词见 `notebooks/TERMINOLOGY.md`）：
+#
+# | 指南中文版 | 本课程 | 英文 | 说明 |
+# |---|---|---|---|
+# | “分割地图” | 分割图 | segmentation map | 逐像素的类别图 |
+# | “注释” | 标注 | annotation | 本课程里“注释”只指代码注释 |
+# | “通道优先” | 通道在前 | channels-first | 即 (C, H, W) 的布局 |
+# | “度量指标” | 评估指标 | metric | 如 mIoU |
+#
+# 指南正文还有一处说错了：预处理一节说图像处理器对 `images`“进行裁剪和归一化，只裁剪 `labels`”。这里的“裁剪”其实是调整尺寸（resize）：图像和标签图都被整体缩放到指定大小，并没有切掉任何部分（第 02 篇会打印出输出尺寸）。
 
 # %% [markdown] tags=["lang-en"]
 # ## 2. Loading the data: `load_dataset`
 #
-# The guide starts by loading the first 50 training examples of SceneParse150. Run its line as it is:
+# The guide's first step, `notebook_login()`, logs in to the Hugging Face Hub; only uploading a model needs
+# it, so notebook 04 shows it where `push_to_hub` is used. Then the guide loads the first 50 training examples
+# of SceneParse150. Run its line as it is:
 
 # %% [markdown] tags=["lang-zh"]
 # ## 2. 加载数据：`load_dataset`
 #
-# 指南第一步是加载 SceneParse150 训练集的前 50 个样本。先原样运行指南的这一行：
+# 指南的第一步是 `notebook_login()`，用来登录 Hugging Face Hub；只有上传模型时才需要登录，所以第 04 篇在用到 `push_to_hub` 的地方再演示它。接下来指南加载 SceneParse150 训练集的前 50 个样本。先原样运行指南的这一行：
 
 # %%
 # 指南原代码 / the guide's code (Chinese edition)
@@ -473,23 +497,83 @@ for class_id, name, colour, fraction in sh.legend(model_ids, labels.id2label, la
 # %% [markdown] tags=["lang-en"]
 # ## Exercises
 #
+# Exercises 1 and 2 check themselves. Replace the `...` in the code cell with your answer, then run the
+# check cell under it: it says whether the answer is right and why, or what is wrong, with a hint.
+# `ex.<name>.hint()` prints the hint alone, `ex.<name>.solution()` a worked solution. The checks use this
+# notebook's own variables, so run the sections above first.
+
+# %% [markdown] tags=["lang-zh"]
+# ## 练习
+#
+# 练习 1 和练习 2 可以自动检查：把代码单元格里的 `...` 换成你的答案，再运行它下面的检查单元格。检查会告诉你答案是否正确、为什么正确；答错时指出错在哪里，并给出提示。`ex.<名称>.hint()` 只显示提示，`ex.<名称>.solution()` 显示参考答案。检查用的是本笔记本里的变量，所以请先运行上面各小节。
+
+# %%
+from seghelpers.exercises import stage01 as ex
+
+# %% [markdown] tags=["lang-en"]
+# ### Exercise 1: how many images contain each class?
+#
+# Write `my_images_per_class(dataset, labels)`: an array of `labels.num_labels` counts, where entry *k* is
+# the number of images in `dataset` that contain model class *k* at least once (ignored pixels are no class).
+# The check runs it on a three-image test set (one pixel of the first class, one ignored pixel, a map full of
+# the last class) and on `train_ds`, and recomputes the counts itself. Then look: which classes never appear,
+# and what does that mean for their IoU?
+
+# %% [markdown] tags=["lang-zh"]
+# ### 练习 1：每个类别出现在多少张图像里？
+#
+# 编写 `my_images_per_class(dataset, labels)`，返回 `labels.num_labels` 个计数组成的数组：第 *k* 项是 `dataset` 中至少含有一个模型类别 *k* 像素的图像数（被忽略的像素不算任何类别）。检查会在一个 3 张图的小测试集（一个像素的第一个类别、一个被忽略的像素、一张几乎全是最后一个类别的图）和 `train_ds` 上运行你的函数，并自己重新统计一遍。然后看看：哪些类别一次都没出现？这对它们的交并比（IoU）意味着什么？
+
+# %% tags=["exercise"]
+def my_images_per_class(dataset, labels):
+    # one count per class: in how many images of dataset does class k appear?
+    return ...
+
+
+# %%
+ex.class_frequencies.check(my_images_per_class, train_ds, labels)  # ex.class_frequencies.hint() / .solution()
+
+# %% [markdown] tags=["lang-en"]
+# ### Exercise 2: why one `seed` for notebooks 02–05?
+#
+# Every notebook from 02 to 05 splits the data again with `P.seed`. Why must that seed be the same
+# everywhere? Set `seed_answer` to one letter:
+#
+# - (a) The split is faster with a fixed seed.
+# - (b) So that 03 and 05 score exactly the 20 % test split that 04 never trained on.
+# - (c) A different seed would change the class names.
+# - (d) It does not matter: any seed gives the same test split.
+
+# %% [markdown] tags=["lang-zh"]
+# ### 练习 2：为什么第 02～05 篇要用同一个 `seed`？
+#
+# 第 02 到 05 篇都会用 `P.seed` 重新划分数据。为什么这个 seed 在各篇里必须相同？把 `seed_answer` 设为一个字母：
+#
+# - (a) 固定 seed 之后划分更快。
+# - (b) 这样第 03、05 篇评估的正好是第 04 篇训练时从未见过的那 20 % 测试集。
+# - (c) 换一个 seed，类别名就会变。
+# - (d) 无所谓：任何 seed 得到的测试集都一样。
+
+# %% tags=["exercise"]
+seed_answer = ...  # "a", "b", "c" or "d"
+
+# %%
+ex.same_seed.check(seed_answer, kit_ds)  # .hint() / .solution()
+
+# %% [markdown] tags=["lang-en"]
+# ### More to explore
+#
 # 1. Look at `train_ds[1]` to `train_ds[4]`: are image and annotation always the same size? Which class
 #    covers the most pixels (use `sh.legend(labels.to_model_ids(...), labels.id2label, labels.palette)`),
 #    and which scene category does each image have?
 # 2. Set `split = "train[:20]"` in the parameters cell and run the notebook again, then `split = "train[:4]"`.
 #    What are the split sizes? Which cell stops the second run, and what does its message say?
-# 3. Count, over all training annotations, how many images contain each class (hint: `np.unique` on
-#    `labels.to_model_ids(...)`). Which classes never appear, and what would that mean for their IoU?
-# 4. Split the same rows twice with `kit_ds.train_test_split(test_size=0.2, seed=1)`, then with `seed=2`.
-#    Which test sets are equal? Why must notebooks 02–05 all use the same `seed`?
 
 # %% [markdown] tags=["lang-zh"]
-# ## 练习
+# ### 更多探索
 #
 # 1. 看看 `train_ds[1]` 到 `train_ds[4]`：图像和标注的尺寸是否总是一致？每张图里哪个类别占的像素最多（用 `sh.legend(labels.to_model_ids(...), labels.id2label, labels.palette)`）？各自属于哪个场景类别？
 # 2. 在参数单元格里设置 `split = "train[:20]"` 后重新运行本笔记本，再改成 `split = "train[:4]"`。划分后各有多少样本？第二次运行停在哪个单元格，报错信息说了什么？
-# 3. 统计全部训练标注中每个类别出现在多少张图里（提示：对 `labels.to_model_ids(...)` 的结果用 `np.unique`）。哪些类别一次都没出现？这对它们的交并比（IoU）意味着什么？
-# 4. 用 `kit_ds.train_test_split(test_size=0.2, seed=1)` 对同样的样本划分两次，再换成 `seed=2`。哪些测试集相同？为什么第 02～05 篇必须使用同一个 `seed`？
 
 # %% [markdown] tags=["lang-en", "collapsed"]
 # ## Under the hood

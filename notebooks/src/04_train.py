@@ -341,21 +341,21 @@ plt.show()
 # 指南原代码 / the guide's code (Chinese edition)
 try:
     training_args = TrainingArguments(
-        output_dir=P.checkpoints_dir,
-        learning_rate=P.learning_rate,
-        num_train_epochs=P.num_train_epochs,
-        max_steps=P.max_steps,
-        per_device_train_batch_size=P.batch_size,
-        per_device_eval_batch_size=P.batch_size,
+        output_dir=P.checkpoints_dir,  # guide: "segformer-b0-scene-parse-150"
+        learning_rate=P.learning_rate,  # guide: 6e-5
+        num_train_epochs=P.num_train_epochs,  # guide: 50
+        max_steps=P.max_steps,  # guide: not set (-1, train for num_train_epochs)
+        per_device_train_batch_size=P.batch_size,  # guide: 2
+        per_device_eval_batch_size=P.batch_size,  # guide: 2
         save_total_limit=3,
         evaluation_strategy="steps",
         save_strategy="steps",
-        save_steps=P.save_steps,
-        eval_steps=P.eval_steps,
+        save_steps=P.save_steps,  # guide: 20
+        eval_steps=P.eval_steps,  # guide: 20
         logging_steps=1,
         eval_accumulation_steps=5,
         remove_unused_columns=False,
-        push_to_hub=P.push_to_hub,
+        push_to_hub=P.push_to_hub,  # guide: True (needs a login, see below)
     )
 except TypeError as e:
     print("TypeError:", e)
@@ -374,8 +374,9 @@ except TypeError as e:
 #   `output_dir`, the folder notebook 05 loads. On Colab, mount Google Drive (Files ▸ Mount Drive) before the
 #   parameters cell: both then lie in `MyDrive/segformer-kit/models/`, where notebook 05 (its own runtime) and
 #   `resume` find them.
-# - **Quiet, reproducible runs.** `seed`, `report_to="none"` (no experiment trackers), and no progress bar: a
-#   `ProgressPrinter` prints one line per evaluation instead.
+# - **Quiet, reproducible runs.** `seed`, `report_to="none"` (no experiment trackers), and a `ProgressPrinter`
+#   that prints one line per evaluation. The Trainer's live progress bar (step, elapsed, time left) shows only
+#   while you watch, in JupyterLab or Colab; a papermill run or the book gets the lines alone.
 # - **Seeded colour jitter.** `make_transforms(..., seed=P.seed)` in section 1 and the `AugmentationEpoch`
 #   callback make each image's jitter depend only on the seed, the epoch and the image, so a resumed run
 #   retraces an uninterrupted one (`resume = True` in the parameters cell continues from the last complete
@@ -386,7 +387,7 @@ except TypeError as e:
 #
 # - **评估时的内存。** Trainer 默认把评估的全部 logits 攒到评估结束；在 512×512 的分辨率下，ADE20K 的 2000 张验证图像大约要 20 GB。设置 `batch_eval_metrics=True`，再在下面的 `Trainer` 里传入 `preprocess_logits_for_metrics`，每个批次的 logits 会立即上采样并转成类别编号，`shpt.ComputeMetrics` 把它们累加进一个混淆矩阵（见第 03 篇）。mIoU 完全一样，内存却不再增长。把 `stream_metrics` 设为 `False`，就按指南的方式评估。
 # - **文件夹。** 检查点存到 `<output_dir>-checkpoints`；第 6 小节把训练好的模型导出到 `output_dir`，第 05 篇从这里加载。在 Colab 上，请先挂载 Google Drive（左侧“文件”面板 ▸“装载 Google 云端硬盘”），再运行参数单元格；挂载后这两个文件夹都会放在 `MyDrive/segformer-kit/models/` 下，第 05 篇（在它自己的运行时里）和断点续训都能找到它们。
-# - **安静、可复现的训练。** 固定 `seed`，`report_to="none"`（不接任何实验跟踪工具），不显示进度条，改由 `ProgressPrinter` 每次评估打印一行。
+# - **安静、可复现的训练。** 固定 `seed`，`report_to="none"`（不接任何实验跟踪工具），再由 `ProgressPrinter` 每次评估打印一行。Trainer 自带的实时进度条（当前步数、已用时间、剩余时间）只在你盯着看的时候出现，也就是在 JupyterLab 或 Colab 里；用 papermill 运行或在电子书里，只有这些文字行。
 # - **带种子的颜色抖动。** 第 1 小节的 `make_transforms(..., seed=P.seed)` 加上 `AugmentationEpoch` 回调，让每张图像的抖动只取决于种子、轮数和图像本身，所以断点续训的结果与不中断的训练完全一致（在参数单元格里设 `resume = True`，就会从最近一个完整的检查点接着训练）。
 
 # %% tags=["pt"]
@@ -415,7 +416,7 @@ training_args = TrainingArguments(
     hub_model_id=P.hub_model_id,
     seed=P.seed,
     report_to="none",
-    disable_tqdm=True,
+    disable_tqdm=not sh.quiet.live_progress(),  # a live bar in JupyterLab / Colab; none in papermill runs
     use_cpu=not (torch.cuda.is_available() or torch.backends.mps.is_available()),
     dataloader_pin_memory=torch.cuda.is_available(),
 )
@@ -423,37 +424,27 @@ training_args = TrainingArguments(
 # %% [markdown] tags=["lang-en", "pt"]
 # ## 5. Train
 #
-# The guide's `Trainer` and `train()`, with the kit's additions marked. `compute_metrics` is
-# `shpt.ComputeMetrics`, notebook 03's streaming version of the guide's `compute_metrics` (the same numbers).
-# On the `smoke` profile training takes seconds on a laptop CPU; the `guide` profile (40 images at 512×512,
-# 50 epochs, 1000 steps) wants a GPU and prints a line every 20 steps.
+# The guide's `Trainer` and `train()`, each in a cell of its own; the kit's additions sit in a cell between them.
+# `compute_metrics` is `shpt.ComputeMetrics`, notebook 03's streaming version of the guide's `compute_metrics`
+# (the same numbers). On the `smoke` profile training takes seconds on a laptop CPU; the `guide` profile
+# (40 images at 512×512, 50 epochs, 1000 steps) wants a GPU and prints a line every 20 steps.
+#
+# **Why is the guide's learning rate so small?** 6e-5 is more than ten times below Adam's usual 1e-3. The
+# encoder is pretrained: its weights already compute useful features, and large steps would overwrite them
+# with whatever 40 images can teach. Fine-tuning should move a pretrained encoder only a little. The `smoke`
+# profile's 2e-3 is no contradiction: its model starts from random weights, so there is nothing to preserve.
 
 # %% [markdown] tags=["lang-zh", "pt"]
 # ## 5. 训练
 #
-# 下面是指南的 `Trainer` 和 `train()`，套件加的部分都做了标注。`compute_metrics` 用的是 `shpt.ComputeMetrics`，即第 03 篇里指南 `compute_metrics` 的流式版本（结果相同）。用 `smoke` 预设，在一台普通电脑的 CPU 上几秒钟就能训练完；`guide` 预设（40 张 512×512 的图像，50 轮，共 1000 步）最好用 GPU，每 20 步打印一行。
-
-# %% [markdown] tags=["lang-en", "pt"]
-# **The kit's fast path.** With the parameter `fast = True` (the default) the next cell calls
-# `shpt.fast_training(model)`, which rewrites two parts of the model in place for speed, on the same weights:
-# attention runs through PyTorch's fused `scaled_dot_product_attention`, and the decode head merges two steps.
-# Section 3's per-stage linear layer (to 256 channels in mit-b0, 64 in `smoke`) and the fuse layer (a 1×1
-# convolution) are both per-pixel linear maps, and the bilinear upsampling between them is linear too, so the
-# two are multiplied into one and applied at each stage's own resolution, before upsampling. Section 1's
-# training transforms take the fast path too (`FastSegformerProcessor`, notebook 02). Loss and gradients equal
-# the guide's model up to float rounding; in training, dropout masks fall on other elements, so the curves
-# differ slightly while the final numbers land close. The saved model is an ordinary SegFormer. The speed-up,
-# measured with the guide's recipe (mit-b0, 512×512, batch size 2) by `make bench`, is the "training
-# throughput" row of `benchmarks/RESULTS.md`. Set `fast = False` in the parameters cell to train exactly the
-# guide's way.
-
-# %% [markdown] tags=["lang-zh", "pt"]
-# **套件的快速路径。** 参数 `fast = True`（默认值）时，下一个单元格调用 `shpt.fast_training(model)`，在同一组权重上原地改写模型的两个部分来提速：注意力改用 PyTorch 的融合算子 `scaled_dot_product_attention`；解码头则把两步合并成一步。第 3 小节里每个阶段的线性层（mit-b0 映射到 256 个通道，`smoke` 是 64 个）和 1×1 融合卷积都是逐像素的线性变换，两者之间的双线性上采样也是线性的，所以可以把两者乘成一个矩阵，在每个阶段自己的分辨率上先算完，再上采样。第 1 小节的训练变换同样走快速路径（第 02 篇介绍的 `FastSegformerProcessor`）。与指南的模型相比，损失和梯度只差浮点舍入误差；不过训练时 dropout 的掩码落在不同的元素上，所以曲线会略有差别，最终结果则很接近。保存下来的仍是普通的 SegFormer 模型。速度对比见 `benchmarks/RESULTS.md` 的“training throughput”一行，由 `make bench` 按指南的配置（mit-b0、512×512、批大小 2）测得。在参数单元格里设 `fast = False`，就完全按指南的方式训练。
+# 下面是指南的 `Trainer` 和 `train()`，各占一个单元格；套件加的东西放在两者之间单独的单元格里。`compute_metrics` 用的是 `shpt.ComputeMetrics`，即第 03 篇里指南 `compute_metrics` 的流式版本（结果相同）。用 `smoke` 预设，在一台普通电脑的 CPU 上几秒钟就能训练完；`guide` 预设（40 张 512×512 的图像，50 轮，共 1000 步）最好用 GPU，每 20 步打印一行。
+#
+# **指南的学习率为什么这么小？** 6e-5 比 Adam 常用的 1e-3 小了十几倍。编码器是预训练过的，它的权重已经能提取有用的特征；步子迈得太大，这些特征就会被 40 张图像里学到的东西冲掉。微调预训练的编码器，只应让它小幅移动。`smoke` 预设用 2e-3 并不矛盾：它的模型从随机权重开始，本来就没有什么需要保留。
 
 # %% tags=["pt"]
-if P.fast:  # the kit's fast path; fast = False trains the model exactly as transformers builds it
+compute_metrics = shpt.ComputeMetrics(num_labels=labels.num_labels)  # notebook 03's compute_metrics, streamed
+if P.fast:  # opt-in (fast = True): the kit's faster model, see Under the hood; the default trains the guide's
     shpt.fast_training(model)
-print("training path:", "the kit's fast path (shpt.fast_training)" if P.fast else "the guide's (fast = False)")
 
 # %% tags=["pt"]
 # 指南原代码 / the guide's code (Chinese edition)
@@ -462,17 +453,41 @@ trainer = Trainer(
     args=training_args,
     train_dataset=train_ds,
     eval_dataset=test_ds,
-    compute_metrics=shpt.ComputeMetrics(num_labels=labels.num_labels),  # the guide: compute_metrics (notebook 03)
-    # the kit's additions
-    preprocess_logits_for_metrics=shpt.preprocess_logits_for_metrics if stream_metrics else None,
-    callbacks=[shpt.AugmentationEpoch(train_transforms), ProgressPrinter()],
+    compute_metrics=compute_metrics,
 )
-trainer.remove_callback(PrinterCallback)  # ProgressPrinter prints instead: one line per evaluation
 
-resume_from = shpt.last_complete_checkpoint(P.checkpoints_dir) if P.resume else None  # the kit: resume = True
+# %% [markdown] tags=["lang-en", "pt"]
+# The guide's `Trainer` is complete. Before `train()`, the kit adds three things to it, each for a reason:
+#
+# - `preprocess_logits_for_metrics` turns each evaluation batch's logits into class ids at once (the memory
+#   point of section 4);
+# - `AugmentationEpoch` tells the seeded training transform which epoch it is in, so each image's colour jitter
+#   depends only on the seed, the epoch and the image, and a resumed run retraces an uninterrupted one;
+# - `ProgressPrinter` replaces the Trainer's per-step log with one line per evaluation.
+#
+# With `resume = True` in the parameters cell, `train()` continues from the last complete checkpoint.
+
+# %% [markdown] tags=["lang-zh", "pt"]
+# 指南的 `Trainer` 到这里就完整了。调用 `train()` 之前，套件再给它加三样东西，各有用处：
+#
+# - `preprocess_logits_for_metrics` 把每个评估批次的 logits 立即转成类别编号（即第 4 小节说的内存问题）；
+# - `AugmentationEpoch` 告诉带种子的训练变换当前是第几轮，这样每张图像的颜色抖动只取决于种子、轮数和图像本身，断点续训的结果与不中断时完全一致；
+# - `ProgressPrinter` 代替 Trainer 逐步打印的日志，每次评估只打印一行。
+#
+# 在参数单元格里设 `resume = True`，`train()` 就会从最近一个完整的检查点接着训练。
+
+# %% tags=["pt"]
+trainer.preprocess_logits_for_metrics = shpt.preprocess_logits_for_metrics if stream_metrics else None
+trainer.add_callback(shpt.AugmentationEpoch(train_transforms))
+trainer.add_callback(ProgressPrinter())
+trainer.remove_callback(PrinterCallback)  # ProgressPrinter prints instead: one line per evaluation
+resume_from = shpt.last_complete_checkpoint(P.checkpoints_dir) if P.resume else None
 if P.resume:
     print("resuming from", resume_from or "scratch (no complete checkpoint yet)")
-train_result = trainer.train(resume_from_checkpoint=resume_from)
+
+# %% tags=["pt"]
+# 指南原代码 / the guide's code (Chinese edition)
+trainer.train(resume_from_checkpoint=resume_from)  # guide: trainer.train() (resume_from is None unless resume = True)
 
 # %% [markdown] tags=["lang-en", "tf"]
 # ## 4. Learning-rate schedule and optimizer
@@ -497,6 +512,11 @@ learning_rate = tf.keras.optimizers.schedules.PiecewiseConstantDecay(
 # needs 2e-3 to learn anything in 50 steps); `learning_rate = 1e-4` in the parameters cell gives the guide's
 # exact values. The boundaries count optimizer steps, so a short run never reaches them.
 #
+# **Why is the guide's learning rate so small?** 1e-4, falling from there, is ten times below Adam's usual 1e-3.
+# The encoder is pretrained: its weights already compute useful features, and large steps would overwrite them
+# with whatever 40 images can teach. Fine-tuning should move a pretrained encoder only a little. The `smoke`
+# profile's 2e-3 is no contradiction: its model starts from random weights, so there is nothing to preserve.
+#
 # Other English editions of the guide used `create_optimizer(init_lr=6e-5, num_train_steps=len(train_ds) * num_epochs,
 # weight_decay_rate=0.01, num_warmup_steps=0)` instead: AdamW with a learning rate that falls linearly to 0
 # over `num_train_steps`. But `len(train_ds) * num_epochs` counts *images*, not optimizer steps; with batches of
@@ -505,6 +525,8 @@ learning_rate = tf.keras.optimizers.schedules.PiecewiseConstantDecay(
 
 # %% [markdown] tags=["lang-zh", "tf"]
 # 套件沿用这种分段方式，只是按预设的学习率等比例缩放（`smoke` 预设的随机初始化小模型要用 2e-3 才能在 50 步内学到东西）；在参数单元格里设 `learning_rate = 1e-4`，得到的就是指南的原始数值。分段边界按优化步计数，训练步数少时根本走不到第一个边界。
+#
+# **指南的学习率为什么这么小？** 1e-4 比 Adam 常用的 1e-3 小一个数量级，之后还要一路往下降。编码器是预训练过的，它的权重已经能提取有用的特征；步子迈得太大，这些特征就会被 40 张图像里学到的东西冲掉。微调预训练的编码器，只应让它小幅移动。`smoke` 预设用 2e-3 并不矛盾：它的模型从随机权重开始，本来就没有什么需要保留。
 #
 # 其他几个英文版指南用的是 `create_optimizer(init_lr=6e-5, num_train_steps=len(train_ds) * num_epochs, weight_decay_rate=0.01, num_warmup_steps=0)`：AdamW，学习率在 `num_train_steps` 步内线性降到 0。可是 `len(train_ds) * num_epochs` 数的是*图像数*，不是优化步数；每个批次 2 张图像时，衰减按实际训练长度的两倍来安排，训练结束时学习率还停在初始值的一半。下面最后一行打印本次训练的这两个数。
 
@@ -523,27 +545,9 @@ print(f"{epochs} epochs of {steps_per_epoch} steps = {total_steps} optimizer ste
 print("learning rate per stage:", ", ".join(f"{v:.0e}" for v in lr_schedule.values))
 print(f"len(train_ds) * epochs = {len(train_ds) * epochs} (images), optimizer steps = {total_steps}")
 
-# %% [markdown] tags=["lang-en", "tf"]
-# **The kit's fast path.** With the parameter `fast = True` (the default) the next cell calls
-# `shtf.fast_training(model)`; it must come before `compile`. It rewrites two layers in place, on the same
-# weights. Inside each encoder block, the feed-forward part (Mix-FFN) has a 3×3 *depthwise* convolution: one
-# 3×3 filter per channel. transformers builds it as a Keras `Conv2D` with `groups` equal to the number of
-# channels, which TensorFlow runs slowly on a CPU; the kit computes the same thing with
-# `tf.nn.depthwise_conv2d`. And the decode head merges two steps: section 3's per-stage linear layer and the
-# fuse layer (a 1×1 convolution) are both per-pixel linear maps, as is the bilinear upsampling between them, so
-# they are multiplied into one and applied at each stage's own resolution. Loss and gradients equal the guide's
-# model up to float rounding (dropout draws aside), and the saved model is an ordinary SegFormer. The speed-up,
-# measured with the guide's recipe by `make bench`, is the TensorFlow "training throughput" row of
-# `benchmarks/RESULTS.md`. XLA (`compile(..., jit_compile=True)`) was measured too: slower on a CPU, so it is
-# off by default. Set `fast = False` in the parameters cell to train exactly the guide's way.
-
-# %% [markdown] tags=["lang-zh", "tf"]
-# **套件的快速路径。** 参数 `fast = True`（默认值）时，下一个单元格调用 `shtf.fast_training(model)`，必须放在 `compile` 之前。它在同一组权重上原地改写两处。每个编码器块里的前馈部分（Mix-FFN）有一个 3×3 的*深度卷积*（depthwise convolution），即每个通道各用一个 3×3 卷积核；transformers 把它写成 `groups` 等于通道数的 Keras `Conv2D`，而 TensorFlow 在 CPU 上执行这种分组卷积很慢，套件改用 `tf.nn.depthwise_conv2d` 计算同样的结果。解码头则把两步合并成一步：第 3 小节里每个阶段的线性层和 1×1 融合卷积都是逐像素的线性变换，两者之间的双线性上采样也是线性的，所以可以乘成一个矩阵，在每个阶段自己的分辨率上先算完。与指南的模型相比，损失和梯度只差浮点舍入误差（dropout 的随机抽样除外），保存下来的仍是普通的 SegFormer 模型。速度对比见 `benchmarks/RESULTS.md` 中 TensorFlow 的“training throughput”一行，由 `make bench` 按指南的配置测得。XLA（`compile(..., jit_compile=True)`）也测过：在 CPU 上反而更慢，所以默认不开启。在参数单元格里设 `fast = False`，就完全按指南的方式训练。
-
 # %% tags=["tf"]
-if P.fast:  # the kit's fast path; fast = False trains the model exactly as transformers builds it
+if P.fast:  # opt-in (fast = True), before compile: the kit's faster model, see Under the hood
     shtf.fast_training(model)
-print("training path:", "the kit's fast path (shtf.fast_training)" if P.fast else "the guide's (fast = False)")
 
 # %% [markdown] tags=["lang-en", "tf"]
 # The guide compiles the model **without a loss**: transformers' TF models compute their own loss whenever the
@@ -679,11 +683,11 @@ callbacks = [
 # %% tags=["tf"]
 # 指南原代码 / the guide's code (Chinese edition)
 history = model.fit(
-    tf_train,  # the guide: train_dataset
-    validation_data=tf_eval,  # the guide: test_ds
-    epochs=epochs,  # the guide: 50
-    callbacks=callbacks,  # the guide: [checkpoint_callback]
-    verbose=0,  # the kit: the printer callback writes one line per epoch instead
+    tf_train,  # guide: train_dataset
+    validation_data=tf_eval,  # guide: test_ds
+    epochs=epochs,  # guide: 50
+    callbacks=callbacks,  # guide: [checkpoint_callback]
+    verbose=int(sh.quiet.live_progress()),  # the kit: a live bar in JupyterLab / Colab; a papermill run gets the printer's line per epoch
 )
 
 # %% [markdown] tags=["lang-en"]
@@ -736,6 +740,24 @@ print(f"eval loss: {final['val_loss']:.4f}")
 
 # %% [markdown] tags=["lang-zh"]
 # 这些数字是在预处理后的尺寸上算的：图像处理器已经把每张标签图调整尺寸为 `image_size` × `image_size`（`smoke` 下是 64 × 64），logits 也只上采样到这个尺寸。第 05 篇把 logits 上采样到每张图像的原始尺寸，再和原始标注比较，所以同一个模型、同一批图像，它算出的 mIoU 会略有不同：细边界和小物体在不同分辨率下占的像素比例不一样。另一个框架的笔记本在 mIoU 相近时打印出的损失却不同：PyTorch 的 Trainer 让学习率线性降到 0，TensorFlow 笔记本沿用指南的分段常数调度，而且新权重的随机初始值也不一样。
+
+# %% [markdown] tags=["lang-en"]
+# **Logging in to the Hub.** The guide's very first step is `notebook_login()`. It asks for a Hugging Face
+# access token, which `push_to_hub` needs to upload your model; nothing else in the course needs it. To share
+# a model: create a token with *write* access at https://huggingface.co/settings/tokens, set
+# `push_to_hub = True` in the parameters cell, and paste the token when the prompt below appears (on Colab
+# you can store it once as the secret `HF_TOKEN` instead). Offline there is nothing to log in to, so the cell
+# calls it only when `push_to_hub` is on.
+
+# %% [markdown] tags=["lang-zh"]
+# **登录 Hugging Face Hub。** 指南的第一步就是 `notebook_login()`：它要你输入一个 Hugging Face 访问令牌（token），`push_to_hub` 上传模型时要用到，课程里别的地方都用不到它。想分享模型的话，先在 https://huggingface.co/settings/tokens 创建一个有*写入*（write）权限的令牌，在参数单元格里设 `push_to_hub = True`，等下面出现输入框时粘贴令牌即可（在 Colab 上也可以把它存成名为 `HF_TOKEN` 的密钥，一次设好）。离线时无处可登录，所以下面的单元格只在 `push_to_hub` 打开时才调用它。
+
+# %%
+# 指南原代码 / the guide's code (Chinese edition)
+from huggingface_hub import notebook_login
+
+if P.push_to_hub:  # guide: notebook_login() at the start, always; offline it cannot log in
+    notebook_login()
 
 # %% tags=["pt"]
 if trainer.is_world_process_zero():  # with several processes (torchrun), only one writes
@@ -793,6 +815,28 @@ axes[-1].set_ylim(0, 1)  # mean IoU lies in [0, 1]
 plt.tight_layout()
 plt.show()
 
+# %% [markdown] tags=["lang-en"]
+# **How to read these curves.** Look for three things:
+#
+# - **The gap between training and eval loss.** The training loss is measured on the 40 images the model
+#   learns from, the eval loss on 10 it never trains on. While both fall, the model learns something that
+#   carries over to new images. When the training loss keeps falling but the eval loss levels off or rises, the
+#   model is memorising its 40 images: it *overfits*. With so few images this comes early; in the guide's
+#   recipe every image is seen 50 times.
+# - **A flat eval mean IoU.** Mean IoU changes only when a pixel's top class changes, so it can stay flat while
+#   the losses still move. Flat at a good value: training has converged for this data, and more epochs only
+#   memorise. Flat near 0 from the start: the model predicts nearly everything as one class; check the labels
+#   (notebook 03) and the learning rate before training longer.
+# - **Noise.** Judge trends, not single points: a training-loss point is one batch (PyTorch) or one epoch's mean
+#   (TensorFlow), and 10 test images are a small sample, so a difference of a few hundredths proves nothing.
+
+# %% [markdown] tags=["lang-zh"]
+# **怎样读这几条曲线。** 看三件事：
+#
+# - **训练损失和评估损失之间的差距。** 训练损失是在模型用来学习的 40 张图像上算的，评估损失则来自它从没训练过的 10 张。两者一起下降，说明模型学到的东西对新图像也管用。如果训练损失还在降，评估损失却不再下降甚至回升，说明模型在死记这 40 张图像，也就是*过拟合*。图像这么少，过拟合来得很早；按指南的配置，每张图像要看 50 遍。
+# - **评估 mIoU 变平。** 只有某个像素得分最高的类别变了，mIoU 才会变，所以损失还在变化时，mIoU 可能纹丝不动。如果它停在一个不错的值上，说明在这份数据上已经训练到头了，再多训几轮也只是死记；如果从一开始就贴着 0 不动，说明模型几乎把所有像素都判成同一类，先检查标签（第 03 篇）和学习率，别急着加长训练。
+# - **噪声。** 看趋势，别看单个点：训练损失的每个点只对应一个批次（PyTorch）或一轮的平均值（TensorFlow）；10 张测试图像样本也很小，差个百分之几说明不了什么。
+
 # %% [markdown] tags=["lang-en", "pt"]
 # ## Summary
 #
@@ -840,10 +884,76 @@ plt.show()
 # %% [markdown] tags=["lang-en"]
 # ## Exercises
 #
+# Exercises 1 and 2 check themselves. Replace the `...` in the code cell with your answer, then run the
+# check cell under it: it says whether the answer is right and why, or what is wrong, with a hint.
+# `ex.<name>.hint()` prints the hint alone, `ex.<name>.solution()` a worked solution. The checks use this
+# notebook's own variables, so run the sections above first.
+
+# %% [markdown] tags=["lang-zh"]
+# ## 练习
+#
+# 练习 1 和练习 2 可以自动检查：把代码单元格里的 `...` 换成你的答案，再运行它下面的检查单元格。检查会告诉你答案是否正确、为什么正确；答错时指出错在哪里，并给出提示。`ex.<名称>.hint()` 只显示提示，`ex.<名称>.solution()` 显示参考答案。检查用的是本笔记本里的变量，所以请先运行上面各小节。
+
+# %%
+from seghelpers.exercises import stage04 as ex
+
+# %% [markdown] tags=["lang-en"]
+# ### Exercise 1: how many optimizer steps is one epoch?
+#
+# One optimizer step per batch. Write `my_steps_per_epoch(num_images, batch_size)`. The check tries it on
+# 40 and 41 images in batches of 4, on 3 images in batches of 4 and on a single image, then on this run's
+# `len(train_ds)` and `batch_size`, and compares the last with the number of batches the live training
+# data actually yields. With it, `max_steps` ÷ `my_steps_per_epoch(...)` tells you how many epochs a profile trains.
+
+# %% [markdown] tags=["lang-zh"]
+# ### 练习 1：一轮（epoch）是多少个优化步？
+#
+# 每个批次对应一个优化步。编写 `my_steps_per_epoch(num_images, batch_size)`。检查会先用 40 张和 41 张图像、批大小 4，3 张图像、批大小 4，以及只有一张图像的情况试你的函数，再用本次运行的 `len(train_ds)` 和 `batch_size`，并把最后这个结果和实际训练数据每轮产生的批次数比较。有了它，用 `max_steps` ÷ `my_steps_per_epoch(...)` 就知道一个预设要训练多少轮。
+
+# %% tags=["exercise"]
+def my_steps_per_epoch(num_images, batch_size):
+    # batches per epoch: the last batch may be smaller
+    return ...
+
+
+# %% tags=["pt"]
+ex.steps_per_epoch.check(my_steps_per_epoch, train_ds, P.batch_size, trainer.get_train_dataloader())  # .hint() / .solution()
+
+# %% tags=["tf"]
+ex.steps_per_epoch.check(my_steps_per_epoch, train_ds, P.batch_size, tf_train)  # .hint() / .solution()
+
+# %% [markdown] tags=["lang-en"]
+# ### Exercise 2: read the curves of this run
+#
+# Look at the curves of section 6 (`log` holds their numbers). Which sentence describes *this* run? The
+# check reads the same numbers, so the right letter depends on your run. Set `curves_answer` to one letter:
+#
+# - (a) The training loss went down and the evaluation mean IoU went up.
+# - (b) The training loss went down, but the evaluation mean IoU did not go up.
+# - (c) The training loss did not go down.
+
+# %% [markdown] tags=["lang-zh"]
+# ### 练习 2：读懂这次运行的曲线
+#
+# 看第 6 小节的曲线（`log` 里是它们的数值）。哪句话描述的是*这一次*运行？检查读取的是同样的数值，所以正确选项取决于你的运行结果。把 `curves_answer` 设为一个字母：
+#
+# - (a) 训练损失下降了，评估 mIoU 上升了。
+# - (b) 训练损失下降了，但评估 mIoU 没有上升。
+# - (c) 训练损失没有下降。
+
+# %% tags=["exercise"]
+curves_answer = ...  # "a", "b" or "c"
+
+# %%
+ex.read_the_curves.check(curves_answer, log)  # .hint() / .solution()
+
+# %% [markdown] tags=["lang-en"]
+# ### More to explore
+#
 # 1. Interrupt training halfway (Kernel → Interrupt), set `resume = True` in the parameters cell and run the
 #    notebook again. Which checkpoint does it continue from, and how much training is repeated?
 # 2. Set `learning_rate` to twice and then half the profile's value in the parameters cell. How do the loss
-#    curve and the final mean IoU change?
+#    curve and the final mean IoU change? Answer exercise 2 again for each run.
 # 3. Compare batch sizes at the same number of epochs: set `batch_size = 2` with `max_steps = 100`, then
 #    `batch_size = 8` with `max_steps = 25` (both 5 epochs of the 40 training images in `smoke`; in the
 #    `guide` profile `max_steps` is −1, so the epochs stay fixed anyway). Which run reaches the higher mean IoU,
@@ -852,10 +962,10 @@ plt.show()
 #    the mean IoU change, and why might it?
 
 # %% [markdown] tags=["lang-zh"]
-# ## 练习
+# ### 更多探索
 #
 # 1. 训练到一半时中断（Kernel → Interrupt），在参数单元格里设 `resume = True`，再运行一遍本笔记本。它从哪个检查点继续？有多少训练被重复了？
-# 2. 在参数单元格里把 `learning_rate` 设为预设值的两倍，再设为一半。损失曲线和最终的 mIoU 分别怎么变？
+# 2. 在参数单元格里把 `learning_rate` 设为预设值的两倍，再设为一半。损失曲线和最终的 mIoU 分别怎么变？每次运行后都再做一遍练习 2。
 # 3. 在轮数相同的前提下比较不同的批大小：先设 `batch_size = 2`、`max_steps = 100`，再设 `batch_size = 8`、`max_steps = 25`（在 `smoke` 下都是把 40 张训练图像过 5 轮；`guide` 预设的 `max_steps` 是 −1，轮数本来就不变）。哪一次的 mIoU 更高？哪一次的损失曲线抖动更大？
 # 4. 先预测一下：设 `image_size = 128` 时，第 3 小节会打印出哪些形状？运行验证你的预测。mIoU 有什么变化，可能的原因是什么？
 
@@ -878,6 +988,16 @@ plt.show()
 # - **More than one GPU or machine.** `make script` exports this notebook to `build/scripts/04_train_pytorch.py`,
 #   which takes the parameters as `--name value`: `torchrun --nproc_per_node 4 build/scripts/04_train_pytorch.py
 #   --profile full`. The README's "Scaling up" section has the commands and the memory per GPU.
+# - **The kit's fast path (`fast = True`, off by default).** `shpt.fast_training(model)` rewrites two parts of the
+#   model in place, on the same weights. Attention runs through PyTorch's fused `scaled_dot_product_attention`.
+#   In the decode head, each stage's linear layer and the 1×1 fuse convolution act on every pixel separately,
+#   and bilinear upsampling is linear; so the kit multiplies each stage's layer into the fuse convolution and
+#   applies the product at that stage's own, smaller resolution, before upsampling. Section 1's training
+#   transforms also take the fast path (`FastSegformerProcessor`, notebook 02). Loss and gradients equal the
+#   guide's model up to float rounding; dropout masks fall on other elements, so the curves differ slightly
+#   while the final numbers land close. The saved model is an ordinary SegFormer. The speed-up, measured with
+#   the guide's recipe (mit-b0, 512×512, batch size 2) by `make bench`, is the "training throughput" row of
+#   `benchmarks/RESULTS.md`. Where time matters (a workshop on CPUs), set `fast = True` in the parameters cell.
 
 # %% [markdown] tags=["lang-zh", "collapsed", "pt"]
 # ## 实现细节（Under the hood）
@@ -887,6 +1007,7 @@ plt.show()
 # - **导出。** `sh.save_pretrained_atomic` 先把模型和图像处理器写进一个临时文件夹，写完后再整体改名为 `output_dir`，所以第 05 篇不会读到写了一半的模型；多进程训练时只有主进程写入。
 # - **设备。** 没有加速器时设 `use_cpu=True`，`torchrun` 还能借此启动 N 个 CPU 进程（gloo 后端）；`dataloader_pin_memory` 只对 CUDA GPU 有用。
 # - **多卡与多机。** `make script` 把本笔记本导出为 `build/scripts/04_train_pytorch.py`，参数写成 `--name value`，例如 `torchrun --nproc_per_node 4 build/scripts/04_train_pytorch.py --profile full`。具体命令和每张卡的显存占用见 README.zh-CN 的“扩展到更大规模”一节。
+# - **套件的快速路径（`fast = True`，默认关闭）。** `shpt.fast_training(model)` 在同一组权重上原地改写模型的两处。一是注意力改用 PyTorch 的融合算子 `scaled_dot_product_attention`。二是解码头：每个阶段的线性层和 1×1 融合卷积都是逐像素独立计算的，双线性上采样也是线性运算，所以套件把每个阶段的线性层和融合卷积乘成一个矩阵，在该阶段自己那个更低的分辨率上先算完，再上采样。第 1 小节的训练变换也会走快速路径（第 02 篇的 `FastSegformerProcessor`）。与指南的模型相比，损失和梯度只差浮点舍入误差；dropout 的掩码落在不同的元素上，所以曲线略有差别，最终结果很接近。保存下来的仍是普通的 SegFormer 模型。提速多少见 `benchmarks/RESULTS.md` 的“training throughput”一行，由 `make bench` 按指南的配置（mit-b0、512×512、批大小 2）测得。时间紧的场合（比如只有 CPU 的培训课），可以在参数单元格里设 `fast = True`。
 
 # %% [markdown] tags=["lang-en", "collapsed", "tf"]
 # ## Under the hood
@@ -906,6 +1027,17 @@ plt.show()
 #   `MultiWorkerMirroredStrategy()` (several machines, each with its own `TF_CONFIG`), then
 #   `with strategy.scope(): model = shtf.load_model(...); model.compile(...)` and
 #   `model.fit(shtf.to_tf_dataset(train_ds, P.batch_size * strategy.num_replicas_in_sync, shuffle=True), ...)`.
+# - **The kit's fast path (`fast = True`, off by default).** `shtf.fast_training(model)` must run before
+#   `compile`. It rewrites two layers in place, on the same weights. Inside each encoder block, the feed-forward
+#   part (Mix-FFN) has a 3×3 *depthwise* convolution: one 3×3 filter per channel. transformers builds it as a
+#   Keras `Conv2D` with `groups` equal to the number of channels, which TensorFlow runs slowly on a CPU; the kit
+#   computes the same thing with `tf.nn.depthwise_conv2d`. In the decode head, each stage's linear layer and the
+#   1×1 fuse convolution act on every pixel separately, and bilinear upsampling is linear; so the kit multiplies
+#   them into one and applies it at each stage's own resolution. Loss and gradients equal the guide's model up
+#   to float rounding (dropout draws aside), and the saved model is an ordinary SegFormer. The speed-up,
+#   measured with the guide's recipe by `make bench`, is the TensorFlow "training throughput" row of
+#   `benchmarks/RESULTS.md`. XLA (`compile(..., jit_compile=True)`) was measured too: slower on a CPU. Where time
+#   matters (a workshop on CPUs), set `fast = True` in the parameters cell.
 
 # %% [markdown] tags=["lang-zh", "collapsed", "tf"]
 # ## 实现细节（Under the hood）
@@ -914,3 +1046,4 @@ plt.show()
 # - **损失的修复。** `shtf.fix_loss` 替换了模型的 `hf_compute_loss`：先把 logits 上采样到标签的尺寸，在稀疏交叉熵之前把被忽略的标签置为 0，再只对其余像素求平均。
 # - **断点续训。** `BackupAndRestore` 按整轮恢复（被打断的那一轮会重跑），备份里有权重、优化器状态和轮数，但没有 `tf.data` 的打乱进度，也没有 dropout 所用随机数生成器的状态。所以续训的结果与不中断的训练接近，但不会逐位一致。训练正常结束后备份会被删除。
 # - **多卡与多机。** 在 `tf.distribute` 策略里构建并编译模型，并按全局批大小喂数据：`strategy = tf.distribute.MirroredStrategy()`（单机的全部 GPU）或 `MultiWorkerMirroredStrategy()`（多台机器，每台用各自的 `TF_CONFIG` 启动），然后 `with strategy.scope(): model = shtf.load_model(...); model.compile(...)`，再 `model.fit(shtf.to_tf_dataset(train_ds, P.batch_size * strategy.num_replicas_in_sync, shuffle=True), ...)`。
+# - **套件的快速路径（`fast = True`，默认关闭）。** `shtf.fast_training(model)` 必须放在 `compile` 之前调用。它在同一组权重上原地改写两处。每个编码器块里的前馈部分（Mix-FFN）有一个 3×3 的*深度卷积*（depthwise convolution），即每个通道各用一个 3×3 卷积核；transformers 把它写成 `groups` 等于通道数的 Keras `Conv2D`，TensorFlow 在 CPU 上执行这种分组卷积很慢，套件改用 `tf.nn.depthwise_conv2d` 计算同样的结果。解码头里，每个阶段的线性层和 1×1 融合卷积都是逐像素独立计算的，双线性上采样也是线性运算，所以可以乘成一个矩阵，在每个阶段自己的分辨率上先算完。与指南的模型相比，损失和梯度只差浮点舍入误差（dropout 的随机抽样除外），保存下来的仍是普通的 SegFormer 模型。提速多少见 `benchmarks/RESULTS.md` 中 TensorFlow 的“training throughput”一行，由 `make bench` 按指南的配置测得。XLA（`compile(..., jit_compile=True)`）也测过，在 CPU 上反而更慢。时间紧的场合（比如只有 CPU 的培训课），可以在参数单元格里设 `fast = True`。

@@ -115,7 +115,6 @@ print("TensorFlow", tf.__version__, "| GPUs:", len(tf.config.list_physical_devic
 
 # %%
 import tempfile
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -125,14 +124,13 @@ labels = sh.dataset_labels(P.dataset)  # the dataset's classes, colours and labe
 print(labels.describe())
 trained = (Path(P.output_dir) / "config.json").is_file()
 model_dir = P.output_dir
-if not trained:
+if trained:
+    print("model:", model_dir)
+else:
     model_dir = tempfile.mkdtemp(prefix="segformer-untrained-")
-    message = (f"No trained model in {P.output_dir!r}: {sh.params.missing_model_hint()}. "
-               f"Falling back to checkpoint={P.checkpoint!r}, NOT fine-tuned on {labels.name}: "
-               "its predictions below are untrained noise.")
-    # bold in Jupyter, plain text in logs
-    display({"text/markdown": f"**⚠️ WARNING: {message}**", "text/plain": f"⚠️ WARNING: {message}"}, raw=True)
-    warnings.warn(message, stacklevel=1)
+    message = sh.params.missing_model_message(P.output_dir, FRAMEWORK, P.checkpoint, labels.name)
+    # one warning, bold in Jupyter, plain text in logs
+    display({"text/markdown": f"**⚠️ {message}**", "text/plain": f"⚠️ {message}"}, raw=True)
 
 # %% tags=["pt"]
 from transformers import AutoImageProcessor, AutoModelForSemanticSegmentation
@@ -340,13 +338,13 @@ print("pred_seg        ", tuple(pred_seg.shape), pred_seg.dtype, "| the image's 
 
 # %% [markdown] tags=["lang-en", "pt"]
 # The pipeline and the guide's code agree pixel for pixel, and so does the kit's `shpt.predict`, which
-# later stages call because it runs the same steps on a batch of images at once, under `torch.no_grad()`,
-# and returns each map at its own image's size. `predict(fast=True)`, its default, runs an optimised copy of
-# the model; `fast=False` is the guide's route (on the CPU it upsamples a band of rows at a time, which can
-# only flip a pixel whose two best classes tie to float precision; see Under the hood).
+# section 8 uses on every test image: it runs the same steps on a batch of images at once, under
+# `torch.no_grad()`, and returns each map at its own image's size. On the CPU it upsamples a band of rows at
+# a time, so a pixel can differ from the guide's only where its two top classes score the same within
+# float32 rounding.
 
 # %% [markdown] tags=["lang-zh", "pt"]
-# pipeline 和指南原代码的结果逐像素一致，套件的 `shpt.predict` 也一样。后面几篇调用的是它：它对一批图像一次执行同样的步骤，全程在 `torch.no_grad()` 里，并把每张分割图还原到各自原图的尺寸。`predict(fast=True)`（默认）运行的是一个经过优化的模型副本；`fast=False` 走的就是指南的流程（在 CPU 上它按行分块做上采样，只有两个类别的最高得分在浮点精度内打平的像素才可能不同，见“实现细节”）。
+# pipeline 和指南原代码的结果逐像素一致，套件的 `shpt.predict` 也一样。第 8 小节用它预测全部测试图像：它对一批图像一次执行同样的步骤，全程在 `torch.no_grad()` 里，并把每张分割图还原到各自原图的尺寸。在 CPU 上它会分块做上采样，所以只有得分最高的两个类别相差不到 float32 舍入误差的像素，结果才可能与指南不同。
 
 # %% tags=["pt"]
 pred = pred_seg.numpy()  # the guide keeps a tensor; numpy from here on
@@ -557,7 +555,47 @@ ax.figure.savefig(Path(model_dir) / "overlay.png", bbox_inches="tight")
 plt.show()
 
 # %% [markdown] tags=["lang-en"]
-# ## 7. Per-class IoU on the test split
+# ## 7. Prediction against the truth
+#
+# An overlay shows what the model says, not whether it is right. Put the prediction beside the ground truth
+# (the annotation, turned into model class ids with `labels.to_model_ids` as in training) and mark every
+# pixel where the two differ. Pixels the annotation leaves unlabelled (255) are not scored, in the metric or
+# here. The list below the figure names the true classes with the most wrong pixels, and what the model took
+# them for: that is where to look first, with the per-class bars of section 8.
+
+# %% [markdown] tags=["lang-zh"]
+# ## 7. 预测与真实标签对照
+#
+# 叠加图只告诉你模型说了什么，却看不出它说得对不对。把预测和真实标签并排放在一起（真实标签就是标注，像训练时一样用 `labels.to_model_ids` 换成模型的类别编号），再把两者不一致的像素标出来。标注里未标记的像素（255）不参与评估，这里也不算。图下面的列表给出错误像素最多的几个真实类别，以及模型把它们错认成了什么：先从这里查起，再结合第 8 小节的各类别柱状图看。
+
+# %%
+truth = labels.to_model_ids(annotations[0])  # the first test image's annotation, as model class ids
+scored = truth != labels.ignore_index  # 255: not labelled, not scored
+wrong = scored & (pred != truth)
+print(f"wrong: {wrong.sum()} of {scored.sum()} scored pixels ({wrong.sum() / max(scored.sum(), 1):.1%})")
+
+errors = np.zeros((*truth.shape, 3), dtype=np.uint8)  # black: not scored
+errors[scored & ~wrong] = (190, 190, 190)  # grey: right
+errors[wrong] = (220, 0, 0)  # red: wrong
+fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+panels = [("ground truth", sh.colorize(truth, palette=labels.palette)),
+          ("prediction", sh.colorize(pred, palette=labels.palette)), ("red: wrong, grey: right, black: not scored", errors)]
+for ax, (title, picture) in zip(axes, panels):
+    ax.imshow(picture)
+    ax.set_title(title)
+    ax.axis("off")
+plt.show()
+
+missed = np.bincount(truth[wrong], minlength=len(names))  # wrong pixels per true class
+present = np.bincount(truth[scored], minlength=len(names))
+for cid in np.argsort(-missed, kind="stable")[:5]:
+    if missed[cid]:
+        taken_for = np.bincount(pred[wrong & (truth == cid)]).argmax()
+        print(f"{names[cid].strip():>16}: {missed[cid]:5d} of {present[cid]:5d} pixels wrong, "
+              f"mostly taken for {names[taken_for].strip()}")
+
+# %% [markdown] tags=["lang-en"]
+# ## 8. Per-class IoU on the test split
 #
 # One picture is an anecdote. To measure the model, predict every test image with the batched helper and
 # compute mean IoU against the annotations. Two details:
@@ -575,7 +613,7 @@ plt.show()
 # while here every map is compared at its image's original size, so each original pixel counts exactly once.
 
 # %% [markdown] tags=["lang-zh"]
-# ## 7. 测试集上各类别的交并比
+# ## 8. 测试集上各类别的交并比
 #
 # 一张图只能算个例。要衡量模型，就用批量处理的辅助函数预测测试集里的每一张图像，再和标注一起计算 mIoU。有两个细节：
 #
@@ -587,7 +625,7 @@ plt.show()
 # 这里的 mIoU 和第 04 篇对同一个模型、同一批图像打印的 mIoU 略有不同：第 04 篇是在图像处理器的尺寸上评估的（`image_size` × `image_size`，标签用最近邻插值调整尺寸），而这里每张分割图都在原图尺寸上比较，原图的每个像素恰好计一次。
 
 # %% tags=["pt"]
-preds = shpt.predict(model, image_processor, images, batch_size=P.batch_size)
+preds = shpt.predict(model, image_processor, images, batch_size=P.batch_size, fast=P.fast)
 
 # %% tags=["tf"]
 preds = shtf.predict(model, image_processor, images, batch_size=P.batch_size)
@@ -662,30 +700,118 @@ print(f"classes with an IoU: {with_iou}")
 # %% [markdown] tags=["lang-en"]
 # ## Exercises
 #
+# Exercises 1 to 3 check themselves. Replace the `...` in the code cell with your answer, then run the
+# check cell under it: it says whether the answer is right and why, or what is wrong, with a hint.
+# `ex.<name>.hint()` prints the hint alone, `ex.<name>.solution()` a worked solution. The checks use this
+# notebook's own variables, so run the sections above first.
+
+# %% [markdown] tags=["lang-zh"]
+# ## 练习
+#
+# 练习 1～3 可以自动检查：把代码单元格里的 `...` 换成你的答案，再运行它下面的检查单元格。检查会告诉你答案是否正确、为什么正确；答错时指出错在哪里，并给出提示。`ex.<名称>.hint()` 只显示提示，`ex.<名称>.solution()` 显示参考答案。检查用的是本笔记本里的变量，所以请先运行上面各小节。
+
+# %%
+from seghelpers.exercises import stage05 as ex
+
+# %% [markdown] tags=["lang-en"]
+# ### Exercise 1: segment an image by hand
+#
+# Write `my_segment(image)`: a PIL image in, a `(height, width)` array of class ids out, with `model` and
+# `image_processor` from section 1, the way section 4 does it. The check runs it on the test image, on its
+# top half (not square: height and width must not be swapped) and on a one-pixel image, and compares each
+# map with the kit's `predict`, the same route as the pipeline.
+
+# %% [markdown] tags=["lang-zh"]
+# ### 练习 1：手动分割一张图像
+#
+# 编写 `my_segment(image)`：输入一张 PIL 图像，输出（高，宽）的类别编号数组，像第 4 小节那样使用第 1 小节的 `model` 和 `image_processor`。检查会在测试图像、它的上半部分（不是正方形：高和宽不能弄反）和一张只有一个像素的图像上运行你的函数，并把每个结果和套件的 `predict`（与 pipeline 走的是同一条流程）比较。
+
+# %% tags=["exercise"]
+def my_segment(image):
+    # processor -> model -> upsample the logits to the image size -> argmax
+    return ...
+
+
+# %% tags=["pt"]
+ex.segment_by_hand_pt.check(my_segment, model, image_processor, image)  # .hint() / .solution()
+
+# %% tags=["tf"]
+ex.segment_by_hand_tf.check(my_segment, model, image_processor, image)  # .hint() / .solution()
+
+# %% [markdown] tags=["lang-en"]
+# ### Exercise 2: fix the guide's palette
+#
+# The guide colours a prediction with a table whose row 0 is "other" (raw annotation value 0). Write
+# `my_colorize(pred, guide_table)` that colours a map of model class ids with that table, correctly, in RGB.
+# The check builds the guide-style table from this dataset's palette, `np.vstack([[0, 0, 0], labels.palette])`,
+# runs your function on a one-pixel map, on the last class and on `pred`, and compares with `sh.colorize`.
+
+# %% [markdown] tags=["lang-zh"]
+# ### 练习 2：修正指南的调色板
+#
+# 指南给预测结果上色时用的表格，第 0 行是“其他”（原始标注值 0）。编写 `my_colorize(pred, guide_table)`，用这张表正确地给模型类别编号图上色，输出 RGB。检查会用本数据集的调色板搭出一张指南式的表格 `np.vstack([[0, 0, 0], labels.palette])`，在一个单像素的图、最后一个类别和 `pred` 上运行你的函数，并和 `sh.colorize` 比较。
+
+# %% tags=["exercise"]
+def my_colorize(pred, guide_table):
+    # an (H, W, 3) uint8 RGB image
+    return ...
+
+
+# %%
+ex.palette_fix.check(my_colorize, pred, labels)  # .hint() / .solution()
+
+# %% [markdown] tags=["lang-en"]
+# ### Exercise 3: argmax after upsampling
+#
+# Section 4 upsamples the logits and only then takes the argmax. Taking the argmax on the small logits and
+# resizing the class ids with nearest neighbour would be cheaper. Why is it worse? Set `upsample_answer`:
+#
+# - (a) It is not worse, only cheaper.
+# - (b) Upsampled scores let a boundary fall between two coarse pixels; argmax first gives blocky maps.
+# - (c) Class ids would be interpolated bilinearly, giving classes like 2.5.
+# - (d) The model needs to know the output size before it runs.
+
+# %% [markdown] tags=["lang-zh"]
+# ### 练习 3：先上采样，再取 argmax
+#
+# 第 4 小节先对 logits 上采样，然后才取 argmax。在小尺寸的 logits 上先取 argmax，再用最近邻插值把类别编号调整到原图尺寸，计算量会更小。为什么效果更差？把 `upsample_answer` 设为一个字母：
+#
+# - (a) 并不更差，只是更省计算。
+# - (b) 对分数上采样后，边界可以落在两个粗糙像素之间；先取 argmax 只能得到块状的分割图。
+# - (c) 类别编号会被双线性插值，得到 2.5 这样的类别。
+# - (d) 模型运行之前就需要知道输出尺寸。
+
+# %% tags=["exercise"]
+upsample_answer = ...  # "a", "b", "c" or "d"
+
+# %%
+ex.argmax_after_upsampling.check(upsample_answer)  # .hint() / .solution()
+
+# %% [markdown] tags=["lang-en"]
+# ### More to explore
+#
 # 1. Change the by-hand route: take the argmax on the small logits first, then resize the class ids to the
 #    image size with nearest neighbour. How many pixels of the first image change, and where are they?
 # 2. Draw the reference next to the prediction: `sh.colorize(references[0], palette=labels.palette)` beside
 #    `sh.colorize(preds[0], palette=labels.palette)`. Which classes does the model confuse? Compare with the
 #    bar chart.
-# 3. (ADE20K data, e.g. the default `dataset`) Colour the *raw* annotation `np.array(annotations[0])` with the
-#    guide's loop and its 151-row `ade_palette()`, without `[..., ::-1]`, and compare it with
-#    `sh.colorize(references[0], palette=labels.palette)`. Why is the guide's table right for raw annotations
-#    but one row off for predictions?
+# 3. Overlay a photo of your own: `sh.overlay(photo, my_segment(photo), palette=labels.palette)` with
+#    `photo = PIL.Image.open("your.jpg").convert("RGB")`. What does a model trained on this dataset see in it?
 # 4. Set `output_dir = "build/models/none"` in the parameters cell (a folder with no model) and run the
 #    notebook again: the untrained stand-in. How do mean IoU and the number of predicted classes change?
 
 # %% [markdown] tags=["lang-zh"]
-# ## 练习
+# ### 更多探索
 #
 # 1. 修改手动流程：先在小尺寸的 logits 上取 argmax，再用最近邻插值把类别编号调整到原图尺寸。第一张图像有多少个像素的结果变了？它们都分布在哪里？
 # 2. 把真实标签和预测结果并排画出来：`sh.colorize(references[0], palette=labels.palette)` 和 `sh.colorize(preds[0], palette=labels.palette)`。模型把哪些类别搞混了？再和柱状图对照一下。
-# 3. （ADE20K 数据，比如默认的 `dataset`）用指南的循环和那张 151 行的 `ade_palette()` 给*原始*标注 `np.array(annotations[0])` 上色（不加 `[..., ::-1]`），再和 `sh.colorize(references[0], palette=labels.palette)` 比较。为什么指南的表对原始标注是对的，对预测结果却错了一行？
+# 3. 给你自己拍的照片做一张叠加图：`photo = PIL.Image.open("your.jpg").convert("RGB")`，然后 `sh.overlay(photo, my_segment(photo), palette=labels.palette)`。在这个数据集上训练的模型从照片里看到了什么？
 # 4. 在参数单元格里设置 `output_dir = "build/models/none"`（一个没有模型的文件夹），再运行一遍本篇，这时用的是未训练的替代模型。mIoU 和预测出的类别数分别有什么变化？
 
 # %% [markdown] tags=["lang-en", "collapsed", "pt"]
 # ## Under the hood
 #
-# **`shpt.predict(fast=True)`.** By default `predict` runs an inference-only copy of the model made by
+# **`shpt.predict(fast=True)`.** With `fast = True` in the parameters cell (off by default) `predict` runs an inference-only copy of the model made by
 # `shpt.fast_segformer`, with two rewrites that are exact in real arithmetic and change only the order of
 # float operations: attention goes through PyTorch's fused `scaled_dot_product_attention`, and the decode
 # head is folded (its per-stage MLPs, the 1×1 fuse convolution, BatchNorm and bilinear upsampling are all
@@ -702,7 +828,7 @@ print(f"classes with an IoU: {with_iou}")
 # %% [markdown] tags=["lang-zh", "collapsed", "pt"]
 # ## 实现细节（Under the hood）
 #
-# **`shpt.predict(fast=True)`。** `predict` 默认运行 `shpt.fast_segformer` 生成的一个仅用于推理的模型副本。副本做了两处改写，在实数运算下完全等价，变的只是浮点运算的顺序：注意力改用 PyTorch 的融合算子 `scaled_dot_product_attention`；解码头做了折叠（各阶段的 MLP、1×1 融合卷积、BatchNorm 和双线性上采样都是线性的，所以编码器的每个阶段可以在各自更低的分辨率上直接映射到融合后的通道，最后只对求和结果做上采样；对 512×512 输入的 mit-b0，这样能省掉大约一半的乘加运算）。此外，在 CPU 上无论 `fast` 取何值，`shpt.upsample_argmax` 都按行分块完成上采样和 argmax，不会生成完整的（类别数, 高, 宽）浮点张量。`make bench`（基准 6）把两者和 pipeline 做了对比。
+# **`shpt.predict(fast=True)`。** 在参数单元格里设 `fast = True`（默认关闭）时，`predict` 运行 `shpt.fast_segformer` 生成的一个仅用于推理的模型副本。副本做了两处改写，在实数运算下完全等价，变的只是浮点运算的顺序：注意力改用 PyTorch 的融合算子 `scaled_dot_product_attention`；解码头做了折叠（各阶段的 MLP、1×1 融合卷积、BatchNorm 和双线性上采样都是线性的，所以编码器的每个阶段可以在各自更低的分辨率上直接映射到融合后的通道，最后只对求和结果做上采样；对 512×512 输入的 mit-b0，这样能省掉大约一半的乘加运算）。此外，在 CPU 上无论 `fast` 取何值，`shpt.upsample_argmax` 都按行分块完成上采样和 argmax，不会生成完整的（类别数, 高, 宽）浮点张量。`make bench`（基准 6）把两者和 pipeline 做了对比。
 #
 # 舍入误差只会改变两个最高得分在 float32 精度内打平的像素，这些像素的类别本来就是碰运气。下面的单元格统计两条路线与指南原代码结果不同的像素数，并检查这些像素全都属于这种打平的情况（指南上采样后 logits 的前两名之差不超过 1e-5）。
 

@@ -11,4 +11,4 @@ seed = None
 output_dir = None  # the trained model; checkpoints go to <output_dir>-checkpoints
 push_to_hub = False  # needs a Hugging Face token, see notebook 04
 resume = False  # continue training from the last complete checkpoint
-fast = True  # notebook 04 only: train on the kit's faster path; False trains exactly the guide's way
+fast = False  # False runs the guide's code; True takes the kit's faster path, see Under the hood in 04
