@@ -106,9 +106,9 @@ LAB_ARGS ?=
 lab: setup ## JupyterLab with the project's environment (prints the URL it serves; starts as root too, e.g. in Docker)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
-prefetch: setup ## cache only what the guide profile needs (mit-b0's files, the first 50 rows of the data); run online
+prefetch: setup ## cache only what a profile reads (PROFILE=workshop|guide|full; default the guide's: mit-b0, 50 rows); run online
 	@# PREFETCH_ARGS="--split train[:200] --frameworks pt" etc.; see python -m seghelpers.prefetch --help
-	HF_HUB_OFFLINE=0 HF_DATASETS_OFFLINE=0 $(PY) -m seghelpers.prefetch $(PREFETCH_ARGS)
+	HF_HUB_OFFLINE=0 HF_DATASETS_OFFLINE=0 $(PY) -m seghelpers.prefetch $(if $(filter-out smoke,$(PROFILE)),--profile $(PROFILE)) $(PREFETCH_ARGS)
 
 bench: setup ## measure the kit's fast paths against the guide's code; writes benchmarks/RESULTS.md
 	USE_TF=0 $(PY) -m benchmarks.run $(BENCH_ARGS)

@@ -16,6 +16,9 @@ Run it (or ``make prefetch``) while online, once per machine, or once and copy t
   ``preprocessor_config.json``, one PyTorch weight file and ``tf_model.h5`` (not the README, not a
   second copy of the same weights).
 
+``--profile workshop`` (``make prefetch PROFILE=workshop``) takes the dataset, rows and checkpoint from that
+profile (:func:`profile_plan`), so the cache holds exactly what its notebooks read.
+
 Prints what was cached and its size. Checks first, within seconds, that the Hub answers.
 """
 from __future__ import annotations
@@ -193,6 +196,21 @@ def prefetch_model(checkpoint: str = DEFAULT_CHECKPOINT, frameworks=("pt", "tf")
     return want, size
 
 
+def profile_plan(profile: str) -> dict:
+    """What a profile's notebooks read from the Hub: ``dict(dataset, split, checkpoint)``, ``""`` for what it
+    does not take from the Hub (the synthetic set, a random-init model, a local folder)."""
+    from .i18n import tr
+    from .params import PROFILES
+
+    if profile not in PROFILES:
+        raise ValueError(tr(f"--profile {profile!r} is unknown; choose one of {sorted(PROFILES)}",
+                            f"--profile {profile!r} 不存在，可选：{sorted(PROFILES)}"))
+    p = PROFILES[profile]
+    dataset = "" if p["dataset"] == "synthetic" or Path(p["dataset"]).exists() else p["dataset"]
+    checkpoint = "" if p["checkpoint"].startswith("random:") or Path(p["checkpoint"]).exists() else p["checkpoint"]
+    return dict(dataset=dataset, split=p["split"], checkpoint=checkpoint)
+
+
 def warm_processor(checkpoint: str) -> None:
     """Load config and image processor once online, so optional look-ups are answered in the cache too."""
     from transformers import AutoConfig
@@ -223,12 +241,24 @@ def prefetch(dataset: str = DEFAULT_DATASET, split: str = DEFAULT_SPLIT, checkpo
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dataset", default=DEFAULT_DATASET, help="Hub dataset id ('' skips the data)")
-    ap.add_argument("--split", default=DEFAULT_SPLIT)
-    ap.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help="Hub model id ('' skips the model)")
+    ap.add_argument("--profile", default=None, help="take dataset, split and checkpoint from this profile "
+                    "(e.g. workshop); the flags below override it. Without it: the guide's")
+    ap.add_argument("--dataset", default=None, help=f"Hub dataset id ('' skips the data; default {DEFAULT_DATASET})")
+    ap.add_argument("--split", default=None, help=f"default {DEFAULT_SPLIT}")
+    ap.add_argument("--checkpoint", default=None, help=f"Hub model id ('' skips the model; default {DEFAULT_CHECKPOINT})")
     ap.add_argument("--frameworks", nargs="+", default=["pt", "tf"], choices=["pt", "tf"])
     ap.add_argument("--timeout", type=float, default=5.0)
     args = ap.parse_args(argv)
+    try:
+        plan = profile_plan(args.profile) if args.profile else dict(dataset=DEFAULT_DATASET, split=DEFAULT_SPLIT,
+                                                                     checkpoint=DEFAULT_CHECKPOINT)
+    except ValueError as e:
+        ap.error(str(e))
+    plan.update({k: v for k, v in (("dataset", args.dataset), ("split", args.split),
+                                   ("checkpoint", args.checkpoint)) if v is not None})
+    if not plan["dataset"] and not plan["checkpoint"]:
+        print(f"prefetch: profile {args.profile!r} reads nothing from the Hub (it runs offline as it is).")
+        return 0
     ok, why = hub_reachable(args.timeout)
     if not ok:
         print(f"prefetch: the Hugging Face Hub is unreachable: {why}.\n"
@@ -236,7 +266,7 @@ def main(argv=None) -> int:
               "random-init model), or copy ~/.cache/huggingface and ~/.cache/seghelpers/prefetched from a "
               "machine that has prefetched.", file=sys.stderr)
         return 2
-    prefetch(args.dataset, args.split, args.checkpoint, tuple(args.frameworks))
+    prefetch(plan["dataset"], plan["split"], plan["checkpoint"], tuple(args.frameworks))
     return 0
 
 
