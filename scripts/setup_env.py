@@ -39,6 +39,9 @@ BYTECODE = ".segkit-bytecode"
 LOCK_ARGS = ["pip", "compile", "requirements.in", "--universal", "--python-version", "3.11",
              "--generate-hashes", "--no-header", "--quiet"]
 
+#: what PyTorch's CPU-only index replaces (``--torch-index``): torch, torchvision and the CUDA wheels torch pulls in
+TORCH_PACKAGES = ("torch", "torchvision")
+CUDA_PREFIXES = ("nvidia-", "cuda-", "triton")
 COLAB = "https://colab.research.google.com (README: Colab)"
 CONDA = "conda env create -f environment.yml"
 
@@ -122,6 +125,21 @@ def platform_problem(system, machine, mac_version=""):
             "Windows x64。请改用 Google Colab：%s。" % (system, machine or "?", COLAB, system, machine or "?", COLAB))
 
 
+def without_torch(lock_text):
+    """``lock_text`` minus the blocks of torch, torchvision and the CUDA packages (for ``--torch-index``), and the
+    ``name==version`` pins of torch and torchvision it had."""
+    kept, pins, drop = [], [], False
+    for line in lock_text.splitlines(True):
+        if line[:1].isalnum():  # a new requirement block starts
+            name = line.split("==")[0].strip().lower()
+            drop = name in TORCH_PACKAGES or name.startswith(CUDA_PREFIXES)
+            if name in TORCH_PACKAGES:
+                pins.append(line.split(" ")[0].strip())
+        if not drop:
+            kept.append(line)
+    return "".join(kept), pins
+
+
 def python_candidates(system, current_version, current_executable, which=shutil.which):
     """Interpreters to try, best first, as argument lists: this one if it is 3.11, then ``python3.11`` on
     PATH, then (Windows) the launcher ``py -3.11``."""
@@ -190,8 +208,12 @@ def _run(cmd, **kw):
                          % (rc, " ".join(cmd), rc, " ".join(cmd)))
 
 
-def setup(venv, python=None):
-    """Build the venv ``venv`` once (skipped when its stamp exists); return its folder."""
+def setup(venv, python=None, torch_index=None):
+    """Build the venv ``venv`` once (skipped when its stamp exists); return its folder.
+
+    ``torch_index`` (e.g. PyTorch's CPU-only https://download.pytorch.org/whl/cpu): every other pin from the lock,
+    hash-checked; torch and torchvision at the lock's versions from that index (no hashes: the index's own
+    builds), without the CUDA libraries. The venv's folder then ends in ``-torch-index``."""
     home = os.path.dirname(os.path.abspath(venv))
     if os.path.exists(os.path.join(venv, STAMP)):
         return venv
@@ -205,8 +227,17 @@ def setup(venv, python=None):
     py = venv_bin(venv, "python")
     _run([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--require-hashes", "--no-deps",
           "-r", os.path.join(ROOT, BOOTSTRAP_LOCK)])
-    _run([venv_bin(venv, "uv"), "pip", "install", "--quiet", "--python", py, "--require-hashes",
-          "-r", os.path.join(ROOT, LOCK)])
+    uv = venv_bin(venv, "uv")
+    if torch_index:
+        with open(os.path.join(ROOT, LOCK)) as fh:
+            rest, torch_pins = without_torch(fh.read())
+        filtered = os.path.join(venv, "requirements-without-torch.lock")
+        with open(filtered, "w") as fh:
+            fh.write(rest)
+        _run([uv, "pip", "install", "--quiet", "--python", py, "--require-hashes", "--no-deps", "-r", filtered])
+        _run([uv, "pip", "install", "--quiet", "--python", py, "--no-deps", "--index-url", torch_index] + torch_pins)
+    else:
+        _run([uv, "pip", "install", "--quiet", "--python", py, "--require-hashes", "-r", os.path.join(ROOT, LOCK)])
     open(os.path.join(venv, STAMP), "w").close()
     # kernels run with PYTHONDONTWRITEBYTECODE=1: compile the venv's modules once, here (status ignored: a few
     # packages ship data files named *.py that are not Python 3)
@@ -249,12 +280,16 @@ def main(argv=None):
     ap.add_argument("--home", default=None, help="where venvs live (default $SEGKIT_HOME or ~/.cache/segkit)")
     ap.add_argument("--venv", default=None, help="the venv's folder (default <home>/venv-<hash>)")
     ap.add_argument("--python", default=None, help="the Python 3.11 that builds the venv (default: found)")
+    ap.add_argument("--torch-index", default=None, help="take torch/torchvision from this index, e.g. PyTorch's "
+                    "CPU-only https://download.pytorch.org/whl/cpu (Linux: skips the CUDA libraries)")
     ap.add_argument("--profile", default="smoke", help="run: the profile (smoke, workshop, guide, full)")
     ap.add_argument("extra", nargs=argparse.REMAINDER, help="run / test: further arguments after --")
     args = ap.parse_args(argv)
     extra = [a for a in args.extra if a != "--"]
     try:
         venv = args.venv or venv_dir(args.home or segkit_home(), lock_hash())
+        if args.torch_index:
+            venv += "-torch-index"
         if args.command == "hash":
             print(lock_hash())
         elif args.command == "venv":
@@ -264,7 +299,7 @@ def main(argv=None):
         elif args.command == "lock":
             lock()
         else:
-            venv = setup(venv, args.python)
+            venv = setup(venv, args.python, args.torch_index)
             py = venv_bin(venv, "python")
             if args.command == "run":
                 _run([py, os.path.join("notebooks", "run_all.py"), "--profile", args.profile, "--out",

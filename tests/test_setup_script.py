@@ -139,3 +139,15 @@ def test_script_parses_on_old_pythons():
     import ast
 
     ast.parse(SCRIPT.read_text(), feature_version=(3, 6))
+
+
+def test_torch_index_keeps_every_other_pin(se):
+    text = (ROOT / "requirements.lock").read_text()
+    rest, pins = se.without_torch(text)
+    assert sorted(pins) == ["torch==2.14.1", "torchvision==0.29.1"]
+    names = re.findall(r"^([a-z0-9][a-z0-9_.\-]*)==", rest, re.M)
+    assert "torch" not in names and "torchvision" not in names and not [n for n in names if n.startswith("nvidia-")]
+    assert {"tensorflow", "torchmetrics", "transformers", "numpy"} <= set(names)
+    all_names = re.findall(r"^([a-z0-9][a-z0-9_.\-]*)==", text, re.M)
+    assert len(names) == len(all_names) - 2 - len([n for n in all_names if n.startswith(se.CUDA_PREFIXES)])
+    assert "--hash=sha256:" in rest and "# via" in rest
