@@ -71,7 +71,7 @@
 # | evaluation schedule | `TrainingArguments(evaluation_strategy="steps")` | `eval_strategy="steps"` | the old name was removed; notebook 04 uses `eval_strategy` |
 # | TensorFlow | a TensorFlow section (Keras `fit`, a `PiecewiseConstantDecay` learning-rate schedule) | removed: transformers 5 dropped TensorFlow | the TensorFlow notebooks keep it, on transformers 4.57 (the last line with TF models) |
 #
-# Each helper of the kit (`sh.…`) is introduced after the guide's code it replaces, with a check that
+# Each helper of the kit, the course's package `seghelpers` (imported as `sh`), is introduced after the guide's code it replaces, with a check that
 # both give the same result.
 #
 # The Chinese edition words a few terms differently from the 中文 notebooks, which have a table of them
@@ -129,7 +129,7 @@ except Exception as err:  # datasets>=4: RuntimeError online, ConnectionError of
 # The Hub repository `scene_parse_150` is a *script* dataset: a Python file that downloads and parses the
 # original archive. `datasets` 4.0 stopped running dataset scripts, so online the line fails with
 # `RuntimeError: Dataset scripts are no longer supported, but found scene_parse_150.py`; offline, as in the
-# `smoke` profile, it cannot even reach the repository. The course's own loader recognises the old id and says so:
+# `smoke` profile, it cannot even reach the repository. The kit's own loader recognises the old id and says so:
 
 # %% [markdown] tags=["lang-zh"]
 # Hub 上的 `scene_parse_150` 仓库是*脚本型*数据集：靠一个 Python 脚本去下载并解析原始压缩包。`datasets` 从 4.0 起不再执行数据集脚本，所以联网时这一行会报 `RuntimeError: Dataset scripts are no longer supported, but found scene_parse_150.py`；离线时（比如 `smoke` 预设）则连仓库都访问不到。套件自己的加载函数能认出这个旧 id，并直接说明原因：
@@ -170,7 +170,7 @@ ds = load_dataset(sh.guide_source(P.dataset, P.split), split=P.split)  # the fix
 ds
 
 # %% [markdown] tags=["lang-en"]
-# The course's helper `sh.load_scene_parse(dataset, split)` returns the same rows. The next cell checks it
+# The kit's helper `sh.load_scene_parse(dataset, split)` returns the same rows. The next cell checks it
 # image by image and annotation by annotation.
 
 # %% [markdown] tags=["lang-zh"]
@@ -222,14 +222,14 @@ test_ds = ds["test"]
 # of the notebook tests on other images, and two results cannot be compared. Split the same 50 rows once more:
 
 # %% [markdown] tags=["lang-zh"]
-# 这段代码能运行，但有个不声不响的问题：不给 `seed` 的话，每次调用打乱的顺序都不一样，每次运行笔记本测试的都是另一批图像，两次的结果也就没法比较。把同样的 50 个样本再划分一次看看：
+# 这段代码能运行，但有个不易察觉的问题：不给 `seed` 的话，每次调用打乱的顺序都不一样，每次运行笔记本测试的都是另一批图像，两次的结果也就没法比较。把同样的 50 个样本再划分一次看看：
 
 # %%
 again = kit_ds.train_test_split(test_size=0.2)
 print("the same test set as the guide's split above:", same_rows(again["test"], test_ds))
 
 # %% [markdown] tags=["lang-en"]
-# **The fix** is one argument, `seed=`. The course's `sh.split_train_test` passes it on; it also refuses a
+# **The fix** is one argument, `seed=`. The kit's `sh.split_train_test` passes it on; it also refuses a
 # subset too small to split (fewer than 5 examples) with a message, instead of an empty or one-image test set.
 
 # %% [markdown] tags=["lang-zh"]
@@ -318,7 +318,7 @@ except ImportError as err:
 # %% [markdown] tags=["lang-en"]
 # `cached_download` no longer exists in `huggingface_hub`; its replacement is `hf_hub_download`, which
 # returns the path of the downloaded (or cached) file. Offline, and with the file not cached, it raises an
-# `OSError`; then read the copy of the very same file that ships with the course. The guide's `json` lines
+# `OSError`; then read the copy of the very same file that ships with the kit. The guide's `json` lines
 # stay as they are:
 
 # %% [markdown] tags=["lang-zh"]
@@ -333,7 +333,7 @@ repo_id = "huggingface/label-files"
 filename = "ade20k-id2label.json"
 try:  # the fix: hf_hub_download replaces cached_download(hf_hub_url(...))
     path = hf_hub_download(repo_id, filename, repo_type="dataset")
-except OSError:  # offline and not cached: the same file ships with the course
+except OSError:  # offline and not cached: the same file ships with the kit
     path = Path(sh.__file__).parent / "data" / filename
 id2label = json.load(open(path, "r"))
 id2label = {int(k): v for k, v in id2label.items()}
@@ -356,7 +356,7 @@ for class_id, name in list(labels.id2label.items())[:6]:
     print(f"{class_id:3d} -> {name!r}")
 if labels.num_labels > 6:
     print(f"... and {labels.num_labels - 6} more")
-if labels.name == sh.ADE20K.name:  # an ADE20K source: the course's labels are the guide's file
+if labels.name == sh.ADE20K.name:  # an ADE20K source: the kit's labels are the guide's file
     assert labels.id2label == id2label and labels.label2id == label2id
     print("sh.dataset_labels gives the guide's id2label and label2id:", True)
 else:
@@ -367,7 +367,7 @@ else:
 # `labels.num_labels`), so your own classes appear in every metric, legend and plot.
 #
 # Check the names for stray spaces: ADE20K's class 7 is spelled `"bed "`, with a trailing space. The
-# course keeps names exactly as the file spells them, so that model configs and metric names match the
+# kit keeps names exactly as the file spells them, so that model configs and metric names match the
 # guide's models; `label2id["bed"]` is then a `KeyError`. Use `name.strip()` when you print names.
 
 # %% [markdown] tags=["lang-zh"]

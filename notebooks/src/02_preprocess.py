@@ -76,7 +76,7 @@ print("checkpoint ->", CHECKPOINT)
 # ## 1. Data and framework
 #
 # The same subset, 80/20 split and label convention as in notebook 01. `seghelpers.pt` holds the
-# PyTorch side of the course's helpers; importing it imports torch.
+# PyTorch side of the kit's helpers; importing it imports torch.
 
 # %% [markdown] tags=["lang-zh", "pt"]
 # ## 1. 数据与框架
@@ -179,13 +179,13 @@ image_processor = AutoImageProcessor.from_pretrained(checkpoint, do_reduce_label
 print("do_reduce_labels =", image_processor.do_reduce_labels)
 
 # %% [markdown] tags=["lang-en"]
-# The course's helper `sh.load_image_processor` makes the same call. It also sets the output size from the
+# The kit's helper `sh.load_image_processor` makes the same call. It also sets the output size from the
 # `image_size` parameter (the checkpoint's own config has a size too: 512×512 for `nvidia/mit-b0`; in the
 # `guide` profile both are 512) and asks explicitly for the slow, PIL-based processor that the guide gets.
 # Later notebooks call it for those two reasons. From here on this notebook uses it:
 
 # %% [markdown] tags=["lang-zh"]
-# 套件的辅助函数 `sh.load_image_processor` 做的是同一个调用。另外，它按参数 `image_size` 设定输出尺寸（检查点自带的配置里也有尺寸：`nvidia/mit-b0` 是 512×512；`guide` 预设下两者都是 512），并明确选用指南实际得到的那个基于 PIL 的慢速处理器。后面几篇正是因为这两点才调用它。本篇从这里开始也改用它：
+# 套件的辅助函数 `sh.load_image_processor` 内部就是这行调用，只多做了两件事：按参数 `image_size` 设定输出尺寸（检查点自带的配置里也有尺寸：`nvidia/mit-b0` 是 512×512；`guide` 预设下两者都是 512），并明确使用基于 PIL 的慢速处理器，也就是指南运行时实际用到的那一个。后面几篇改用它，就是为了这两点。本篇从这里开始也改用它：
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -282,7 +282,7 @@ def val_transforms(example_batch):
 
 
 # %% [markdown] tags=["lang-en", "pt"]
-# This code runs as written. The course's `shpt.make_transforms(image_processor, fast=False)` returns the
+# This code runs as written. The kit's `shpt.make_transforms(image_processor, fast=False)` returns the
 # same two functions; with the same random seed the jitter draws are the same, so the outputs must be
 # identical, value for value:
 
@@ -299,23 +299,6 @@ for key in ("pixel_values", "labels"):
     assert np.array_equal(np.stack(guide_out[key]), kit_out[key].numpy())
     assert np.array_equal(np.stack(val_transforms(raw_batch)[key]), kit_val(raw_batch)[key].numpy())
 print("make_transforms(image_processor, fast=False) == the guide's transforms:", True)
-
-# %% [markdown] tags=["lang-en", "pt"]
-# The default, `shpt.make_transforms(image_processor)`, is `fast=True`: it runs the processor's arithmetic
-# through the course's `FastSegformerProcessor` (not transformers' `use_fast` processor). The labels are
-# identical and the pixel values agree within float32 rounding; it is only faster. The guide's path is
-# `fast=False`, one argument away. Notebook 04 uses the fast default and passes `seed=P.seed`, which makes
-# each image's jitter repeatable from run to run.
-
-# %% [markdown] tags=["lang-zh", "pt"]
-# 默认的 `shpt.make_transforms(image_processor)` 是 `fast=True`：图像处理器的计算改由套件自己的 `FastSegformerProcessor` 完成（不是 transformers 里 `use_fast` 的那个处理器）。标签完全相同，像素值只差 float32 的舍入误差，区别仅在于更快。指南的做法是 `fast=False`，只差一个参数。第 04 篇用的是默认的快速版，并传入 `seed=P.seed`，让每张图的颜色抖动在每次运行时都一样。
-
-# %% tags=["pt"]
-# NBVAL_CHECK_OUTPUT
-fast_train, fast_val = shpt.make_transforms(image_processor)  # fast=True, the default
-slow, fast = val_transforms(raw_batch), fast_val(raw_batch)
-print("fast=True, labels identical:", np.array_equal(np.stack(slow["labels"]), fast["labels"].numpy()))
-print("fast=True, pixel_values within 1e-5:", np.allclose(np.stack(slow["pixel_values"]), fast["pixel_values"].numpy(), rtol=0, atol=1e-5))
 
 # %% [markdown] tags=["lang-en", "tf"]
 # ## 4. Augmentation (training set only)
@@ -426,7 +409,7 @@ def aug_transforms(image):
 print("train_transforms:", len(train_transforms(raw_batch)["pixel_values"]), "images processed")
 
 # %% [markdown] tags=["lang-en", "tf"]
-# The course's `shtf.make_transforms(image_processor)` returns the same two functions, with this fix
+# The kit's `shtf.make_transforms(image_processor)` returns the same two functions, with this fix
 # inside (`shtf.aug_transforms`). With the same random seed the jitter draws are the same, so the outputs
 # must be identical, value for value. Later notebooks call it so that the fix lives in one place.
 
@@ -449,12 +432,12 @@ print("shtf.make_transforms(image_processor) == the guide's transforms (fixed):"
 # 🤗 Transformers expect channels-first". The models do take channels-first `pixel_values`, but the image
 # processor *outputs* channels-first whatever layout it is given. The transpose only changes the *input*
 # layout, which the processor then has to guess from the shape. Both layouts give the same
-# `pixel_values`. The course's `make_transforms` still hands over `(3, H, W)` and says so
+# `pixel_values`. The kit's `make_transforms` still hands over `(3, H, W)` and says so
 # (`input_data_format="channels_first"`), so nothing is guessed: a guess can go wrong for an image only
 # 3 pixels wide or tall.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# **关于通道在前。** 指南把每张图像都转置成 `(3, H, W)`，理由是“🤗 Transformers 中的计算机视觉模型需要通道在前的布局”。模型接收的 `pixel_values` 确实是通道在前，但图像处理器不管输入是什么布局，*输出*都是通道在前。转置改变的只是*输入*的布局，处理器还得根据形状去猜哪一维是通道。两种布局得到的 `pixel_values` 完全相同。套件的 `make_transforms` 仍然交给处理器 `(3, H, W)`，并明确告诉它（`input_data_format="channels_first"`），这样就不用去猜：碰上宽或高只有 3 个像素的图像，是可能猜错的。
+# **关于通道在前。** 指南把每张图像都转置成 `(3, H, W)`，理由是“🤗 Transformers中的计算机视觉模型需要以通道优先的布局（channels-first layout）”（指南原文；“通道优先”即本课程说的通道在前）。模型接收的 `pixel_values` 确实是通道在前，但图像处理器不管输入是什么布局，*输出*都是通道在前。转置改变的只是*输入*的布局，处理器还得根据形状去猜哪一维是通道。两种布局得到的 `pixel_values` 完全相同。套件的 `make_transforms` 仍然传入 `(3, H, W)` 的数组，但同时用 `input_data_format="channels_first"` 告诉处理器通道在第一维，省得它去猜——遇到宽或高恰好只有 3 个像素的图像，猜测就可能出错。
 
 # %% tags=["tf"]
 # NBVAL_CHECK_OUTPUT
@@ -561,7 +544,7 @@ print(f"all in 0..{labels.num_labels - 1} or {labels.ignore_index}:",
 # - The guide's `reduce_labels=True` is silently ignored today; `do_reduce_labels=labels.reduce_labels` is the fix.
 # - Masks are resized with nearest neighbour only: bilinear invents classes.
 # - The guide's `ColorJitter` + `train_transforms` / `val_transforms` run as written; `shpt.make_transforms(image_processor, fast=False)`
-#   gives the same output, and its default `fast=True` the same labels, faster.
+#   gives the same output.
 # - `set_transform` applies the transforms on the fly, so every epoch gets fresh jitter.
 
 # %% [markdown] tags=["lang-zh", "pt"]
@@ -570,7 +553,7 @@ print(f"all in 0..{labels.num_labels - 1} or {labels.ignore_index}:",
 # - 图像处理器对图像做调整尺寸、数值缩放和归一化，对标注用最近邻插值调整尺寸；`do_reduce_labels` 负责标签缩减。
 # - 指南里的 `reduce_labels=True` 现在会被悄悄忽略，改成 `do_reduce_labels=labels.reduce_labels` 即可。
 # - 掩码只能用最近邻插值调整尺寸，双线性插值会凭空造出类别。
-# - 指南的 `ColorJitter` 以及 `train_transforms` / `val_transforms` 原样就能运行；`shpt.make_transforms(image_processor, fast=False)` 的输出与之完全相同，默认的 `fast=True` 标签相同、速度更快。
+# - 指南的 `ColorJitter` 以及 `train_transforms` / `val_transforms` 原样就能运行；`shpt.make_transforms(image_processor, fast=False)` 的输出与之完全相同。
 # - `set_transform` 在读取时才执行变换，所以每一轮拿到的都是新的随机抖动。
 
 # %% [markdown] tags=["lang-en", "tf"]
@@ -594,52 +577,138 @@ print(f"all in 0..{labels.num_labels - 1} or {labels.ignore_index}:",
 # - 指南的 `tf.image` 抖动作用在 0～255 的浮点数上，图像处理器会拒收；改为在 [0, 1] 内抖动、截断后取整成 `uint8` 即可，`shtf.make_transforms` 的输出与之完全相同。
 # - 不管输入是什么布局，图像处理器输出的 `pixel_values` 都是通道在前；`set_transform` 在读取时才执行变换，所以每一轮拿到的都是新的随机抖动。
 
-# %% [markdown] tags=["lang-en", "pt"]
+# %% [markdown] tags=["lang-en"]
 # ## Exercises
+#
+# Exercises 1 and 2 check themselves. Replace the `...` in the code cell with your answer, then run the
+# check cell under it: it says whether the answer is right and why, or what is wrong, with a hint.
+# `ex.<name>.hint()` prints the hint alone, `ex.<name>.solution()` a worked solution. The checks use this
+# notebook's own variables, so run the sections above first.
+
+# %% [markdown] tags=["lang-zh"]
+# ## 练习
+#
+# 练习 1 和练习 2 可以自动检查：把代码单元格里的 `...` 换成你的答案，再运行它下面的检查单元格。检查会告诉你答案是否正确、为什么正确；答错时指出错在哪里，并给出提示。`ex.<名称>.hint()` 只显示提示，`ex.<名称>.solution()` 显示参考答案。检查用的是本笔记本里的变量，所以请先运行上面各小节。
+
+# %%
+from seghelpers.exercises import stage02 as ex
+
+# %% [markdown] tags=["lang-en"]
+# ### Exercise 1: label reduction by hand
+#
+# Write `my_reduce_labels(mask)`: raw ADE values in, model class ids out: 0 ("other") becomes 255, every
+# class *k* becomes *k*−1, same shape. The check runs it on a one-pixel mask of 0, on the values 1 and 150,
+# on an `int64` mask (where 0 − 1 is −1, not 255), and on the example's annotation, and compares the last
+# with what the image processor itself returns with `do_reduce_labels=True`.
+
+# %% [markdown] tags=["lang-zh"]
+# ### 练习 1：手写标签缩减
+#
+# 编写 `my_reduce_labels(mask)`：输入 ADE 的原始标注值，输出模型的类别编号：0（“其他”）变成 255，每个类别 *k* 变成 *k*−1，形状不变。检查会在一个只有一个像素、值为 0 的掩码上，在取值 1 和 150 上，在一个 `int64` 的掩码上（这时 0 − 1 是 −1，不是 255），以及样本的标注上运行你的函数，并把最后一个结果和图像处理器在 `do_reduce_labels=True` 时给出的结果比较。
+
+# %% tags=["exercise"]
+def my_reduce_labels(mask):
+    # 0 -> 255, k -> k - 1
+    return ...
+
+
+# %%
+ex.reduce_by_hand.check(my_reduce_labels, example, image_processor)  # ex.reduce_by_hand.hint() / .solution()
+
+# %% [markdown] tags=["lang-en", "pt"]
+# ### Exercise 2: one random draw for image and mask
+#
+# Suppose you add a random horizontal flip to `train_transforms`. Why must the flip use the same random draw
+# for the image *and* its annotation, while `ColorJitter` may touch the image alone? Set `flip_answer` to one
+# letter:
+#
+# - (a) Drawing once is faster.
+# - (b) The annotation labels pixels by position: a flip moves pixels, colour jitter only changes their values.
+# - (c) The image processor flips the annotation again later.
+# - (d) Flipping the annotation changes which classes it contains.
+
+# %% [markdown] tags=["lang-zh", "pt"]
+# ### 练习 2：图像和掩码共用一次随机结果
+#
+# 假设你给 `train_transforms` 加上随机水平翻转。为什么翻转必须用同一次随机结果同时作用于图像*和*它的标注，而 `ColorJitter` 只改图像就行？把 `flip_answer` 设为一个字母：
+#
+# - (a) 只抽一次随机数更快。
+# - (b) 标注是按位置给像素打标签的：翻转会移动像素，颜色抖动只改变像素值。
+# - (c) 图像处理器之后还会再翻转一次标注。
+# - (d) 翻转标注会改变其中包含哪些类别。
+
+# %% tags=["exercise", "pt"]
+flip_answer = ...  # "a", "b", "c" or "d"
+
+# %% tags=["pt"]
+ex.flip_same_draw.check(flip_answer)  # .hint() / .solution()
+
+# %% [markdown] tags=["lang-en", "tf"]
+# ### Exercise 2: what the guide's TF augmentation got wrong
+#
+# Section 4 ran the guide's `aug_transforms` and the image processor rejected some of its images. What went
+# wrong? Set `tf_aug_answer` to one letter:
+#
+# - (a) It flips the image but not the annotation.
+# - (b) Random contrast and saturation leave float values outside [0, 255], which the processor rejects.
+# - (c) It forgets to reduce the labels.
+# - (d) It gives channels-last images.
+
+# %% [markdown] tags=["lang-zh", "tf"]
+# ### 练习 2：指南的 TF 数据增强错在哪里
+#
+# 第 4 小节运行了指南的 `aug_transforms`，图像处理器拒收了其中一些图像。问题出在哪里？把 `tf_aug_answer` 设为一个字母：
+#
+# - (a) 它只翻转了图像，没有翻转标注。
+# - (b) 随机对比度和饱和度留下了超出 [0, 255] 的浮点值，图像处理器拒收这样的图像。
+# - (c) 它忘了做标签缩减。
+# - (d) 它输出的是通道在后的图像。
+
+# %% tags=["exercise", "tf"]
+tf_aug_answer = ...  # "a", "b", "c" or "d"
+
+# %% tags=["tf"]
+ex.guide_tf_augmentation.check(tf_aug_answer)  # .hint() / .solution()
+
+# %% [markdown] tags=["lang-en", "pt"]
+# ### More to explore
 #
 # 1. Make the jitter extreme: in the guide's cell of section 4 write `ColorJitter(brightness=0.9, contrast=0.9,
 #    saturation=0.9, hue=0.5)`, then run sections 4 to 6 again. Would you still recognise the classes? Would a model?
-# 2. Add a random horizontal flip to `train_transforms`. Why must the flip be applied to the image *and*
-#    the annotation with the same random draw, and why is `ColorJitter` free of that problem?
-# 3. Load transformers' own fast processor, `fast_processor = AutoImageProcessor.from_pretrained(checkpoint,
+# 2. Load transformers' own fast processor, `fast_processor = AutoImageProcessor.from_pretrained(checkpoint,
 #    do_reduce_labels=labels.reduce_labels, use_fast=True)`, and call it directly:
 #    `fast_processor(raw_batch["image"], raw_batch["annotation"], return_tensors="pt")["labels"].shape`. Compare
 #    with `image_processor` on the same rows. How many label maps do you get for 4 images, and what would
-#    training on them do? (This is not the course's `fast=True`, which gives the slow processor's labels.)
-# 4. Set `image_size = 32` in the parameters cell and run the notebook, then `image_size = 128`. Count the
+#    training on them do? (This is not the kit's `fast=True`, which gives the slow processor's labels.)
+# 3. Set `image_size = 32` in the parameters cell and run the notebook, then `image_size = 128`. Count the
 #    pixels of the example's smallest class in `labels` each time. What happens to small objects when images
 #    are shrunk for training?
 
 # %% [markdown] tags=["lang-zh", "pt"]
-# ## 练习
+# ### 更多探索
 #
 # 1. 把颜色抖动调到极端：在第 4 小节指南原代码的单元格里改成 `ColorJitter(brightness=0.9, contrast=0.9, saturation=0.9, hue=0.5)`，再重新运行第 4～6 小节。你还认得出各个类别吗？模型呢？
-# 2. 给 `train_transforms` 加上随机水平翻转。为什么翻转必须用同一次随机结果同时作用于图像*和*标注？为什么 `ColorJitter` 没有这个问题？
-# 3. 加载 transformers 自己的快速处理器 `fast_processor = AutoImageProcessor.from_pretrained(checkpoint, do_reduce_labels=labels.reduce_labels, use_fast=True)`，直接调用它：`fast_processor(raw_batch["image"], raw_batch["annotation"], return_tensors="pt")["labels"].shape`，再和 `image_processor` 在同样样本上的结果比较。4 张图像得到几张标签图？拿它去训练会发生什么？（这不是套件的 `fast=True`，后者给出的标签与慢速处理器相同。）
-# 4. 在参数单元格里设置 `image_size = 32` 后运行本笔记本，再改成 `image_size = 128`。分别数一数样本中面积最小的那个类别在 `labels` 里还剩多少像素。为了训练把图像缩小时，小物体会怎样？
+# 2. 加载 transformers 自己的快速处理器 `fast_processor = AutoImageProcessor.from_pretrained(checkpoint, do_reduce_labels=labels.reduce_labels, use_fast=True)`，直接调用它：`fast_processor(raw_batch["image"], raw_batch["annotation"], return_tensors="pt")["labels"].shape`，再和 `image_processor` 在同样样本上的结果比较。4 张图像得到几张标签图？拿它去训练会发生什么？（这不是套件的 `fast=True`，后者给出的标签与慢速处理器相同。）
+# 3. 在参数单元格里设置 `image_size = 32` 后运行本笔记本，再改成 `image_size = 128`。分别数一数样本中面积最小的那个类别在 `labels` 里还剩多少像素。为了训练把图像缩小时，小物体会怎样？
 
 # %% [markdown] tags=["lang-en", "tf"]
-# ## Exercises
+# ### More to explore
 #
-# 1. Run the guide's original `aug_transforms` again (its cell in section 4), then call `train_transforms`
-#    on each of the four rows of `raw_batch` separately (`{k: v[i:i + 1] for k, v in raw_batch.items()}`).
-#    How many does the processor reject? Would it still reject them with only the brightness change?
-# 2. Make the jitter extreme: `train_ds.set_transform(shtf.make_transforms(image_processor, jitter=dict(brightness=0.6,
+# 1. Make the jitter extreme: `train_ds.set_transform(shtf.make_transforms(image_processor, jitter=dict(brightness=0.6,
 #    contrast=(0.2, 3.0), saturation=(0.2, 3.0), hue=0.5))[0])`, then run section 6 again. Would you still
 #    recognise the classes? Would a model?
-# 3. Add `tf.image.flip_left_right` to the augmentation. Why must the flip be applied to the image *and*
+# 2. Add `tf.image.flip_left_right` to the augmentation. Why must the flip be applied to the image *and*
 #    the annotation with the same random draw, and why is colour jitter free of that problem?
-# 4. Set `image_size = 32` in the parameters cell and run the notebook, then `image_size = 128`. Count the
+# 3. Set `image_size = 32` in the parameters cell and run the notebook, then `image_size = 128`. Count the
 #    pixels of the example's smallest class in `labels` each time. What happens to small objects when images
 #    are shrunk for training?
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# ## 练习
+# ### 更多探索
 #
-# 1. 重新运行指南原来的 `aug_transforms`（第 4 小节中它所在的单元格），然后对 `raw_batch` 的 4 个样本逐个调用 `train_transforms`（`{k: v[i:i + 1] for k, v in raw_batch.items()}`）。图像处理器拒收了几个？如果只保留亮度调整，还会被拒收吗？
-# 2. 把颜色抖动调到极端：`train_ds.set_transform(shtf.make_transforms(image_processor, jitter=dict(brightness=0.6, contrast=(0.2, 3.0), saturation=(0.2, 3.0), hue=0.5))[0])`，再重新运行第 6 小节。你还认得出各个类别吗？模型呢？
-# 3. 在增强里加上 `tf.image.flip_left_right`。为什么翻转必须用同一次随机结果同时作用于图像*和*标注？为什么颜色抖动没有这个问题？
-# 4. 在参数单元格里设置 `image_size = 32` 后运行本笔记本，再改成 `image_size = 128`。分别数一数样本中面积最小的那个类别在 `labels` 里还剩多少像素。为了训练把图像缩小时，小物体会怎样？
+# 1. 把颜色抖动调到极端：`train_ds.set_transform(shtf.make_transforms(image_processor, jitter=dict(brightness=0.6, contrast=(0.2, 3.0), saturation=(0.2, 3.0), hue=0.5))[0])`，再重新运行第 6 小节。你还认得出各个类别吗？模型呢？
+# 2. 在增强里加上 `tf.image.flip_left_right`。为什么翻转必须用同一次随机结果同时作用于图像*和*标注？为什么颜色抖动没有这个问题？
+# 3. 在参数单元格里设置 `image_size = 32` 后运行本笔记本，再改成 `image_size = 128`。分别数一数样本中面积最小的那个类别在 `labels` 里还剩多少像素。为了训练把图像缩小时，小物体会怎样？
 
 # %% [markdown] tags=["lang-en", "pt", "collapsed"]
 # ## Under the hood
@@ -654,6 +723,10 @@ print(f"all in 0..{labels.num_labels - 1} or {labels.ignore_index}:",
 # - `make_transforms(..., seed=s)` draws each image's jitter from a seed made of `s`, the epoch and the image's
 #   bytes, under a forked torch RNG. The global random stream (dropout, shuffling) is untouched, and a training
 #   run resumed from a checkpoint sees the same jitter as an uninterrupted one.
+# - **The kit's fast path.** Without `fast=False`, `make_transforms` runs the processor's arithmetic through the
+#   `FastSegformerProcessor` above (notebook 04 does so only with the parameter `fast = True`; by default it
+#   takes the guide's path). The labels are identical and the pixel values agree within float32 rounding; it
+#   is only faster. The cell below checks it.
 
 # %% [markdown] tags=["lang-zh", "pt", "collapsed"]
 # ## 实现细节（Under the hood）
@@ -661,6 +734,14 @@ print(f"all in 0..{labels.num_labels - 1} or {labels.ignore_index}:",
 # - `FastSegformerProcessor`（在 `seghelpers/fastproc.py` 里）用更少的遍历完成慢速处理器的工作：同样用 PIL 调整尺寸，然后对每个通道做一次融合的 float32 运算 `x * (rescale / std) - mean / std`，结果直接写进批次数组；掩码先用 PIL 最近邻调整尺寸，再查一张 256 项的表完成标签缩减，所以标签完全相同。它处理不了的输入（非 RGB 图像、通道在前的数组、调用时临时覆盖的参数）会交给被包装的慢速处理器。
 # - 为什么不用 transformers 的 `use_fast=True` 处理器：在 transformers 4.57.6 中，它处理一个批次的多张分割图时只返回一张标签图（见练习 3），而且它带抗锯齿的缩放会让像素值偏差最多约 0.02。
 # - `make_transforms(..., seed=s)` 用 `s`、当前轮次和图像字节共同生成每张图的抖动种子，并在分叉出来的 torch 随机数生成器里抽样。全局随机序列（dropout、打乱顺序）不受影响，从检查点恢复的训练和没中断的训练看到的抖动也完全一样。
+# - **套件的快速路径。** 不传 `fast=False` 时，`make_transforms` 把图像处理器的计算交给上面的 `FastSegformerProcessor`（第 04 篇只在参数 `fast = True` 时这样用，默认走指南的路径）。标签完全相同，像素值只差 float32 的舍入误差，区别仅在于更快。下面的单元格验证这一点。
+
+# %% tags=["pt"]
+# NBVAL_CHECK_OUTPUT
+fast_train, fast_val = shpt.make_transforms(image_processor, fast=True)
+slow, fast = val_transforms(raw_batch), fast_val(raw_batch)
+print("fast=True, labels identical:", np.array_equal(np.stack(slow["labels"]), fast["labels"].numpy()))
+print("fast=True, pixel_values within 1e-5:", np.allclose(np.stack(slow["pixel_values"]), fast["pixel_values"].numpy(), rtol=0, atol=1e-5))
 
 # %% [markdown] tags=["lang-en", "tf", "collapsed"]
 # ## Under the hood

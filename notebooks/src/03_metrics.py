@@ -182,7 +182,7 @@ except Exception as err:
 # image processor did it once, in notebook 02); `ignore_index=255` skips the same pixels the loss skips.
 
 # %% [markdown] tags=["lang-zh"]
-# 必须做的改动：`evaluate.load()` 也接受文件夹路径，`sh.MEAN_IOU_METRIC` 就是同一个指标脚本的本地副本，参数、返回的键和计算结果都与 Hub 上的一致。
+# 这里不得不改一处：`evaluate.load()` 也接受文件夹路径，`sh.MEAN_IOU_METRIC` 就是同一个指标脚本的本地副本，参数、返回的键和计算结果都与 Hub 上的一致。
 #
 # `compute()` 接收由标签图组成的列表。这里传 `reduce_labels=False`，因为我们的标签已经缩减过一次了（第 02 篇里由图像处理器完成）；`ignore_index=255` 跳过的像素和损失函数跳过的完全一样。
 
@@ -267,7 +267,7 @@ print(f"overall accuracy {np.trace(cm) / cm.sum():.4f}")
 # %% [markdown] tags=["lang-zh"]
 # ## 4. 流式计算：累加混淆矩阵，而不是累加分数
 #
-# 不同批次的混淆矩阵可以直接相加，加起来的结果算出的指标与一次性在整个数据集上计算完全相同。`seghelpers.MeanIoU` 正是这么做的：每个批次调用 `update()`，最后调用 `compute()`；不管要评估多少张图，它只保存一个 `num_labels × num_labels` 的矩阵。
+# 不同批次的混淆矩阵可以直接相加，用总和算出的指标与一次性在整个数据集上计算完全相同。`seghelpers.MeanIoU` 正是这么做的：每个批次调用 `update()`，最后调用 `compute()`；不管要评估多少张图，它只保存一个 `num_labels × num_labels` 的矩阵。
 #
 # 而把各批次的 mIoU 取平均是一个常见的错误：每个批次里出现的类别不同，“平均值的平均值”是另一个（错误的）数。把上面的例子拆成上下两半试试：
 
@@ -353,7 +353,7 @@ print(f"with nan_to_num=0: mean_iou {r0['mean_iou']:.4f}, "
 # %% [markdown] tags=["lang-zh", "tf"]
 # ## 6. 指南为 `KerasMetricCallback` 编写的 `compute_metrics`
 #
-# 在 Keras 里，`transformers.KerasMetricCallback(metric_fn, eval_dataset, ...)` 会在每轮（epoch）结束时计算指标：它在测试集上运行 `model.predict`，把 logits 和标签收集成 numpy 数组，然后调用 `metric_fn((logits, labels))`。返回的字典会和 `val_loss` 一起写进 Keras 的日志，所以每个值都必须是标量：各类别的结果要拆成以类名命名的键，即 `val_iou_<类名>` 等。
+# 在 Keras 里，`transformers.KerasMetricCallback(metric_fn, eval_dataset, ...)` 会在每轮（epoch）结束时计算指标：它在测试集上运行 `model.predict`，把 logits 和标签收集成 numpy 数组，然后调用 `metric_fn((logits, labels))`。返回的字典会和 `val_loss` 一起写进 Keras 的日志，所以每个值都必须是标量：各类别的结果要拆成以类别名命名的键，即 `val_iou_<类别名>` 等。
 #
 # 不用模型也能运行指南的函数：为你的数据集的类别构造一个评估批次——两张 64×64 图像的 logits，形状与 SegFormer 一致，为 `(2, num_labels, 16, 16)`，其中真实类别的得分总比随机噪声高 5；再构造对应的标签，其中有一条被忽略的像素带。`num_labels` 和 `id2label` 沿用指南里的变量名，由 `dataset` 决定（见第 01 篇）。
 
@@ -432,14 +432,14 @@ print(f"classes with a finite IoU: {np.isfinite(kit_metrics['per_category_iou'])
 #
 # The guide's function needs every logit of the test split in memory at once: nearly 10 MB per
 # 512×512 image, about 20 GB for ADE's 2000 validation images (the arithmetic is in the appendix). The
-# kit's version is not the same computation, it is *batched*: `shpt.preprocess_logits_for_metrics` turns
+# kit computes the same numbers batch by batch: `shpt.preprocess_logits_for_metrics` turns
 # each batch's logits into class ids right after the forward pass (upsample, argmax), and with
 # `TrainingArguments(batch_eval_metrics=True)` the `Trainer` calls `shpt.ComputeMetrics` once per batch
 # (`compute_result=False`, then `True` on the last batch), which only adds each batch to a streamed
 # confusion matrix (section 4). Memory no longer grows with the number of images, and the numbers are the same:
 
 # %% [markdown] tags=["lang-zh", "pt"]
-# 比较一下总体准确率和 mIoU。真实类别分得很好，但类别一多（ADE 有 150 个），在少数像素上，噪声会让一些标签里根本不存在的类别赢得 argmax：这些类别的交并比都是 0，而且每个都和真实出现的类别同样计入平均值。刚开始训练、几乎没学到东西的模型正是这个样子。
+# 比较一下总体准确率和 mIoU。标签里出现的类别都分得不错；可类别一多（ADE 有 150 个），噪声总会让少数像素上得分最高的成了标签里根本没有的类别。这些类别的交并比都是 0，却和真正出现的类别一样计入平均值。刚开始训练、几乎没学到东西的模型正是这个样子。
 #
 # ### 套件的分批版本
 #
@@ -548,7 +548,7 @@ print(f"guide's code: mean IoU {guide_metrics['val_mean_iou']:.4f}, "
 # %% [markdown] tags=["lang-zh", "tf"]
 # ### 指南 TensorFlow 版的 `compute_metrics` 把标签弄错位了
 #
-# 几乎每个像素都是真实类别得分最高，指南代码给出的分数却比下面改正后的低得多（按 ADE 约定接近 0），而且没有任何提示：这是一个不报错的错误。传进 `compute_metrics` 的标签来自图像处理器，按指南所用的 ADE 约定*已经*缩减过一次了（0 → 255，*k* → *k*−1）。`reduce_labels=image_processor.do_reduce_labels` 又缩减了一次：每个类别再往前错一位（类别 1 被当成类别 0，类别 0 绕回到 255），于是每个预测正确的像素都在和错误的类别比对。而 `ignore_index=-1` 什么也没忽略：落在 255 像素上的预测全都算成了假正例。（如果数据集的掩码不需要缩减，`do_reduce_labels` 为 False，就只剩第二个问题。）改法就是 PyTorch 版的设置，全程只用一套约定：图像处理器只缩减一次，损失和指标都用 `reduce_labels=False` 并忽略 255。下面是改了这两个参数的指南函数：
+# 几乎每个像素上都是真实类别得分最高，指南代码算出的分数却远低于下面改正后的结果（按 ADE 约定几乎为 0），而且没有任何报错或警告——这就是所谓的静默错误。传进 `compute_metrics` 的标签来自图像处理器，按指南所用的 ADE 约定*已经*缩减过一次了（0 → 255，*k* → *k*−1）。`reduce_labels=image_processor.do_reduce_labels` 又缩减了一次：每个类别再往前错一位（类别 1 被当成类别 0，类别 0 绕回到 255），于是每个预测正确的像素都在和错误的类别比对。而 `ignore_index=-1` 什么也没忽略：落在 255 像素上的预测全都算成了假正例。（如果数据集的掩码不需要缩减，`do_reduce_labels` 为 False，就只剩第二个问题。）改法就是 PyTorch 版的设置，全程只用一套约定：图像处理器只缩减一次，损失和指标都用 `reduce_labels=False` 并忽略 255。下面是改了这两个参数的指南函数：
 
 # %% tags=["tf"]
 # NBVAL_CHECK_OUTPUT
@@ -582,7 +582,7 @@ print(f"fixed:        mean IoU {fixed_metrics['val_mean_iou']:.4f}, "
 # The guide's path stays one argument away: `KerasMetricCallback(metric_fn=compute_metrics_fixed, ...)`.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# 套件的 `shtf.ComputeMetrics` 就是这样一个 `metric_fn`，键和数字都相同。它用混淆矩阵计数，而不是调用 🤗 Evaluate（图像多时更快），并且接受各种形式的 `id2label`（整数键或字符串键的字典、类名列表、`model.config`），所以第 04 篇用的是它。换回指南的做法也只需改一个参数：`KerasMetricCallback(metric_fn=compute_metrics_fixed, ...)`。
+# 套件的 `shtf.ComputeMetrics` 就是这样一个 `metric_fn`，键和数字都相同。它用混淆矩阵计数，而不是调用 🤗 Evaluate（图像多时更快），并且接受各种形式的 `id2label`（整数键或字符串键的字典、类别名列表、`model.config`），所以第 04 篇用的是它。换回指南的做法也只需改一个参数：`KerasMetricCallback(metric_fn=compute_metrics_fixed, ...)`。
 
 # %% tags=["tf"]
 # NBVAL_CHECK_OUTPUT
@@ -607,7 +607,7 @@ print(f"classes with a finite IoU: {finite} of {num_labels}")
 # evaluate the full validation set afterwards in batches, as notebook 05 does.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# 比较一下总体准确率和 mIoU。真实类别分得很好，但类别一多（ADE 有 150 个），在少数像素上，噪声会让一些标签里根本不存在的类别赢得 argmax：这些类别的交并比都是 0，而且每个都和真实出现的类别同样计入平均值。刚开始训练、几乎没学到东西的模型正是这个样子。
+# 比较一下总体准确率和 mIoU。标签里出现的类别都分得不错；可类别一多（ADE 有 150 个），噪声总会让少数像素上得分最高的成了标签里根本没有的类别。这些类别的交并比都是 0，却和真正出现的类别一样计入平均值。刚开始训练、几乎没学到东西的模型正是这个样子。
 #
 # 还有一笔开销要心里有数：`KerasMetricCallback` 会先收集整个测试集的 logits，再调用 `metric_fn`，每张 512×512 的图像将近 10 MB。训练时测试集要小一些；完整的验证集留到训练结束后再分批评估，第 05 篇就是这么做的。
 
@@ -637,22 +637,84 @@ print(f"classes with a finite IoU: {finite} of {num_labels}")
 # %% [markdown] tags=["lang-en"]
 # ## Exercises
 #
-# 1. Change `prediction[3, 2]` from 0 to 2. Work out by hand which per-class IoUs change and the new mean
-#    IoU, then rerun sections 1–2 to check.
-# 2. Replace the ignored pixel `reference[3, 3] = 255` with a real class, say 1. Which numbers change, and
-#    why does the pixel count go from 15 to 16?
-# 3. In section 4, split the example into four 1×4 rows instead of two halves. How far is the average of
-#    the per-row mean IoUs from the true value now?
-# 4. In section 6, lower the true-class bonus from 5.0 to 3.0 and rerun the section. Overall accuracy
-#    barely moves; how many classes have a finite IoU now, and what happens to mean IoU?
+# Exercises 1 and 2 check themselves. Replace the `...` in the code cell with your answer, then run the
+# check cell under it: it says whether the answer is right and why, or what is wrong, with a hint.
+# `ex.<name>.hint()` prints the hint alone, `ex.<name>.solution()` a worked solution. The checks use this
+# notebook's own variables, so run the sections above first.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 练习
 #
-# 1. 把 `prediction[3, 2]` 从 0 改成 2。先手算哪些类别的交并比会变、新的 mIoU 是多少，再重新运行第 1、2 小节验证。
+# 练习 1 和练习 2 可以自动检查：把代码单元格里的 `...` 换成你的答案，再运行它下面的检查单元格。检查会告诉你答案是否正确、为什么正确；答错时指出错在哪里，并给出提示。`ex.<名称>.hint()` 只显示提示，`ex.<名称>.solution()` 显示参考答案。检查用的是本笔记本里的变量，所以请先运行上面各小节。
+
+# %%
+from seghelpers.exercises import stage03 as ex
+
+# %% [markdown] tags=["lang-en"]
+# ### Exercise 1: mean IoU by hand
+#
+# Write `my_mean_iou(prediction, reference, num_labels, ignore_index=255)`. It returns two things: the mean
+# IoU, and the per-class IoUs as an array of `num_labels` numbers. The check runs your function on section 1's
+# example, on the same maps with one more class that appears in neither (its IoU must be `nan`), on a
+# one-pixel image, and on a pixel whose reference is 255, and compares each result with `sh.mean_iou`.
+
+# %% [markdown] tags=["lang-zh"]
+# ### 练习 1：手算 mIoU
+#
+# 编写 `my_mean_iou(prediction, reference, num_labels, ignore_index=255)`，返回两个值：mIoU，以及由 `num_labels` 个数组成的各类别交并比数组。检查会在第 1 小节的例子上运行你的函数，还会用同样的两张图、但多加一个两张图里都没有的类别（它的交并比必须是 `nan`），再加上一张只有一个像素的图像、一个真实标签为 255 的像素，逐一和 `sh.mean_iou` 的结果比较。
+
+# %% tags=["exercise"]
+def my_mean_iou(prediction, reference, num_labels, ignore_index=255):
+    # per-class IoUs (nan for a class in neither map), then their mean
+    return ...
+
+
+# %%
+ex.mean_iou_by_hand.check(my_mean_iou, prediction, reference)  # ex.mean_iou_by_hand.hint() / .solution()
+
+# %% [markdown] tags=["lang-en"]
+# ### Exercise 2: why not average per-image mean IoUs?
+#
+# An evaluation loop could compute the mean IoU of each image (or batch) and average them. Why does the kit
+# add up confusion matrices instead? Set `average_answer` to one letter:
+#
+# - (a) Both give the same number; adding matrices is only faster.
+# - (b) The average of per-image mean IoUs is a different number: each image has its own classes and unions.
+# - (c) Per-image averaging counts the `nan` classes as 0.
+# - (d) The average depends on the order of the images.
+
+# %% [markdown] tags=["lang-zh"]
+# ### 练习 2：为什么不能对逐图的 mIoU 取平均？
+#
+# 评估循环也可以先算每张图（或每个批次）的 mIoU，再取平均。为什么套件要先把混淆矩阵加起来？把 `average_answer` 设为一个字母：
+#
+# - (a) 两种做法结果一样，累加矩阵只是更快。
+# - (b) 逐图 mIoU 的平均是另一个数：每张图有各自出现的类别和各自的并集。
+# - (c) 逐图平均会把 `nan` 的类别当成 0。
+# - (d) 平均值取决于图像的顺序。
+
+# %% tags=["exercise"]
+average_answer = ...  # "a", "b", "c" or "d"
+
+# %%
+ex.per_image_average.check(average_answer, prediction, reference)  # .hint() / .solution()
+
+# %% [markdown] tags=["lang-en"]
+# ### More to explore
+#
+# 1. Change `prediction[3, 2]` from 0 to 2. Work out by hand which per-class IoUs change and the new mean
+#    IoU, then rerun sections 1–2 and your `my_mean_iou` to check.
+# 2. Replace the ignored pixel `reference[3, 3] = 255` with a real class, say 1. Which numbers change, and
+#    why does the pixel count go from 15 to 16?
+# 3. In section 6, lower the true-class bonus from 5.0 to 3.0 and rerun the section. Overall accuracy
+#    barely moves; how many classes have a finite IoU now, and what happens to mean IoU?
+
+# %% [markdown] tags=["lang-zh"]
+# ### 更多探索
+#
+# 1. 把 `prediction[3, 2]` 从 0 改成 2。先手算哪些类别的交并比会变、新的 mIoU 是多少，再重新运行第 1、2 小节和你的 `my_mean_iou` 验证。
 # 2. 把被忽略的像素 `reference[3, 3] = 255` 换成一个真实类别，比如 1。哪些数字会变？参与计算的像素为什么从 15 个变成 16 个？
-# 3. 在第 4 小节，把例子拆成四个 1×4 的行，而不是上下两半。各行 mIoU 的平均值现在离正确结果有多远？
-# 4. 在第 6 小节，把真实类别的加分从 5.0 降到 3.0，再把这一小节重新运行一遍。总体准确率几乎不变；现在有多少个类别的交并比是有限值？mIoU 又怎样变化？
+# 3. 在第 6 小节，把真实类别的加分从 5.0 降到 3.0，再把这一小节重新运行一遍。总体准确率几乎不变；现在有多少个类别的交并比是有限值？mIoU 又怎样变化？
 
 # %% [markdown] tags=["lang-en", "collapsed"]
 # ## Under the hood

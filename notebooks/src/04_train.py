@@ -135,15 +135,15 @@ except RuntimeError as e:  # explained below
     print("RuntimeError:", " ".join(str(e).splitlines()[:2]))
 
 # %% [markdown] tags=["lang-en", "pt"]
-# When the cell above prints a `size mismatch`, the checkpoint already has a decode head for another number
-# of classes (the smoke profile's `random:tiny` and every model fine-tuned on ADE20K have 150) and your dataset
-# has a different number. `ignore_mismatched_sizes=True` tells `from_pretrained` to drop the weights whose
+# When the cell above prints a `size mismatch`, the checkpoint's decode head was trained for a different
+# number of classes than your dataset has (the smoke profile's `random:tiny` and every model fine-tuned on
+# ADE20K have 150). `ignore_mismatched_sizes=True` tells `from_pretrained` to drop the weights whose
 # shapes do not fit (only the final classifier) and to initialise them anew; every other weight still comes
 # from the checkpoint. With `nvidia/mit-b0`, an encoder-only checkpoint, the whole decode head is new anyway.
 # The kit always passes the flag, and reports which parts start from scratch:
 
 # %% [markdown] tags=["lang-zh", "pt"]
-# 如果上面的单元格打印出 `size mismatch`，说明检查点里已经有一个解码头，而它的类别数和你的数据集不一样（`smoke` 预设（profile）用的 `random:tiny` 和所有在 ADE20K 上微调过的模型都是 150 类）。`ignore_mismatched_sizes=True` 让 `from_pretrained` 丢掉形状对不上的权重（只有最后的分类层），重新初始化它们；其余权重照样来自检查点。`nvidia/mit-b0` 只是编码器检查点，整个解码头本来就是新初始化的。套件总是传入这个参数，并报告哪些部分从零开始：
+# 如果上面的单元格打印出 `size mismatch`，说明检查点里已经有一个解码头，而它的类别数和你的数据集不一样（`smoke` 预设用的 `random:tiny` 和所有在 ADE20K 上微调过的模型都是 150 类）。`ignore_mismatched_sizes=True` 让 `from_pretrained` 丢掉形状对不上的权重（只有最后的分类层），重新初始化它们；其余权重照样来自检查点。`nvidia/mit-b0` 只是编码器检查点，整个解码头本来就是新初始化的。套件总是传入这个参数，并报告哪些部分从零开始：
 
 # %% tags=["pt"]
 import torch
@@ -177,12 +177,12 @@ except Exception as e:  # explained below
 # as the smoke profile's `random:tiny` and every model from the PyTorch notebook do), the TF loader of
 # transformers 4.57 crashes with `'builtins.safe_open' object is not iterable`. The fix is `from_pt=True`,
 # which converts the PyTorch weights. `ignore_mismatched_sizes=True` is the kit's addition: when the checkpoint
-# already has a decode head for another number of classes (150 for `random:tiny` and for every model
+# has a decode head trained for a different number of classes (150 for `random:tiny` and for every model
 # fine-tuned on ADE20K), it drops the weights that do not fit (only the final classifier) and initialises them
 # anew; with `nvidia/mit-b0`, an encoder-only checkpoint, the whole decode head is new anyway.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# （中文版指南的 TF 代码写的是 `AutoModelForSemanticSegmentation`，那是 PyTorch 的类；TF 的类是 `TFAutoModelForSemanticSegmentation`。）如果文件夹里只有 PyTorch 权重（`model.safetensors`，`smoke` 预设（profile）的 `random:tiny` 和 PyTorch 笔记本训练出的模型都是这样），transformers 4.57 的 TF 加载器会直接崩溃：`'builtins.safe_open' object is not iterable`。修复办法是传入 `from_pt=True`，让它转换 PyTorch 权重。`ignore_mismatched_sizes=True` 是套件加的：如果检查点里已经有一个类别数不同的解码头（`random:tiny` 和所有在 ADE20K 上微调过的模型都是 150 类），它会丢掉形状对不上的权重（只有最后的分类层）并重新初始化；`nvidia/mit-b0` 只是编码器检查点，整个解码头本来就是新初始化的。
+# （中文版指南的 TF 代码写的是 `AutoModelForSemanticSegmentation`，那是 PyTorch 的类；TF 的类是 `TFAutoModelForSemanticSegmentation`。）如果文件夹里只有 PyTorch 权重（`model.safetensors`，`smoke` 预设的 `random:tiny` 和 PyTorch 笔记本训练出的模型都是这样），transformers 4.57 的 TF 加载器会直接崩溃：`'builtins.safe_open' object is not iterable`。修复办法是传入 `from_pt=True`，让它转换 PyTorch 权重。`ignore_mismatched_sizes=True` 是套件加的：如果检查点里已经有一个类别数不同的解码头（`random:tiny` 和所有在 ADE20K 上微调过的模型都是 150 类），它会丢掉形状对不上的权重（只有最后的分类层）并重新初始化；`nvidia/mit-b0` 只是编码器检查点，整个解码头本来就是新初始化的。
 
 # %% tags=["tf"]
 # the fix: from_pt=True for a PyTorch-only folder (shtf.load_model picks it, and re-heads the PyTorch weights
@@ -363,7 +363,7 @@ except TypeError as e:
 # %% [markdown] tags=["lang-en", "pt"]
 # `evaluation_strategy` was renamed `eval_strategy`, and the old name has since been removed (the current
 # English guide already writes `eval_strategy`). The cell after this list is the guide's call with that one
-# fix, followed by what the kit adds, and why:
+# fix, plus a few arguments of the kit's. What each one is for:
 #
 # - **Evaluation memory.** By default the Trainer keeps every evaluation logit until evaluation ends; at 512×512
 #   that is about 20 GB for ADE20K's 2000 validation images. With `batch_eval_metrics=True`, plus
@@ -383,7 +383,7 @@ except TypeError as e:
 #   checkpoint).
 
 # %% [markdown] tags=["lang-zh", "pt"]
-# `evaluation_strategy` 已改名为 `eval_strategy`，旧名字后来被删除了（现在的英文版指南已经写成 `eval_strategy`）。列表后面的单元格就是指南的这次调用，只修了这一处，后面跟着套件加的参数。加了什么、为什么加：
+# `evaluation_strategy` 已改名为 `eval_strategy`，旧名字后来被删除了（现在的英文版指南已经写成 `eval_strategy`）。列表后面的单元格是指南的原调用，只改了这一处，再加上套件的几个参数；各参数的用途如下：
 #
 # - **评估时的内存。** Trainer 默认把评估的全部 logits 攒到评估结束；在 512×512 的分辨率下，ADE20K 的 2000 张验证图像大约要 20 GB。设置 `batch_eval_metrics=True`，再在下面的 `Trainer` 里传入 `preprocess_logits_for_metrics`，每个批次的 logits 会立即上采样并转成类别编号，`shpt.ComputeMetrics` 把它们累加进一个混淆矩阵（见第 03 篇）。mIoU 完全一样，内存却不再增长。把 `stream_metrics` 设为 `False`，就按指南的方式评估。
 # - **文件夹。** 检查点存到 `<output_dir>-checkpoints`；第 6 小节把训练好的模型导出到 `output_dir`，第 05 篇从这里加载。在 Colab 上，请先挂载 Google Drive（左侧“文件”面板 ▸“装载 Google 云端硬盘”），再运行参数单元格；挂载后这两个文件夹都会放在 `MyDrive/segformer-kit/models/` 下，第 05 篇（在它自己的运行时里）和断点续训都能找到它们。
@@ -629,7 +629,7 @@ except ValueError as e:
 # 指南原代码 / the guide's code (Chinese edition)
 from pathlib import Path
 
-ckpt_dir = Path(P.checkpoints_dir)  # the guide: the working folder
+ckpt_dir = Path(P.checkpoints_dir)  # guide: the working folder
 ckpt_dir.mkdir(parents=True, exist_ok=True)
 checkpoint_callback = tf.keras.callbacks.ModelCheckpoint(
     filepath=str(ckpt_dir / "checkpoint.h5"),
@@ -672,6 +672,8 @@ callbacks = [
         f"epoch {epoch + 1}: loss {logs['loss']:.4f}, val_loss {logs['val_loss']:.4f}, "
         f"val_mean_iou {logs['val_mean_iou']:.4f}")),
 ]
+progress_bar = int(sh.quiet.live_progress())  # a live bar in JupyterLab / Colab; a papermill run gets the printer's line per epoch
+
 
 # %% [markdown] tags=["lang-en", "tf"]
 # On the `smoke` profile training takes about a minute on a laptop CPU; the `guide` profile (40 images at
@@ -687,7 +689,7 @@ history = model.fit(
     validation_data=tf_eval,  # guide: test_ds
     epochs=epochs,  # guide: 50
     callbacks=callbacks,  # guide: [checkpoint_callback]
-    verbose=int(sh.quiet.live_progress()),  # the kit: a live bar in JupyterLab / Colab; a papermill run gets the printer's line per epoch
+    verbose=progress_bar,  # the kit's addition: the bar only where someone watches
 )
 
 # %% [markdown] tags=["lang-en"]
@@ -734,9 +736,9 @@ print(f"eval loss: {final['val_loss']:.4f}")
 # `image_size` × `image_size` (64 × 64 in `smoke`), and the logits were upsampled to that size. Notebook 05
 # upsamples to each image's original size and compares with the original annotation, so its mean IoU for the
 # same model and the same images differs a little: thin borders and small objects count differently at another
-# resolution. The other framework's notebook prints other losses for a similar mean IoU: PyTorch's Trainer lowers the
-# learning rate linearly to 0, the TensorFlow notebook keeps the guide's piecewise-constant schedule, and the new
-# weights start from other random values.
+# resolution. PyTorch and TensorFlow reach similar mean IoUs with different losses: their schedules differ
+# (PyTorch's Trainer lowers the learning rate linearly to 0, the TensorFlow notebook keeps the guide's
+# piecewise-constant schedule), and their new weights start from different random values.
 
 # %% [markdown] tags=["lang-zh"]
 # 这些数字是在预处理后的尺寸上算的：图像处理器已经把每张标签图调整尺寸为 `image_size` × `image_size`（`smoke` 下是 64 × 64），logits 也只上采样到这个尺寸。第 05 篇把 logits 上采样到每张图像的原始尺寸，再和原始标注比较，所以同一个模型、同一批图像，它算出的 mIoU 会略有不同：细边界和小物体在不同分辨率下占的像素比例不一样。另一个框架的笔记本在 mIoU 相近时打印出的损失却不同：PyTorch 的 Trainer 让学习率线性降到 0，TensorFlow 笔记本沿用指南的分段常数调度，而且新权重的随机初始值也不一样。
@@ -770,10 +772,14 @@ if P.push_to_hub:
     trainer.push_to_hub()  # the guide's last step (needs a Hugging Face token)
 
 # %% tags=["tf"]
+model.load_weights(str(ckpt_dir / "checkpoint.h5"))  # the best epoch's weights, not the last epoch's
+
+# %% tags=["tf"]
 # 指南原代码 / the guide's code (Chinese edition)
-model.load_weights(str(ckpt_dir / "checkpoint.h5"))  # the kit: the best epoch's weights, not the last epoch's
-model.save_pretrained(P.output_dir)  # the guide: "segformer-b0-scene-parse-150-tf"
-image_processor.save_pretrained(P.output_dir)  # the kit: notebook 05 loads the processor from here too
+model.save_pretrained(P.output_dir)  # guide: "segformer-b0-scene-parse-150-tf"
+
+# %% tags=["tf"]
+image_processor.save_pretrained(P.output_dir)  # notebook 05 loads the processor from here too
 written = ("config.json", "tf_model.h5", "preprocessor_config.json")
 print("saved to", P.output_dir, [f for f in written if os.path.exists(os.path.join(P.output_dir, f))])
 note = sh.params.colab_save_note(P.output_dir)  # on Colab without Drive, 05 will not see this folder

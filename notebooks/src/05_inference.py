@@ -125,7 +125,7 @@ print(labels.describe())
 trained = (Path(P.output_dir) / "config.json").is_file()
 model_dir = P.output_dir
 if trained:
-    print("model:", model_dir)
+    print("loading the model from", model_dir)
 else:
     model_dir = tempfile.mkdtemp(prefix="segformer-untrained-")
     message = sh.params.missing_model_message(P.output_dir, FRAMEWORK, P.checkpoint, labels.name)
@@ -187,7 +187,7 @@ model = TFAutoModelForSemanticSegmentation.from_pretrained(model_dir)  # guide: 
 # 在别的数据上训练的模型照样能输出预测，只是类别全错。所以先确认模型的类别就是数据集的类别：
 
 # %%
-model_classes = sh.normalize_id2label(model.config.id2label)
+model_classes = model.config.id2label  # {class id: name}, as notebook 04 saved it
 if [n.strip() for n in model_classes.values()] != [n.strip() for n in labels.id2label.values()]:
     raise ValueError(
         f"The model in {model_dir} has {len(model_classes)} classes {list(model_classes.values())[:6]}..., but "
@@ -255,7 +255,7 @@ except OSError as err:
 # masks.
 
 # %% [markdown] tags=["lang-zh", "pt"]
-# 改法是换成第 04 篇保存模型的文件夹。pipeline 为预测结果中出现的每个类别返回一条输出：`label` 是类名，`mask` 是一张与原图同样大小的黑白 PIL 图像（预测为该类别的位置是 255），`score` 则是 `None`，因为语义分割不给掩码打分。
+# 改法是换成第 04 篇保存模型的文件夹。pipeline 为预测结果中出现的每个类别返回一条输出：`label` 是类别名，`mask` 是一张与原图同样大小的黑白 PIL 图像（预测为该类别的位置是 255），`score` 则是 `None`，因为语义分割不给掩码打分。
 
 # %% tags=["pt"]
 # 指南原代码 / the guide's code (Chinese edition)
@@ -464,7 +464,7 @@ import matplotlib.pyplot as plt
 
 def ade_palette():
     # the same table the guide links (DeepLab's ADE20K colormap): 151 rows, row 0 = [0, 0, 0] for "other"
-    return np.vstack([[0, 0, 0], sh.ade_palette()])
+    return np.vstack([[0, 0, 0], sh.ade_palette()])  # guide: lists these 151 rows literally
 
 
 ADE = labels.num_labels == 150
@@ -549,8 +549,9 @@ print("fixed guide code == sh.colorize and sh.overlay:", True)
 # %%
 ax = viz.show_overlay(image, pred, id2label=names, palette=labels.palette,
                       title="prediction" if trained else "prediction (UNTRAINED model)")
-for cid, name, colour, fraction in sh.legend(pred, names, labels.palette)[:5]:
-    print(f"{fraction:6.1%}  {cid:3d}  {name.strip()}")
+ids, counts = np.unique(pred, return_counts=True)  # the predicted classes and their pixel counts
+for i in np.argsort(-counts, kind="stable")[:5]:  # the five largest
+    print(f"{counts[i] / pred.size:6.1%}  {ids[i]:3d}  {names[int(ids[i])].strip()}")
 ax.figure.savefig(Path(model_dir) / "overlay.png", bbox_inches="tight")
 plt.show()
 

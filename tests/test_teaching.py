@@ -1,0 +1,89 @@
+"""Issue 26, "teach the guide, not the kit": what the generated notebooks must hold for a learner.
+
+- cells marked as the guide's code (first line ``# 指南原代码 / the guide's code``) contain the guide's code only:
+  a line that reaches into the kit (``sh.``, ``shpt.``, ``shtf.``, ``viz.``) or a profile parameter (``P.``)
+  must say what the guide wrote there (``# guide: <value>``) or why today's libraries force it
+  (``# forced: <why>``);
+- the default of the fast-path parameter is the guide's path (``tests/test_checkpoints_params.py`` checks
+  every profile; here: the notebooks' parameters cell);
+- 05 reads the prediction against the ground truth in its main flow, 04 teaches how to read the curves.
+"""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[ez][nh]/*.ipynb"))
+GUIDE_MARK = "# 指南原代码"
+KIT = re.compile(r"(?<![\w.])(?:sh|shpt|shtf|viz)\.\w|(?<![\w.])P\.\w")
+MARKED = re.compile(r"#\s*(guide|forced):")
+APPENDIX = re.compile(r"^#{1,2}\s+(Under the hood|实现细节)", re.M)
+
+
+def _cells(path):
+    return [("".join(c["source"]), c["cell_type"]) for c in json.loads(path.read_text(encoding="utf-8"))["cells"]]
+
+
+def guide_cell_problems(source: str) -> list[str]:
+    """Lines of a guide cell that use the kit or a parameter without a ``# guide:`` / ``# forced:`` note."""
+    if not source.startswith(GUIDE_MARK):
+        return []
+    return [line.strip() for line in source.splitlines()[1:]
+            if KIT.search(line.split("#", 1)[0]) and not MARKED.search(line)]
+
+
+def test_guide_cell_check_catches_kit_code():
+    cell = GUIDE_MARK + " / the guide's code (Chinese edition)\n"
+    assert guide_cell_problems(cell + "trainer.train()\n") == []
+    assert guide_cell_problems(cell + "lr = P.learning_rate  # guide: 6e-5\n") == []
+    assert guide_cell_problems(cell + "x = sh.load(1)  # forced: the hub id is gone\n") == []
+    assert guide_cell_problems(cell + "lr = P.learning_rate\n") == ["lr = P.learning_rate"]
+    assert guide_cell_problems(cell + "m = shpt.ComputeMetrics(3)  # the kit's\n")
+    assert guide_cell_problems("x = sh.load(1)\n") == []  # not a guide cell
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if "/en/" in p.as_posix()], ids=lambda p: p.stem)
+def test_guide_cells_hold_only_the_guides_code(path):
+    problems = [f"cell {i}: {line}" for i, (src, kind) in enumerate(_cells(path)) if kind == "code"
+                for line in guide_cell_problems(src)]
+    assert not problems, ("a cell marked as the guide's code uses the kit; mark the line `# guide: <value>` "
+                          "or `# forced: <why>`, or move it to a cell of its own:\n" + "\n".join(problems))
+
+
+def test_parameters_cell_defaults_to_the_guides_path():
+    for path in NOTEBOOKS:
+        params = [s for s, k in _cells(path) if k == "code" and re.search(r"^fast = ", s, re.M)]
+        assert params and all(re.search(r"^fast = False\b", s, re.M) for s in params), path.name
+
+
+def _main_flow(path):
+    out = []
+    for src, kind in _cells(path):
+        if kind == "markdown" and APPENDIX.search(src):
+            break
+        out.append((src, kind))
+    return out
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem.startswith("05_")], ids=lambda p: p.parent.name + "/" + p.stem)
+def test_05_shows_prediction_against_ground_truth_in_the_main_flow(path):
+    code = "\n".join(s for s, k in _main_flow(path) if k == "code")
+    assert '"ground truth"' in code and '"prediction"' in code and "wrong = scored & (pred != truth)" in code
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem.startswith("04_")], ids=lambda p: p.parent.name + "/" + p.stem)
+def test_04_teaches_reading_the_curves_and_the_small_learning_rate(path):
+    prose = "\n".join(s for s, k in _main_flow(path) if k == "markdown")
+    want = (("How to read these curves", "overfit", "flat eval mean IoU", "learning rate so small")
+            if "/en/" in path.as_posix() else ("怎样读这几条曲线", "过拟合", "mIoU 变平", "学习率为什么这么小"))
+    missing = [w for w in want if w not in prose]
+    assert not missing, missing
+    assert "fast_training" not in prose, "the fast path's explanation belongs in Under the hood"
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem == "01_data"], ids=lambda p: p.parent.name)
+def test_01_opens_with_semantic_vs_instance_segmentation(path):
+    first = _cells(path)[1][0]  # after the Colab badge: title and objectives
+    assert "car-1" in first and "car-2" in first, first[:300]
