@@ -17,6 +17,8 @@ languages and both frameworks; cell tags select where a cell goes:
   cell gets ``"jp-MarkdownHeadingCollapsed": true`` metadata, so JupyterLab shows that heading's
   section folded; the tag itself is stripped. Both twins carry it or neither does.
 * any other tag (``nbval-skip``, ...) is copied into the notebook.
+* a code cell whose first line is ``# @title <what it does>`` (the Colab set-up cell) opens with its code
+  folded (``cellView: form`` for Colab, ``jupyter.source_hidden`` for JupyterLab); the title stays visible.
 * ``{{REPO}}`` and ``{{BRANCH}}`` anywhere in a cell are replaced by the values in
   ``notebooks/config.json`` (the Colab install cell uses them).
 
@@ -60,6 +62,9 @@ PARAMETERS_TAG = "parameters"
 COLLAPSED_TAG = "collapsed"
 #: cell metadata that makes JupyterLab (and Notebook 7) open a heading's section folded
 COLLAPSED_METADATA = {"jp-MarkdownHeadingCollapsed": True}
+#: a code cell whose first line is ``# @title ...`` (the set-up cell) opens with its code folded: Colab shows
+#: the title as a form, JupyterLab / Notebook 7 a "hidden code" bar; one click shows the code
+FOLDED_CODE_METADATA = {"cellView": "form", "jupyter": {"source_hidden": True}}
 STAGE_GLOB = "[0-9][0-9]_*.py"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
@@ -351,6 +356,8 @@ def build_notebook(path: str | os.PathLike, cells: list[SourceCell], variant: Va
         seen[digest] = seen.get(digest, 0) + 1
         cell_id = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
         if c.cell_type == "code":
+            if source.startswith("# @title "):
+                metadata.update(copy.deepcopy(FOLDED_CODE_METADATA))
             out.append(v4.new_code_cell(source, id=cell_id, metadata=metadata))
         else:
             out.append(v4.new_markdown_cell(source, id=cell_id, metadata=metadata))

@@ -87,3 +87,11 @@ def test_04_teaches_reading_the_curves_and_the_small_learning_rate(path):
 def test_01_opens_with_semantic_vs_instance_segmentation(path):
     first = _cells(path)[1][0]  # after the Colab badge: title and objectives
     assert "car-1" in first and "car-2" in first, first[:300]
+
+
+def test_first_code_cell_is_the_folded_setup():
+    """The first code a learner sees is one line: the set-up cell opens folded, showing only its title."""
+    for path in NOTEBOOKS:
+        first = next(c for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code")
+        assert "".join(first["source"]).startswith("# @title Setup"), path.name
+        assert first["metadata"].get("cellView") == "form" and first["metadata"]["jupyter"]["source_hidden"], path.name

@@ -676,11 +676,11 @@ progress_bar = int(sh.quiet.live_progress())  # a live bar in JupyterLab / Colab
 
 
 # %% [markdown] tags=["lang-en", "tf"]
-# On the `smoke` profile training takes about a minute on a laptop CPU; the `guide` profile (40 images at
+# On the `smoke` profile training takes a minute or two on a laptop CPU; the `guide` profile (40 images at
 # 512×512, 50 epochs, 1000 steps) wants a GPU.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# 用 `smoke` 预设，在一台普通电脑的 CPU 上训练大约一分钟；`guide` 预设（40 张 512×512 的图像，50 轮，共 1000 步）最好用 GPU。
+# 用 `smoke` 预设，在一台普通电脑的 CPU 上训练一两分钟；`guide` 预设（40 张 512×512 的图像，50 轮，共 1000 步）最好用 GPU。
 
 # %% tags=["tf"]
 # 指南原代码 / the guide's code (Chinese edition)

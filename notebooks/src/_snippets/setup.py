@@ -1,4 +1,5 @@
-# Setup. On Colab: install the kit (a TensorFlow notebook adds the tf-keras matching Colab's TensorFlow).
+# @title Setup: installs the kit on Colab; nothing to read here (the code is folded, click to show it)
+# On Colab: install the kit (a TensorFlow notebook adds the tf-keras matching Colab's TensorFlow).
 # Everywhere: a PyTorch or framework-free notebook keeps transformers from importing TensorFlow (seconds, ~640 MB).
 import os
 import subprocess
