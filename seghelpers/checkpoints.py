@@ -134,10 +134,15 @@ def resolve_checkpoint(checkpoint: str, image_size: int = 64, seed: int = 0) -> 
     return ckpt
 
 
-def load_image_processor(checkpoint: str, image_size: int | None = None, use_fast: bool = False, **kwargs):
-    """``AutoImageProcessor.from_pretrained(checkpoint, do_reduce_labels=True)`` (the slow, PIL-based one).
+def load_image_processor(checkpoint: str, image_size: int | None = None, use_fast: bool = False, *, meta=None,
+                         **kwargs):
+    """``AutoImageProcessor.from_pretrained(checkpoint, do_reduce_labels=...)`` (the slow, PIL-based one).
 
-    ``image_size`` overrides the processor's output size (``size={"height": n, "width": n}``).
+    ``meta``: the data set's :class:`seghelpers.DatasetMeta`; its ``reduce_labels`` sets
+    ``do_reduce_labels`` (a contradicting ``do_reduce_labels=`` raises ``ValueError``). Without ``meta``:
+    the description saved in a model folder (``dataset_meta.json``) when there is one, else
+    ``do_reduce_labels=True`` (ADE20K's convention, as the guide); the transforms then check it against the
+    data set they transform. ``image_size`` overrides the processor's output size (``size={"height": n, "width": n}``).
 
     Why not ``use_fast=True``: in transformers 4.57.6 ``SegformerImageProcessorFast`` returns *one* label
     map for a batch of several segmentation maps (labels shape (1, H, W) instead of (N, H, W)), and its
@@ -146,6 +151,21 @@ def load_image_processor(checkpoint: str, image_size: int | None = None, use_fas
     """
     from transformers import AutoImageProcessor
 
+    from . import meta as _meta
+    from .i18n import tr
+
+    if meta is None and Path(str(checkpoint)).expanduser().is_dir():
+        meta = _meta.load(checkpoint)
+    if meta is not None:
+        meta = _meta.resolve(meta, where="load_image_processor")
+        given = kwargs.get("do_reduce_labels")
+        if given is not None and bool(given) != meta.reduce_labels:
+            raise ValueError(tr(
+                f"load_image_processor: do_reduce_labels={given} contradicts meta ({meta.name}: reduce_labels="
+                f"{meta.reduce_labels}); leave do_reduce_labels out, meta= sets it",
+                f"load_image_processor：do_reduce_labels={given} 与 meta（{meta.name}：reduce_labels="
+                f"{meta.reduce_labels}）矛盾；去掉 do_reduce_labels 即可，meta= 会设置它"))
+        kwargs["do_reduce_labels"] = meta.reduce_labels
     kwargs.setdefault("do_reduce_labels", True)
     if image_size is not None:  # the notebooks' image_size parameter: square output of that size
         kwargs["size"] = {"height": int(image_size), "width": int(image_size)}

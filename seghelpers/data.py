@@ -25,7 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .labels import ADE20K, NUM_LABELS, DatasetLabels, load_label_file
+from . import meta as _meta
+from .i18n import tr
+from .labels import NUM_LABELS, load_label_file
+from .meta import ADE20K, DatasetMeta
 
 DEFAULT_HUB_DATASET = "merve/scene_parse_150"
 SYNTHETIC = "synthetic"
@@ -114,7 +117,7 @@ def _voc_colormap() -> np.ndarray:
     return cmap
 
 
-def _value_colors(labels: DatasetLabels) -> dict[int, tuple]:
+def _value_colors(labels: DatasetMeta) -> dict[int, tuple]:
     """mask value -> RGB colour under the dataset's convention (reduce_labels: 0 = black 'other')."""
     shift = 1 if labels.reduce_labels else 0
     out = {0: (0, 0, 0)} if labels.reduce_labels else {}
@@ -123,7 +126,7 @@ def _value_colors(labels: DatasetLabels) -> dict[int, tuple]:
     return out
 
 
-def _values_from_colors(rgb: np.ndarray, labels: DatasetLabels, path: Path, declared_palette: bool) -> np.ndarray:
+def _values_from_colors(rgb: np.ndarray, labels: DatasetMeta, path: Path, declared_palette: bool) -> np.ndarray:
     table = {}
     for value, colour in _value_colors(labels).items():
         table.setdefault((colour[0] << 16) | (colour[1] << 8) | colour[2], value)  # first (lowest value) wins
@@ -142,7 +145,7 @@ def _values_from_colors(rgb: np.ndarray, labels: DatasetLabels, path: Path, decl
     return np.asarray([table[int(c)] for c in uniq], np.uint8)[inv].reshape(codes.shape)
 
 
-def read_mask(path, labels: DatasetLabels = ADE20K, declared_palette: bool = False) -> tuple[np.ndarray, bool]:
+def read_mask(path, labels: DatasetMeta = ADE20K, declared_palette: bool = False) -> tuple[np.ndarray, bool]:
     """Decode one mask file to its (H, W) uint8 *mask values* (before label reduction).
 
     Returns ``(values, converted)``; ``converted`` is True when the file is not already a plain
@@ -237,7 +240,7 @@ def lossy_traces(values: np.ndarray) -> tuple[float, float]:
     return float((~same).mean()), float(ramps.mean())
 
 
-def check_values(path, values: np.ndarray, labels: DatasetLabels) -> None:
+def check_values(path, values: np.ndarray, labels: DatasetMeta) -> None:
     """Refuse mask values that are no class under the dataset's convention (message names file and fix)."""
     n = labels.num_labels
     present = np.flatnonzero(np.bincount(values.ravel(), minlength=256))
@@ -253,7 +256,7 @@ def check_values(path, values: np.ndarray, labels: DatasetLabels) -> None:
         raise DataError(f"{path}: label value {bad[0]} is above {top} ({rule}; {labels.name} has {n} classes). {hint}")
 
 
-def check_annotation(path, image_size, num_labels=None, labels: DatasetLabels | None = None,
+def check_annotation(path, image_size, num_labels=None, labels: DatasetMeta | None = None,
                      declared_palette: bool = False) -> tuple[np.ndarray, bool]:
     """Validate one annotation against its image: readable, lossless, decodable, same size, values in range.
 
@@ -263,7 +266,7 @@ def check_annotation(path, image_size, num_labels=None, labels: DatasetLabels | 
     if labels is None:
         from .labels import id2label as ade
 
-        labels = ADE20K if num_labels in (None, NUM_LABELS) else DatasetLabels(
+        labels = ADE20K if num_labels in (None, NUM_LABELS) else DatasetMeta(
             {i: ade.get(i, str(i)) for i in range(int(num_labels))}, reduce_labels=True, name=str(path.parent))
     values, converted = read_mask(path, labels, declared_palette)
     size = values.shape[::-1]
@@ -282,7 +285,7 @@ def check_annotation(path, image_size, num_labels=None, labels: DatasetLabels | 
     return values, converted
 
 
-def check_convention(root: Path, counts: np.ndarray, labels: DatasetLabels, declared: bool) -> None:
+def check_convention(root: Path, counts: np.ndarray, labels: DatasetMeta, declared: bool) -> None:
     """Dataset-level checks of the label convention on the pixel counts of every mask value (256,)."""
     n, total = labels.num_labels, int(counts.sum())
     meta = root / META_FILE
@@ -400,7 +403,7 @@ def _scan_values(root: Path, files: list[Path]) -> np.ndarray:
     if key in _SCAN_CACHE:
         return _SCAN_CACHE[key]
     counts = np.zeros(256, np.int64)
-    probe = DatasetLabels({0: "a", 1: "b"}, reduce_labels=False, name=str(root))
+    probe = DatasetMeta({0: "a", 1: "b"}, reduce_labels=False, name=str(root))
     for p in files:
         try:
             values, _ = read_mask(p, probe)
@@ -415,8 +418,12 @@ def _scan_values(root: Path, files: list[Path]) -> np.ndarray:
     return counts
 
 
-def dataset_labels(source) -> DatasetLabels:
-    """The classes and label convention of a dataset (see :class:`seghelpers.labels.DatasetLabels`).
+def dataset_meta(source) -> DatasetMeta:
+    """The description of a data set (classes, label convention, palette): a :class:`seghelpers.DatasetMeta`.
+
+    ``source``: what :func:`load_scene_parse` accepts, a ``datasets.Dataset`` the kit loaded (its split
+    or subset too), or a model folder saved with the description (``dataset_meta.json``, see
+    :meth:`DatasetMeta.save`).
 
     * a Hub id, an ``ADEChallengeData2016`` folder, a Hub-layout parquet folder or ``"synthetic"``:
       ADE20K's 150 classes, ``reduce_labels=True`` (mask 0 = ignored "other");
@@ -429,6 +436,12 @@ def dataset_labels(source) -> DatasetLabels:
     occurs, so values run 1..N: ADE's convention; a ``UserWarning`` says so); otherwise
     :class:`DataError` asks you to declare it. A one-class dataset raises ``ValueError`` with the fix.
     """
+    if hasattr(source, "column_names") and hasattr(source, "data"):  # a datasets.Dataset
+        return _meta_of_dataset(source)
+    if Path(str(source)).expanduser().is_dir():
+        saved = _meta.load(source)
+        if saved is not None:
+            return saved
     root = _own_root(source)
     if root is None:
         return ADE20K
@@ -442,7 +455,7 @@ def dataset_labels(source) -> DatasetLabels:
             raise DataError(f"{root / META_FILE}: palette must list one [r, g, b] per class ({len(i2l)} rows, in "
                             f"id2label order), got shape {palette.shape}")
     if len(i2l) == 1:
-        DatasetLabels(i2l, name=str(root / LABEL_FILE))  # raises the one-class message
+        DatasetMeta(i2l, name=str(root / LABEL_FILE))  # raises the one-class message
     reduce = meta.get("reduce_labels")
     if reduce is None:
         n = len(i2l)
@@ -469,16 +482,39 @@ def dataset_labels(source) -> DatasetLabels:
                 f"({i2l[0]!r}) or ignored 'other'. Declare it in {root / META_FILE}: {{\"reduce_labels\": false}} if "
                 f"mask value k is class k (0 = {i2l[0]!r}), or {{\"reduce_labels\": true}} if 0 means 'other, "
                 "ignore' and value k is class k-1 (the ADE convention).")
-    return DatasetLabels(i2l, reduce_labels=reduce, palette=palette, name=name)
+    return _meta.register(DatasetMeta(i2l, reduce_labels=reduce, palette=palette, name=name))
+
+
+#: the older name of :func:`dataset_meta`
+dataset_labels = dataset_meta
+
+
+def _annotation_path(ds) -> str | None:
+    """The file path of the first annotation in ``ds``'s Arrow table (None for embedded bytes or no rows)."""
+    if "annotation" not in ds.column_names or ds.data.num_rows == 0:
+        return None
+    first = ds.data.column("annotation")[0].as_py()
+    return first.get("path") if isinstance(first, dict) else None
+
+
+def _meta_of_dataset(ds) -> DatasetMeta:
+    found = _meta.for_path(_annotation_path(ds))
+    if found is None:
+        raise DataError(tr(
+            "dataset_meta(<Dataset>): this dataset was not loaded by sh.load_scene_parse, so the kit does not "
+            "know its description; call sh.dataset_meta(<the folder or Hub id you loaded it from>)",
+            "dataset_meta(<Dataset>)：这个数据集不是用 sh.load_scene_parse 加载的，套件不知道它的描述；"
+            "请调用 sh.dataset_meta(<加载它时用的文件夹或 Hub ID>)"))
+    return found
 
 
 def label_maps_for(source) -> tuple[dict[int, str], dict[str, int]]:
     """``(id2label, label2id)`` of a dataset: its own ``id2label.json`` (folder of your own), else ADE20K's 150."""
-    labels = dataset_labels(source)
+    labels = dataset_meta(source)
     return dict(labels.id2label), labels.label2id
 
 
-def _decoded_copy(src: Path, values: np.ndarray, labels: DatasetLabels) -> Path:
+def _decoded_copy(src: Path, values: np.ndarray, labels: DatasetMeta) -> Path:
     """Write a decoded mask (mode L PNG) into the cache once; the dataset points at it instead of ``src``."""
     import hashlib
     import tempfile
@@ -503,7 +539,7 @@ def _decoded_copy(src: Path, values: np.ndarray, labels: DatasetLabels) -> Path:
 
 
 def load_ade_folder(root, split: str = "train", validate: bool = True, num_labels: int | None = None,
-                    labels: DatasetLabels | None = None):
+                    labels: DatasetMeta | None = None):
     """Load an ``ADEChallengeData2016`` folder (or a folder of your own with the same layout) as a Dataset.
 
     ``labels`` defaults to :func:`dataset_labels` of the folder. With ``validate`` every image and mask is
@@ -518,10 +554,10 @@ def load_ade_folder(root, split: str = "train", validate: bool = True, num_label
         if num_labels is not None and _own_root(root) is None:
             from .labels import id2label as ade
 
-            labels = ADE20K if num_labels == NUM_LABELS else DatasetLabels(
+            labels = ADE20K if num_labels == NUM_LABELS else DatasetMeta(
                 {i: ade.get(i, str(i)) for i in range(int(num_labels))}, name=str(root))
         else:
-            labels = dataset_labels(root)
+            labels = dataset_meta(root)
     own = _own_root(root) is not None
     declared_palette = own and "palette" in _read_meta(root)
     name, spec = parse_split(split)
@@ -551,6 +587,7 @@ def load_ade_folder(root, split: str = "train", validate: bool = True, num_label
                 pairs[k] = (img, _decoded_copy(ann, values, labels))
         if own:
             check_convention(root, counts, labels, declared="reduce_labels" in _read_meta(root))
+    _meta.register(labels, [a for _, a in pairs])  # the transforms find the convention by these paths
     scenes = _scene_names(root)
     names = sorted(set(scenes.values())) or ["unknown"]
     features = datasets.Features({
@@ -735,7 +772,7 @@ def guide_source(source: str = DEFAULT_HUB_DATASET, split: str | None = None) ->
         import json
         import shutil
 
-        labels = dataset_labels(root)
+        labels = dataset_meta(root)
         shutil.copyfile(root / LABEL_FILE, out / LABEL_FILE)
         meta = {**_read_meta(root), "reduce_labels": labels.reduce_labels}
         (out / META_FILE).write_text(json.dumps(meta))

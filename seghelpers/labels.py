@@ -19,7 +19,6 @@ So model class 0 is "wall" (raw ADE id 1). :func:`reduce_labels` and
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from importlib import resources
 
 import numpy as np
@@ -45,13 +44,11 @@ def normalize_id2label(id2label, name: str = "id2label") -> dict[int, str]:
 
     Accepts a dict with int or str keys (``json.load`` gives ``{"0": "wall"}``), a list/tuple of names
     (position = class id), a ``PretrainedConfig`` or a model (its ``config.id2label``), or a
-    :class:`DatasetLabels`. Ids must be ``0..N-1`` without gaps; names must be unique strings.
+    :class:`seghelpers.DatasetMeta` (its ``id2label``). Ids must be ``0..N-1`` without gaps; names must be unique strings.
 
     Raises ``TypeError`` for any other type and ``ValueError`` (naming ``name``) for bad ids or names.
     """
     obj = id2label
-    if isinstance(obj, DatasetLabels):
-        return dict(obj.id2label)
     if hasattr(obj, "config") and hasattr(obj.config, "id2label"):  # a model
         obj = obj.config
     if hasattr(obj, "id2label") and not isinstance(obj, dict):  # a PretrainedConfig
@@ -95,81 +92,6 @@ def load_label_file(path) -> tuple[dict[int, str], dict[str, int]]:
         raise ValueError(f"label file {path}: expected a JSON object {{\"0\": \"name\", ...}}")
     mapping = normalize_id2label(raw, name=f"label file {path}")
     return mapping, {v: k for k, v in mapping.items()}
-
-
-def default_palette(num_labels: int) -> np.ndarray:
-    """(num_labels, 3) uint8 colours: the ADE palette's first rows (repeated beyond 150 classes)."""
-    from .palette import ade_palette
-
-    pal = ade_palette()
-    return np.ascontiguousarray(np.resize(pal, (int(num_labels), 3)))
-
-
-@dataclass(frozen=True, eq=False)
-class DatasetLabels:
-    """A dataset's classes and its label convention, used by every step that touches labels.
-
-    * ``id2label`` / ``label2id``: the model's classes, ids ``0..N-1``;
-    * ``reduce_labels``: ``True`` is ADE20K's convention (mask value 0 = "other", ignored; value ``k`` is
-      class ``k - 1``), what ``SegformerImageProcessor(do_reduce_labels=True)`` expects; ``False``: mask
-      value ``k`` is class ``k`` (0 is a real class, e.g. "background");
-    * ``ignore_index``: the value, after reduction, that loss and metric skip (255);
-    * ``palette``: (N, 3) uint8 RGB, row ``i`` colours class ``i``;
-    * ``name``: for messages ("ADE20K (150 classes)", or the folder's name).
-    """
-
-    id2label: dict
-    reduce_labels: bool = True
-    ignore_index: int = 255
-    palette: np.ndarray | None = field(default=None, repr=False)
-    name: str = "dataset"
-
-    def __post_init__(self):
-        i2l = normalize_id2label(self.id2label, f"{self.name}: id2label")
-        if len(i2l) < 2:
-            raise ValueError(
-                f"{self.name}: only one class ({i2l[0]!r}). Semantic segmentation picks one class per pixel, so a "
-                "single class leaves nothing to choose (the model would call every pixel that class). Add a "
-                "background class: id2label {\"0\": \"background\", \"1\": \"" + i2l[0] + "\"} with masks 0 = background, "
-                "1 = the object, and reduce_labels false.")
-        object.__setattr__(self, "id2label", i2l)
-        pal = default_palette(len(i2l)) if self.palette is None else np.asarray(self.palette)
-        if pal.shape != (len(i2l), 3) or (pal.size and (pal.min() < 0 or pal.max() > 255)):
-            raise ValueError(f"{self.name}: palette must hold one [r, g, b] (0..255) per class: "
-                             f"{len(i2l)} rows, got shape {pal.shape}")
-        pal = pal.astype(np.uint8)
-        pal.setflags(write=False)
-        object.__setattr__(self, "palette", pal)
-
-    @property
-    def num_labels(self) -> int:
-        return len(self.id2label)
-
-    @property
-    def label2id(self) -> dict[str, int]:
-        return {v: k for k, v in self.id2label.items()}
-
-    def to_model_ids(self, annotation) -> np.ndarray:
-        """Raw mask (PIL or (H, W) array of mask values) -> (H, W) uint8 model class ids, 255 = ignored.
-
-        ``reduce_labels=True``: 0 -> 255, ``k`` -> ``k - 1`` (as the image processor does);
-        ``False``: values unchanged. Values that are no class become 255 (ignored).
-        """
-        a = np.asarray(annotation)
-        if a.ndim != 2:
-            raise ValueError(f"{self.name}: an annotation must be a (H, W) map of class values, got shape {a.shape}")
-        out = reduce_labels(a) if self.reduce_labels else a.astype(np.int64)
-        out = np.where((out >= 0) & (out < self.num_labels), out, self.ignore_index)
-        return out.astype(np.uint8)
-
-    def describe(self) -> str:
-        conv = ("mask 0 = ignored 'other', mask k = class k-1 (reduce_labels=True)" if self.reduce_labels
-                else "mask k = class k, 255 = ignored (reduce_labels=False)")
-        return f"{self.name}: {self.num_labels} classes; {conv}"
-
-
-#: ADE20K / SceneParse150: 150 classes, raw 0 = "other" (ignored)
-ADE20K = DatasetLabels(id2label, reduce_labels=True, name="ADE20K (150 classes)")
 
 
 def reduce_labels(annotation) -> np.ndarray:

@@ -257,20 +257,41 @@ def mean_iou(predictions, references, num_labels: int, ignore_index: int | None 
     acc = MeanIoU(num_labels, ignore_index, label_map, reduce_labels)
     return acc.update(predictions, references).compute(nan_to_num)
 
-def named_metrics(metrics: dict, id2label: dict, prefix: str = "") -> dict:
+def named_metrics(metrics: dict, id2label=None, prefix: str = "", *, meta=None) -> dict:
     """Flatten per-class arrays into scalar keys named by label (``iou_wall``, ``accuracy_wall``...).
 
-    ``id2label`` in any form :func:`seghelpers.labels.normalize_id2label` accepts (str keys from JSON,
-    a list of names, a model or its config). Raises ``ValueError`` when it has fewer classes than the
-    per-class arrays.
+    ``meta``: the data set's :class:`seghelpers.DatasetMeta` (may also be passed in ``id2label``'s place);
+    or ``id2label`` in any form :func:`seghelpers.labels.normalize_id2label` accepts (str keys from JSON,
+    a list of names, a model or its config). Returns ``{prefix + key: float}``. Raises ``ValueError`` when
+    the names are not exactly one per class of the per-class arrays (wrong names would pass silently into
+    logs and early-stopping keys), or when neither is given for a class count other than ADE20K's.
     """
+    from .i18n import tr
     from .labels import normalize_id2label
 
-    id2label = normalize_id2label(id2label)
+    if meta is not None and hasattr(meta, "reduce_labels"):
+        id2label = meta.id2label
+    elif meta is not None:
+        id2label = meta
+    elif hasattr(id2label, "reduce_labels"):
+        id2label = id2label.id2label
     n = len(np.atleast_1d(metrics.get("per_category_iou", [])))
-    if n > len(id2label):
-        raise ValueError(f"id2label names {len(id2label)} classes but the metrics have {n}; pass the label map of "
-                         "the dataset the metrics were computed on")
+    if id2label is None:
+        from .labels import NUM_LABELS, id2label as ade
+
+        if n not in (0, NUM_LABELS):
+            raise ValueError(tr(f"named_metrics: the metrics have {n} classes and no names were given; pass the "
+                                "data set's description: meta=sh.dataset_meta(<your folder>)",
+                                f"named_metrics：指标有 {n} 个类别，却没有给出类别名；请传入数据集的描述："
+                                "meta=sh.dataset_meta(<你的文件夹>)"))
+        id2label = ade
+    id2label = normalize_id2label(id2label)
+    if n and n != len(id2label):
+        raise ValueError(tr(f"named_metrics: id2label names {len(id2label)} classes but the metrics have {n}; pass "
+                            "the description of the data set the metrics were computed on "
+                            "(meta=sh.dataset_meta(<folder>))",
+                            f"named_metrics：id2label 有 {len(id2label)} 个类别，而指标有 {n} 个；请传入计算这些指标"
+                            "所用数据集的描述（meta=sh.dataset_meta(<文件夹>)）"))
     out = {}
     for k, v in metrics.items():
         if k == "per_category_iou":

@@ -45,13 +45,19 @@ def _lut(palette_key: bytes | None) -> np.ndarray:
     return rows
 
 
-def colorize(seg, palette=None) -> np.ndarray:
+def colorize(seg, palette=None, *, meta=None) -> np.ndarray:
     """Colour a (H, W) map of model class ids -> (H, W, 3) uint8 RGB.
 
     One table lookup for the whole image (no per-class loop), whole 3-byte pixels at a time. Pixels
-    equal to 255 (ignored) and ids without a palette entry are black. ``palette`` defaults to
-    :func:`ade_palette`.
+    equal to 255 (ignored) and ids without a palette entry are black. ``meta``: the data set's
+    :class:`seghelpers.DatasetMeta`, whose palette is used (it may also be passed as ``palette``);
+    ``palette``: (N, 3) uint8, default :func:`ade_palette`. Raises ``ValueError`` for a map that is not
+    2-D, ``TypeError`` for non-integer ids.
     """
+    if meta is not None:
+        palette = meta.palette
+    elif hasattr(palette, "palette") and hasattr(palette, "reduce_labels"):  # a DatasetMeta passed as palette
+        palette = palette.palette
     seg = np.asarray(seg)
     if seg.ndim != 2:
         raise ValueError(f"colorize expects a (H, W) segmentation map, got shape {seg.shape}")

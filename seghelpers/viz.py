@@ -4,26 +4,30 @@ from __future__ import annotations
 import numpy as np
 
 from .images import as_rgb_array
-from .labels import IGNORE_INDEX, default_palette, id2label as ADE_ID2LABEL, normalize_id2label
+from .labels import IGNORE_INDEX
+from .meta import resolve
 from .palette import colorize
 
 
-def _names_and_palette(id2label, palette):
-    """Normalised names (ADE's when None) and a palette with one row per class (ADE's first rows by default)."""
-    names = ADE_ID2LABEL if id2label is None else normalize_id2label(id2label)
-    pal = default_palette(len(names)) if palette is None else np.asarray(palette, np.uint8)
-    if pal.ndim != 2 or pal.shape[1] != 3:
-        raise ValueError(f"palette must be an (N, 3) array of RGB colours, got shape {pal.shape}")
-    return names, pal
+def _names_and_palette(id2label, palette, meta=None, where=""):
+    """Names and colours from the data set's description (:func:`seghelpers.meta.resolve`).
+
+    Only names given: the palette the data set declared when the kit loaded it (else the ADE palette's
+    first rows); nothing given: ADE20K's."""
+    if palette is not None and hasattr(palette, "reduce_labels"):  # a DatasetMeta passed as palette
+        meta, palette = palette, None
+    m = resolve(meta, id2label, palette, where=where)
+    return m.id2label, m.palette
 
 
-def overlay(image, seg, alpha: float = 0.5, palette=None) -> np.ndarray:
+def overlay(image, seg, alpha: float = 0.5, palette=None, *, meta=None) -> np.ndarray:
     """Blend ``image`` with the colours of ``seg`` -> (H, W, 3) uint8 RGB.
 
     ``image``: anything :func:`seghelpers.as_rgb` accepts (PIL in any mode, uint8 (H, W) / (H, W, 3) /
     (H, W, 4), float in [0, 1]). ``seg``: (H, W) integer class ids. ``alpha`` is the weight of the
     colour layer (the guide uses 0.5). Ignored (255) pixels keep the image as it is instead of being
-    darkened. ``palette``: (N, 3) uint8, row i = class i (default: the ADE palette). Raises
+    darkened. ``meta``: the data set's :class:`seghelpers.DatasetMeta` (its palette colours the classes);
+    ``palette``: (N, 3) uint8, row i = class i, overriding it (default: the ADE palette). Raises
     ``TypeError`` for an image it cannot read, ``ValueError`` when the sizes differ.
     """
     if not 0.0 <= float(alpha) <= 1.0:
@@ -35,6 +39,8 @@ def overlay(image, seg, alpha: float = 0.5, palette=None) -> np.ndarray:
     if img.shape[:2] != seg.shape:
         raise ValueError(f"image is {img.shape[1]}x{img.shape[0]} but seg is {seg.shape[1]}x{seg.shape[0]}; "
                          "upsample the logits to the image size before argmax")
+    if meta is not None or hasattr(palette, "reduce_labels"):
+        _, palette = _names_and_palette(None, palette, meta, "overlay")
     color = colorize(seg, palette)
     out = img.astype(np.float32) * (1 - alpha) + color.astype(np.float32) * alpha
     out = out.astype(np.uint8)
@@ -44,14 +50,17 @@ def overlay(image, seg, alpha: float = 0.5, palette=None) -> np.ndarray:
     return out
 
 
-def legend(seg, id2label: dict | None = None, palette=None, min_fraction: float = 0.0) -> list[tuple[int, str, tuple, float]]:
-    """Classes present in ``seg``, largest first: ``[(class_id, name, (r, g, b), fraction), ...]``.
+def legend(seg, id2label=None, palette=None, min_fraction: float = 0.0, *,
+           meta=None) -> list[tuple[int, str, tuple, float]]:
+    """Classes present in ``seg`` ((H, W) integer ids), largest first: ``[(class_id, name, (r, g, b), fraction), ...]``.
 
-    ``id2label`` in any form :func:`seghelpers.normalize_id2label` accepts (default: ADE20K's names);
-    ``palette`` (N, 3) uint8 (default: the ADE palette's first N rows). Ids without a name are shown as
-    their number.
+    ``meta``: the data set's :class:`seghelpers.DatasetMeta` (names and palette; may also be passed in
+    ``id2label``'s place). ``id2label`` alone, in any form :func:`seghelpers.normalize_id2label` accepts:
+    coloured with the palette that data set declared when the kit loaded it (else the ADE palette's first
+    rows); nothing: ADE20K. ``palette`` (N, 3) uint8 overrides the colours. Ids without a name are shown as
+    their number. Raises ``ValueError`` when ``meta`` and ``id2label`` disagree.
     """
-    names, pal = _names_and_palette(id2label, palette)
+    names, pal = _names_and_palette(id2label, palette, meta, "legend")
     seg = np.asarray(seg)
     valid = seg[(seg != IGNORE_INDEX) & (seg >= 0)]
     if valid.size == 0:
@@ -67,23 +76,24 @@ def legend(seg, id2label: dict | None = None, palette=None, min_fraction: float 
     return out
 
 
-def legend_handles(seg, id2label=None, palette=None, max_items: int = 12):
-    """matplotlib patches for ``ax.legend(handles=...)`` naming the classes in ``seg``."""
+def legend_handles(seg, id2label=None, palette=None, max_items: int = 12, *, meta=None):
+    """matplotlib patches for ``ax.legend(handles=...)`` naming the classes in ``seg`` (see :func:`legend`)."""
     from matplotlib.patches import Patch
 
     return [Patch(color=np.asarray(c) / 255, label=f"{name.strip()} ({frac:.0%})")
-            for _, name, c, frac in legend(seg, id2label, palette)[:max_items]]
+            for _, name, c, frac in legend(seg, id2label, palette, meta=meta)[:max_items]]
 
 
-def show_overlay(image, seg, alpha: float = 0.5, id2label=None, title: str | None = None, ax=None, palette=None):
+def show_overlay(image, seg, alpha: float = 0.5, id2label=None, title: str | None = None, ax=None, palette=None,
+                 *, meta=None):
     """Draw the overlay with a legend of the predicted classes; returns the matplotlib Axes.
 
-    Pass the dataset's ``id2label`` and ``palette`` (e.g. ``labels.id2label``, ``labels.palette`` from
-    :func:`seghelpers.dataset_labels`) so your own classes are named and coloured; default ADE20K.
+    Pass the data set's description, ``meta=sh.dataset_meta(<folder>)``, so your own classes are named and
+    coloured (``id2label`` alone finds the palette the data set declared, see :func:`legend`); default ADE20K.
     """
     import matplotlib.pyplot as plt
 
-    names, pal = _names_and_palette(id2label, palette)
+    names, pal = _names_and_palette(id2label, palette, meta, "show_overlay")
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 6))
     ax.imshow(overlay(image, seg, alpha, pal))
@@ -94,16 +104,15 @@ def show_overlay(image, seg, alpha: float = 0.5, id2label=None, title: str | Non
     return ax
 
 
-def show_example(image, annotation, title: str | None = None, labels=None):
-    """Image and its annotation side by side, the annotation coloured with the dataset's palette.
+def show_example(image, annotation, title: str | None = None, labels=None, *, meta=None):
+    """Image and its annotation (raw mask values) side by side, the annotation coloured with the data set's palette.
 
-    ``labels``: a :class:`seghelpers.DatasetLabels` (default ADE20K); ignored pixels are black.
+    ``meta`` (or, older name, ``labels``): a :class:`seghelpers.DatasetMeta` (default ADE20K); its convention
+    turns mask values into classes; ignored pixels are black. Returns the matplotlib Figure.
     """
     import matplotlib.pyplot as plt
 
-    from .labels import ADE20K
-
-    labels = ADE20K if labels is None else labels
+    labels = resolve(meta if meta is not None else labels, where="show_example")
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     axes[0].imshow(as_rgb_array(image))
     axes[0].set_title("image")
@@ -116,19 +125,18 @@ def show_example(image, annotation, title: str | None = None, labels=None):
     return fig
 
 
-def plot_per_class_iou(per_category_iou, id2label: dict | None = None, top: int = 20, ax=None):
+def plot_per_class_iou(per_category_iou, id2label=None, top: int = 20, ax=None, *, meta=None):
     """Horizontal bars of per-class IoU, best first, each bar labelled with its value.
 
     Classes with NaN IoU (absent from prediction and reference) are left out; an IoU of 0 shows as
-    "0.00" so it does not read as missing. ``id2label`` in any accepted form (default ADE20K); at most
-    ``top`` classes are drawn. Raises ``ValueError`` if ``id2label`` has fewer classes than the IoU array.
+    "0.00" so it does not read as missing. ``meta`` (the data set's description) or ``id2label`` names the
+    bars; with neither, the IoU array must have ADE20K's 150 classes. At most ``top`` classes are drawn.
+    Raises ``ValueError`` if the names do not match the IoU array's length (naming ``meta=`` as the fix).
     """
     import matplotlib.pyplot as plt
 
-    names = ADE_ID2LABEL if id2label is None else normalize_id2label(id2label)
     iou = np.asarray(per_category_iou, dtype=float)
-    if len(iou) > len(names):
-        raise ValueError(f"id2label names {len(names)} classes but per_category_iou has {len(iou)}")
+    names = resolve(meta, id2label, num_labels=len(iou), where="plot_per_class_iou").id2label
     ids = [i for i in np.argsort(-np.nan_to_num(iou, nan=-1), kind="stable") if not np.isnan(iou[i])][:top]
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 0.3 * max(len(ids), 3) + 1))

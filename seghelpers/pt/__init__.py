@@ -24,8 +24,13 @@ JITTER = dict(brightness=0.25, contrast=0.25, saturation=0.25, hue=0.1)
 
 
 def make_transforms(image_processor, augment: bool = True, jitter: dict | None = None, seed: int | None = None,
-                    fast: bool = True):
+                    fast: bool = True, *, meta=None):
     """Return ``(train_transforms, val_transforms)`` for ``Dataset.set_transform``.
+
+    ``meta``: the data set's :class:`seghelpers.DatasetMeta`. The processor's ``do_reduce_labels`` must
+    match its ``reduce_labels`` (``ValueError`` naming the fix otherwise: training on the other convention
+    is silently wrong). Without ``meta`` the first batch is checked against the data set its masks were
+    loaded from by :func:`seghelpers.load_scene_parse`.
 
     Train: torchvision ``ColorJitter`` (guide settings) on the image, then the image processor on
     image + annotation. Val: the processor only. Both return ``pixel_values`` and ``labels``.
@@ -47,10 +52,15 @@ def make_transforms(image_processor, augment: bool = True, jitter: dict | None =
 
     from ..fastproc import FastSegformerProcessor
 
+    from ..meta import check_batch, check_processor
+
+    if meta is not None:
+        check_processor(image_processor, meta, "shpt.make_transforms")
     jit = ColorJitter(**(JITTER if jitter is None else jitter))
     proc = FastSegformerProcessor(image_processor) if fast else image_processor
 
     def _process(images, annotations):
+        check_batch(image_processor, meta, annotations, "shpt.make_transforms")
         return proc(images, annotations, return_tensors="pt")
 
     def _jitter(img):
@@ -139,10 +149,24 @@ class ComputeMetrics:
       ``num_labels x num_labels`` confusion matrix is kept, so memory does not grow with the eval set.
 
     Returns scalar metrics plus per-class lists (``per_category_iou``), as the guide does.
+    ``meta``: the data set's :class:`seghelpers.DatasetMeta` (class count and ignore index from it);
+    ``num_labels`` / ``ignore_index`` alone work too. Raises ``ValueError`` for fewer than 2 classes or a
+    ``num_labels`` that contradicts ``meta``.
     """
 
-    def __init__(self, num_labels: int = NUM_LABELS, ignore_index: int = IGNORE_INDEX):
+    def __init__(self, num_labels: int | None = None, ignore_index: int | None = None, *, meta=None):
+        if num_labels is not None:
+            check_num_classes(num_labels, "ComputeMetrics(num_labels=...)")
+        if meta is not None:
+            from ..meta import resolve
+
+            meta = resolve(meta, num_labels=num_labels, where="shpt.ComputeMetrics")
+            num_labels = meta.num_labels
+            ignore_index = meta.ignore_index if ignore_index is None else ignore_index
+        num_labels = NUM_LABELS if num_labels is None else num_labels
+        ignore_index = IGNORE_INDEX if ignore_index is None else ignore_index
         check_num_classes(num_labels, "ComputeMetrics(num_labels=...)")
+        self.meta = meta
         self.acc = MeanIoU(num_labels, ignore_index)
 
     def _to_ids(self, predictions, labels):

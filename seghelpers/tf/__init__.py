@@ -54,7 +54,7 @@ if not tf.keras.optimizers.Adam.__module__.startswith("tf_keras"):
         "seghelpers.tf before using tf.keras, or set TF_USE_LEGACY_KERAS=1 before importing TensorFlow.")
 
 from ..images import as_rgb, as_rgb_array
-from ..labels import IGNORE_INDEX, NUM_LABELS, normalize_id2label
+from ..labels import IGNORE_INDEX
 from ..metrics import MeanIoU, named_metrics
 from .fast import fast_training  # noqa: F401 (re-exported: shtf.fast_training)
 
@@ -90,10 +90,20 @@ def aug_transforms(image, jitter: dict | None = None, seed=None) -> np.ndarray:
     return np.ascontiguousarray(tf.transpose(x, (2, 0, 1)).numpy())
 
 
-def make_transforms(image_processor, augment: bool = True, jitter: dict | None = None):
-    """Return ``(train_transforms, val_transforms)`` for ``Dataset.set_transform`` (numpy outputs)."""
+def make_transforms(image_processor, augment: bool = True, jitter: dict | None = None, *, meta=None):
+    """Return ``(train_transforms, val_transforms)`` for ``Dataset.set_transform`` (numpy outputs).
+
+    ``meta``: the data set's :class:`seghelpers.DatasetMeta`; the processor's ``do_reduce_labels`` must
+    match its ``reduce_labels`` (``ValueError`` naming the fix otherwise). Without ``meta`` the first batch
+    is checked against the data set its masks were loaded from by :func:`seghelpers.load_scene_parse`.
+    """
+    from ..meta import check_batch, check_processor
+
+    if meta is not None:
+        check_processor(image_processor, meta, "shtf.make_transforms")
 
     def _process(images, annotations):
+        check_batch(image_processor, meta, annotations, "shtf.make_transforms")
         return image_processor(images, annotations, input_data_format="channels_first", return_tensors="np")
 
     def train_transforms(batch):
@@ -187,20 +197,26 @@ class ComputeMetrics:
     """``metric_fn`` for ``transformers.KerasMetricCallback``: mean IoU with per-class keys named by label.
 
     Keys as in the guide: ``val_mean_iou``, ``val_mean_accuracy``, ``val_overall_accuracy``,
-    ``val_iou_wall``, ``val_accuracy_wall``, ... (labels are already reduced: ignore = 255).
+    ``val_iou_<name>``, ``val_accuracy_<name>``, ... (labels are already reduced: ignore = 255).
+
+    ``meta``: the data set's :class:`seghelpers.DatasetMeta` (names, class count, ignore index). Without it,
+    ``id2label`` names the classes; ``num_labels`` alone is only ADE20K's 150 (any other count raises
+    ``ValueError`` naming ``meta=``: ADE's names on another data set would pass silently into the Keras
+    history and early-stopping keys). A ``num_labels`` that contradicts the names raises too.
     """
 
-    def __init__(self, num_labels: int = NUM_LABELS, id2label: dict | None = None, ignore_index: int = IGNORE_INDEX,
-                 per_class: bool = True):
-        from ..labels import id2label as ade
+    def __init__(self, num_labels: int | None = None, id2label=None, ignore_index: int | None = None,
+                 per_class: bool = True, *, meta=None):
+        from ..meta import resolve
 
-        check_num_classes(num_labels, "ComputeMetrics(num_labels=...)")
-        self.num_labels = num_labels
-        self.ignore_index = ignore_index
-        self.id2label = ade if id2label is None else normalize_id2label(id2label)
-        if len(self.id2label) < num_labels:
-            raise ValueError(f"id2label names {len(self.id2label)} classes but num_labels={num_labels}; pass the "
-                             "dataset's label map (e.g. sh.dataset_labels(P.dataset).id2label)")
+        if num_labels is not None:
+            check_num_classes(num_labels, "ComputeMetrics(num_labels=...)")
+        m = resolve(meta, id2label, num_labels=num_labels, where="shtf.ComputeMetrics")
+        check_num_classes(m.num_labels, "ComputeMetrics(num_labels=...)")
+        self.meta = m
+        self.num_labels = m.num_labels
+        self.ignore_index = (m.ignore_index if meta is not None else IGNORE_INDEX) if ignore_index is None else ignore_index
+        self.id2label = dict(m.id2label)
         self.per_class = per_class
 
     def __call__(self, eval_predictions):
