@@ -116,6 +116,29 @@ def test_framework_free_notebook_imports_no_framework(path):
     assert lines[-1].split(FRAMEWORK_LINE, 1)[1].strip() == "none", f"{path.name}: {lines[-1]}"
 
 
+INFERENCE = [p for p in EXECUTED_NOTEBOOKS if p.stem.startswith("05_")]
+
+
+@pytest.mark.parametrize(
+    "path",
+    INFERENCE or [pytest.param(None, marks=pytest.mark.skip(reason=f"no executed notebooks in {EXECUTED}"))],
+    ids=[f"{p.parent.name}/{p.stem}" for p in INFERENCE] or None,
+)
+def test_inference_notebook_loaded_the_shared_model(path):
+    """make run / make test: 05 in either language loads the model 04 saved in the checkout's build/models (the
+    folder a JupyterLab kernel in notebooks/<lang>/ finds too), never the untrained stand-in."""
+    _skip_if_stale(path)
+    if "SEGKIT_EXECUTED" in os.environ:
+        pytest.skip("a chosen folder may come from a run with its own output_dir")
+    fw = "tf" if path.stem.endswith("_tensorflow") else "pt"
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    profile = nb["metadata"].get("papermill", {}).get("parameters", {}).get("profile", "smoke")
+    lines = [ln for cell in nb["cells"] if cell.get("cell_type") == "code" for out in cell.get("outputs", [])
+             if out.get("name") == "stdout" for ln in _text(out.get("text")).splitlines()
+             if ln.startswith("loading the model from ")]
+    assert lines == [f"loading the model from {ROOT / 'build' / 'models' / f'segformer-{profile}-{fw}'}"], path.name
+
+
 # ---------------------------------------------------------------------------- the check itself
 def _nb(*cells) -> dict:
     return {"cells": list(cells), "metadata": {}, "nbformat": 4, "nbformat_minor": 5}

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from transformers import TrainerCallback
 
+from ..i18n import tr
+
 
 class ProgressPrinter(TrainerCallback):
     """``Trainer(callbacks=[ProgressPrinter()])``; remove ``PrinterCallback`` to avoid a second printer."""
@@ -43,8 +45,10 @@ class ProgressPrinter(TrainerCallback):
         self._losses.clear()
         self._training = True
         if state.is_world_process_zero:
-            print(f"training for {state.max_steps} steps, batch size {args.per_device_train_batch_size} "
-                  f"per device, starting at step {state.global_step}")
+            print(tr(f"training for {state.max_steps} steps, batch size {args.per_device_train_batch_size} "
+                     f"per device, starting at step {state.global_step}",
+                     f"共训练 {state.max_steps} 步，每个设备的批大小为 {args.per_device_train_batch_size}，"
+                     f"从第 {state.global_step} 步开始", keep_en=False))
 
     def on_train_end(self, args, state, control, **kwargs):
         self._training = False
