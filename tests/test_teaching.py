@@ -95,3 +95,42 @@ def test_first_code_cell_is_the_folded_setup():
         first = next(c for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code")
         assert "".join(first["source"]).startswith("# @title Setup"), path.name
         assert first["metadata"].get("cellView") == "form" and first["metadata"]["jupyter"]["source_hidden"], path.name
+
+
+HELPER = re.compile(r"`[^`]*?(?<![\w.])((?:sh|shpt|shtf|viz)\.[A-Za-z_]\w*)")
+SHOWN = re.compile(r"show_source\(([^)]*)\)")
+
+
+def _track(framework):
+    """The English notebooks a learner of one framework reads, in course order."""
+    return [p for p in NOTEBOOKS if "/en/" in p.as_posix()
+            and (not p.stem.endswith(("_pytorch", "_tensorflow")) or p.stem.endswith(framework))]
+
+
+@pytest.mark.parametrize("framework", ["_pytorch", "_tensorflow"])
+def test_helpers_named_in_the_text_are_shown_at_first_use(framework):
+    """d2l shows every helper's code where it is defined: each kit helper a lesson's text names has its code (or,
+    for a long one, its summary and where the code is) printed by ``show_source`` in that notebook or before."""
+    shown, problems = set(), []
+    for path in _track(framework):
+        flow = _main_flow(path)
+        for src, kind in flow:
+            if kind == "code":
+                for m in SHOWN.finditer(src):
+                    shown |= {n.strip() for n in m.group(1).split(",")}
+        for src, kind in flow:
+            if kind == "markdown":
+                for name in HELPER.findall(src):
+                    if name not in shown and not name.split(".")[1].isupper():  # constants are values, not code
+                        problems.append(f"{path.stem}: `{name}`")
+    assert not problems, "named in the text but never shown with show_source(...):\n" + "\n".join(sorted(set(problems)))
+
+
+def test_show_source_prints_short_helpers_whole_and_summarises_long_ones():
+    from seghelpers.data import split_train_test
+    from seghelpers.source import source_text
+
+    short = source_text(split_train_test)
+    assert "def split_train_test(" in short and "train_test_split" in short
+    long = source_text(split_train_test, max_lines=3)
+    assert "def " not in long and "split_train_test(ds" in long and "seghelpers/data.py, line" in long

@@ -140,6 +140,11 @@ try:
 except ValueError as err:
     print(err)
 
+# %%
+from seghelpers.source import show_source  # the kit's code, where it is first used
+
+show_source(sh.load_scene_parse)
+
 # %% [markdown] tags=["lang-en"]
 # **The fix** is a Parquet source: the same images and annotations stored as plain data files, which
 # `load_dataset` reads without running anyone's code. `sh.guide_source(dataset)` says what to pass to the
@@ -168,6 +173,11 @@ except ValueError as err:
 # %%
 ds = load_dataset(sh.guide_source(P.dataset, P.split), split=P.split)  # the fix: a Parquet source
 ds
+
+# %%
+from seghelpers.source import show_source  # the kit's code, where it is first used
+
+show_source(sh.guide_source)
 
 # %% [markdown] tags=["lang-en"]
 # The kit's helper `sh.load_scene_parse(dataset, split)` returns the same rows. The next cell checks it
@@ -243,6 +253,11 @@ print("sh.split_train_test gives the same split as train_test_split(seed=...):",
 train_ds, test_ds = kit_splits["train"], kit_splits["test"]
 
 # %%
+from seghelpers.source import show_source  # the kit's code, where it is first used
+
+show_source(sh.split_train_test)
+
+# %%
 # NBVAL_CHECK_OUTPUT
 print(f"train: {len(train_ds)} examples, test: {len(test_ds)} examples")
 print("columns:", train_ds.column_names)
@@ -292,6 +307,11 @@ from seghelpers.viz import show_example
 labels = sh.dataset_labels(P.dataset)
 show_example(image, annotation, title=f"train_ds[0]: {image.size[0]}x{image.size[1]} pixels", labels=labels)
 plt.show()
+
+# %%
+from seghelpers.source import show_source  # the kit's code, where it is first used
+
+show_source(sh.dataset_labels)
 
 # %% [markdown] tags=["lang-en"]
 # ## 5. The class names: `id2label` and `label2id`
@@ -437,6 +457,11 @@ print("reduced:\n", reduced)
 print("names:", [id2label[int(v)] if v != sh.IGNORE_INDEX else "(ignored)" for v in reduced.ravel()])
 print("back to raw:", np.array_equal(sh.raw_from_reduced(reduced), raw))
 
+# %%
+from seghelpers.source import show_source  # the kit's code, where it is first used
+
+show_source(sh.reduce_labels)
+
 # %% [markdown] tags=["lang-en"]
 # Label reduction is ADE's convention, not a law. Many datasets use 0 for a real class ("background"):
 # there mask value *k* is class *k*, and only 255 is ignored. A dataset of your own says which convention
@@ -472,6 +497,11 @@ print("model class ids:           ", sorted(np.unique(model_ids).tolist()), "(25
 print(f"ignored: {np.mean(model_ids == labels.ignore_index):.4f} of the pixels")
 for class_id, name, colour, fraction in sh.legend(model_ids, labels.id2label, labels.palette):
     print(f"{class_id:3d}  {name.strip():<10}  {fraction:.4f}  RGB{colour}")
+
+# %%
+from seghelpers.source import show_source  # the kit's code, where it is first used
+
+show_source(sh.legend)
 
 # %% [markdown] tags=["lang-en"]
 # ## Summary

@@ -201,6 +201,11 @@ print("sh.load_image_processor == the guide's fixed line (size aside):", True)
 print(type(kit_processor).__name__, "| do_reduce_labels:", kit_processor.do_reduce_labels, "| size:", kit_processor.size)
 image_processor = kit_processor
 
+# %%
+from seghelpers.source import show_source  # the kit's code, where it is first used
+
+show_source(sh.load_image_processor)
+
 # %% [markdown] tags=["lang-en"]
 # ## 3. One example through the processor
 #
@@ -299,6 +304,11 @@ for key in ("pixel_values", "labels"):
     assert np.array_equal(np.stack(guide_out[key]), kit_out[key].numpy())
     assert np.array_equal(np.stack(val_transforms(raw_batch)[key]), kit_val(raw_batch)[key].numpy())
 print("make_transforms(image_processor, fast=False) == the guide's transforms:", True)
+
+# %% tags=["pt"]
+from seghelpers.source import show_source  # the kit's code, where it is first used
+
+show_source(shpt.make_transforms)
 
 # %% [markdown] tags=["lang-en", "tf"]
 # ## 4. Augmentation (training set only)
@@ -426,6 +436,11 @@ for key in ("pixel_values", "labels"):
     assert np.array_equal(np.stack(guide_out[key]), kit_out[key])
     assert np.array_equal(np.stack(val_transforms(raw_batch)[key]), kit_val(raw_batch)[key])
 print("shtf.make_transforms(image_processor) == the guide's transforms (fixed):", True)
+
+# %% tags=["tf"]
+from seghelpers.source import show_source  # the kit's code, where it is first used
+
+show_source(shtf.make_transforms, shtf.aug_transforms)
 
 # %% [markdown] tags=["lang-en", "tf"]
 # **About channels-first.** The guide transposes every image to `(3, H, W)` "because the vision models in

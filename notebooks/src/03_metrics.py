@@ -218,6 +218,11 @@ ours = sh.mean_iou([prediction], [reference], num_labels=3, ignore_index=255, re
 assert same_numbers(results, ours)
 print("sh.mean_iou == evaluate's mean_iou:", same_numbers(results, ours))
 
+# %%
+from seghelpers.source import show_source  # the kit's code, where it is first used
+
+show_source(sh.mean_iou)
+
 # %% [markdown] tags=["lang-en"]
 # ## 3. The confusion-matrix view
 #
@@ -422,6 +427,11 @@ assert same_numbers(guide_metrics, kit_metrics)
 print("shpt.ComputeMetrics == the guide's compute_metrics:", same_numbers(guide_metrics, kit_metrics))
 print(f"classes with a finite IoU: {np.isfinite(kit_metrics['per_category_iou']).sum()} of {num_labels}")
 
+# %% tags=["pt"]
+from seghelpers.source import show_source  # the kit's code, where it is first used
+
+show_source(shpt.ComputeMetrics)
+
 # %% [markdown] tags=["lang-en", "pt"]
 # Compare overall accuracy with mean IoU. The true classes are segmented well, but with many classes (ADE
 # has 150) the noise also wins the argmax on a handful of pixels for classes that are in no label: each of
@@ -456,6 +466,11 @@ for i in range(n):  # what the Trainer does with batch_eval_metrics=True (batch 
     streamed = compute_metrics_kit(batch, compute_result=(i == n - 1))
 assert same_numbers(guide_metrics, streamed)
 print("batched == the guide's compute_metrics:", same_numbers(guide_metrics, streamed))
+
+# %% tags=["pt"]
+from seghelpers.source import show_source  # the kit's code, where it is first used
+
+show_source(shpt.preprocess_logits_for_metrics)
 
 # %% [markdown] tags=["lang-en", "pt"]
 # Notebook 04 therefore trains with the batched version. Going back to the guide's path takes only
@@ -595,6 +610,11 @@ for key in ["val_mean_iou", "val_mean_accuracy", "val_overall_accuracy", *(f"val
     print(f"{key:24s} {kit_metrics[key]:.4f}")
 finite = sum(np.isfinite(v) for key, v in kit_metrics.items() if key.startswith("val_iou_"))
 print(f"classes with a finite IoU: {finite} of {num_labels}")
+
+# %% tags=["tf"]
+from seghelpers.source import show_source  # the kit's code, where it is first used
+
+show_source(shtf.ComputeMetrics)
 
 # %% [markdown] tags=["lang-en", "tf"]
 # Compare overall accuracy with mean IoU. The true classes are segmented well, but with many classes (ADE

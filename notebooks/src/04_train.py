@@ -192,6 +192,11 @@ model = shtf.load_model(CHECKPOINT, fix_loss_fn=False, id2label=id2label, label2
 print(f"{model.__class__.__name__}: {model.count_params() / 1e6:.2f} M parameters, "
       f"{model.config.num_labels} classes")
 
+# %% tags=["tf"]
+from seghelpers.source import show_source  # the kit's code, where it is first used
+
+show_source(shtf.load_model)
+
 # %% [markdown] tags=["lang-en", "tf"]
 # The second fault shows only when the model computes its loss. Pixels the loss must skip carry the label 255,
 # but TF SegFormer applies its sparse cross-entropy to *all* labels first and masks the ignored ones
@@ -222,6 +227,11 @@ except tf.errors.InvalidArgumentError as e:
 # %% tags=["tf"]
 model = shtf.fix_loss(model)
 print(f"loss: {float(model(**batch).loss[0]):.4f}")
+
+# %% tags=["tf"]
+from seghelpers.source import show_source  # the kit's code, where it is first used
+
+show_source(shtf.fix_loss)
 
 # %% [markdown] tags=["lang-en"]
 # ## 3. What is SegFormer?
@@ -439,7 +449,7 @@ training_args = TrainingArguments(
 #
 # 下面是指南的 `Trainer` 和 `train()`，各占一个单元格；套件加的东西放在两者之间单独的单元格里。`compute_metrics` 用的是 `shpt.ComputeMetrics`，即第 03 篇里指南 `compute_metrics` 的流式版本（结果相同）。用 `smoke` 预设，在一台普通电脑的 CPU 上几秒钟就能训练完；`guide` 预设（40 张 512×512 的图像，50 轮，共 1000 步）最好用 GPU，每 20 步打印一行。
 #
-# **指南的学习率为什么这么小？** 6e-5 比 Adam 常用的 1e-3 小了十几倍。编码器是预训练过的，它的权重已经能提取有用的特征；步子迈得太大，这些特征就会被 40 张图像里学到的东西冲掉。微调预训练的编码器，只应让它小幅移动。`smoke` 预设用 2e-3 并不矛盾：它的模型从随机权重开始，本来就没有什么需要保留。
+# **指南的学习率为什么这么小？** 6e-5 比 Adam 常用的 1e-3 小了十几倍。编码器是预训练过的，它的权重已经能提取有用的特征；步子迈得太大，这些特征就会被 40 张图像里学到的东西冲掉。所以微调预训练的编码器时，权重只宜小幅调整。`smoke` 预设用 2e-3 并不矛盾：它的模型从随机权重开始，本来就没有什么需要保留。
 
 # %% tags=["pt"]
 compute_metrics = shpt.ComputeMetrics(num_labels=labels.num_labels)  # notebook 03's compute_metrics, streamed
@@ -526,7 +536,7 @@ learning_rate = tf.keras.optimizers.schedules.PiecewiseConstantDecay(
 # %% [markdown] tags=["lang-zh", "tf"]
 # 套件沿用这种分段方式，只是按预设的学习率等比例缩放（`smoke` 预设的随机初始化小模型要用 2e-3 才能在 50 步内学到东西）；在参数单元格里设 `learning_rate = 1e-4`，得到的就是指南的原始数值。分段边界按优化步计数，训练步数少时根本走不到第一个边界。
 #
-# **指南的学习率为什么这么小？** 1e-4 比 Adam 常用的 1e-3 小一个数量级，之后还要一路往下降。编码器是预训练过的，它的权重已经能提取有用的特征；步子迈得太大，这些特征就会被 40 张图像里学到的东西冲掉。微调预训练的编码器，只应让它小幅移动。`smoke` 预设用 2e-3 并不矛盾：它的模型从随机权重开始，本来就没有什么需要保留。
+# **指南的学习率为什么这么小？** 1e-4 比 Adam 常用的 1e-3 小一个数量级，之后还要一路往下降。编码器是预训练过的，它的权重已经能提取有用的特征；步子迈得太大，这些特征就会被 40 张图像里学到的东西冲掉。所以微调预训练的编码器时，权重只宜小幅调整。`smoke` 预设用 2e-3 并不矛盾：它的模型从随机权重开始，本来就没有什么需要保留。
 #
 # 其他几个英文版指南用的是 `create_optimizer(init_lr=6e-5, num_train_steps=len(train_ds) * num_epochs, weight_decay_rate=0.01, num_warmup_steps=0)`：AdamW，学习率在 `num_train_steps` 步内线性降到 0。可是 `len(train_ds) * num_epochs` 数的是*图像数*，不是优化步数；每个批次 2 张图像时，衰减按实际训练长度的两倍来安排，训练结束时学习率还停在初始值的一半。下面最后一行打印本次训练的这两个数。
 
@@ -617,6 +627,11 @@ try:
     model.evaluate(test_ds, verbose=0)  # what fit(validation_data=test_ds) would run after epoch 1
 except ValueError as e:
     print("ValueError:", e)
+
+# %% tags=["tf"]
+from seghelpers.source import show_source  # the kit's code, where it is first used
+
+show_source(shtf.to_tf_dataset)
 
 # %% [markdown] tags=["lang-en", "tf"]
 # The guide's only callback keeps the weights of the epoch with the lowest `val_loss` (the loss on the test

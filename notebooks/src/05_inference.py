@@ -354,6 +354,11 @@ assert (helper_seg == pred).mean() > 0.999
 print("guide's code == pipeline:", np.array_equal(pred, pipe_seg))
 print("guide's code == shpt.predict(fast=False):", np.array_equal(pred, helper_seg))
 
+# %% tags=["pt"]
+from seghelpers.source import show_source  # the kit's code, where it is first used
+
+show_source(shpt.predict)
+
 # %% [markdown] tags=["lang-en", "tf"]
 # ## 3. No pipeline in TensorFlow
 #
@@ -430,6 +435,11 @@ pred = pred_seg.numpy()  # the guide keeps a tensor; numpy from here on
 helper_seg = shtf.predict(model, image_processor, [image])[0]
 assert np.array_equal(pred, helper_seg)
 print("guide's code == shtf.predict:", np.array_equal(pred, helper_seg))
+
+# %% tags=["tf"]
+from seghelpers.source import show_source  # the kit's code, where it is first used
+
+show_source(shtf.predict)
 
 # %% [markdown] tags=["lang-en"]
 # ## 5. Colours: the guide's palette has two faults
@@ -515,6 +525,11 @@ if ADE:
                    loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     plt.show()
 
+# %%
+from seghelpers.source import show_source  # the kit's code, where it is first used
+
+show_source(sh.colorize)
+
 # %% [markdown] tags=["lang-en"]
 # With both faults fixed (the dataset's palette, where row *i* is class *i*, and no `[..., ::-1]`), the
 # guide's loop and blend give exactly what the kit's `sh.colorize` and `sh.overlay` return. Later stages
@@ -533,6 +548,11 @@ img = (np.array(image) * 0.5 + color_seg * 0.5).astype(np.uint8)  # RGB, as matp
 assert np.array_equal(sh.colorize(pred, palette=labels.palette), color_seg)
 assert np.array_equal(sh.overlay(image, pred, palette=labels.palette), img)
 print("fixed guide code == sh.colorize and sh.overlay:", True)
+
+# %%
+from seghelpers.source import show_source  # the kit's code, where it is first used
+
+show_source(sh.overlay)
 
 # %% [markdown] tags=["lang-en"]
 # ## 6. The overlay
@@ -554,6 +574,11 @@ for i in np.argsort(-counts, kind="stable")[:5]:  # the five largest
     print(f"{counts[i] / pred.size:6.1%}  {ids[i]:3d}  {names[int(ids[i])].strip()}")
 ax.figure.savefig(Path(model_dir) / "overlay.png", bbox_inches="tight")
 plt.show()
+
+# %%
+from seghelpers.source import show_source  # the kit's code, where it is first used
+
+show_source(viz.show_overlay)
 
 # %% [markdown] tags=["lang-en"]
 # ## 7. Prediction against the truth
