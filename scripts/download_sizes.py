@@ -9,6 +9,7 @@ table is generated from the file written here (notebooks/update_readme.py).
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -101,12 +102,18 @@ def measure() -> list[dict]:
     return rows
 
 
+def lock_digest() -> str:
+    """First 12 hex digits of requirements.lock's SHA-256: the test says when this file is older than the lock."""
+    return hashlib.sha256((ROOT / "requirements.lock").read_bytes()).hexdigest()[:12]
+
+
 def markdown(rows: list[dict]) -> str:
     gb = lambda n: f"{n / 1e9:.2f} GB"  # noqa: E731
     lines = ["# What `make setup` downloads, per platform", "",
              f"Measured by `python scripts/download_sizes.py` on {datetime.now(timezone.utc):%Y-%m-%d} from the package "
              "index's file sizes for the wheels uv picks from requirements.lock (Python 3.11). The README's set-up "
              "table is generated from this file.", "",
+             f"requirements.lock sha256: {lock_digest()}", "",
              "| platform | packages | download | of which CUDA libraries | torch wheel |", "|---|---:|---:|---:|---:|"]
     lines += [f"| {r['platform']} | {r['packages']} | {gb(r['total'])} | {gb(r['cuda'])} | {gb(r['torch'])} |"
               for r in rows]

@@ -109,3 +109,13 @@ def test_makefile_lock_is_universal():
     text = (ROOT / "scripts" / "setup_env.py").read_text()
     assert "--universal" in text and "--generate-hashes" in text and "--python-platform" not in text
     assert "$(SETUP) lock" in (ROOT / "Makefile").read_text()
+
+
+def test_download_sizes_were_measured_for_this_lock():
+    import hashlib
+
+    text = (ROOT / "benchmarks" / "DOWNLOADS.md").read_text()
+    digest = hashlib.sha256(LOCK.read_bytes()).hexdigest()[:12]
+    assert f"requirements.lock sha256: {digest}" in text, (
+        "benchmarks/DOWNLOADS.md was measured for another requirements.lock: run `python scripts/download_sizes.py`, "
+        "then `python notebooks/update_readme.py`")
