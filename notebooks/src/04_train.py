@@ -406,21 +406,21 @@ from transformers import PrinterCallback
 
 stream_metrics = True  # False: the guide's way (all eval logits kept, the metric computed once at the end)
 training_args = TrainingArguments(
-    output_dir=P.checkpoints_dir,
-    learning_rate=P.learning_rate,
-    num_train_epochs=P.num_train_epochs,
-    max_steps=P.max_steps,
-    per_device_train_batch_size=P.batch_size,
-    per_device_eval_batch_size=P.batch_size,
+    output_dir=P.checkpoints_dir,  # guide: "segformer-b0-scene-parse-150"
+    learning_rate=P.learning_rate,  # guide: 6e-5
+    num_train_epochs=P.num_train_epochs,  # guide: 50
+    max_steps=P.max_steps,  # guide: not set (-1)
+    per_device_train_batch_size=P.batch_size,  # guide: 2
+    per_device_eval_batch_size=P.batch_size,  # guide: 2
     save_total_limit=3,
-    eval_strategy="steps",  # the fix: the guide's evaluation_strategy
+    eval_strategy="steps",  # forced: the guide's evaluation_strategy was removed
     save_strategy="steps",
-    save_steps=P.save_steps,
-    eval_steps=P.eval_steps,
+    save_steps=P.save_steps,  # guide: 20
+    eval_steps=P.eval_steps,  # guide: 20
     logging_steps=1,
     eval_accumulation_steps=5,
     remove_unused_columns=False,
-    push_to_hub=P.push_to_hub,
+    push_to_hub=P.push_to_hub,  # guide: True
     # the kit's additions
     batch_eval_metrics=stream_metrics,
     hub_model_id=P.hub_model_id,
