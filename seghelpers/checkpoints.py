@@ -172,6 +172,64 @@ def load_image_processor(checkpoint: str, image_size: int | None = None, use_fas
     return AutoImageProcessor.from_pretrained(checkpoint, use_fast=use_fast, **kwargs)
 
 
+#: keywords of the image processor, not of a model's from_pretrained
+PROCESSOR_KEYWORDS = ("do_reduce_labels", "reduce_labels", "size", "image_size", "do_resize", "do_rescale",
+                      "rescale_factor", "do_normalize", "image_mean", "image_std", "resample", "use_fast")
+
+
+def check_model_kwargs(kwargs: dict, where: str) -> None:
+    """Raise ``TypeError`` when an image-processor keyword is given to a model loader, saying where it belongs."""
+    from .i18n import tr
+
+    bad = [k for k in kwargs if k in PROCESSOR_KEYWORDS]
+    if bad:
+        k = bad[0]
+        raise TypeError(tr(
+            f"{where}: {k}= is a keyword of the image processor, not of the model. Pass it where the processor is "
+            f"loaded: sh.load_image_processor(checkpoint, {k}=...), or give both the data set's description: "
+            "sh.load_image_processor(checkpoint, meta=meta) and load_model(checkpoint, meta=meta).",
+            f"{where}：{k}= 是图像处理器的参数，不是模型的参数。请在加载处理器时传入："
+            f"sh.load_image_processor(checkpoint, {k}=...)；或者两处都传数据集的描述："
+            "sh.load_image_processor(checkpoint, meta=meta) 和 load_model(checkpoint, meta=meta)。"))
+
+
+def reheaded_copy(folder, id2label: dict, out_dir, seed: int = 0) -> bool:
+    """Copy a PyTorch-weights SegFormer ``folder`` to ``out_dir`` with a new classifier for ``id2label``.
+
+    Only when the class count differs from the folder's (returns False and writes nothing otherwise).
+    The classifier (``decode_head.classifier.weight`` (N, C, 1, 1), ``.bias`` (N,)) is drawn with numpy,
+    seeded: normal(0, ``initializer_range``) weights and zero bias, as transformers initialises it. numpy
+    and safetensors only: no framework is imported, so it works whatever USE_TF/USE_TORCH hide.
+    """
+    import numpy as np
+    from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
+
+    folder, out_dir = Path(folder), Path(out_dir)
+    config = json.loads((folder / "config.json").read_text("utf-8"))
+    names = {str(int(k)): v for k, v in dict(id2label).items()}
+    if len(config.get("id2label", {})) == len(names):
+        return False
+    weights = folder / "model.safetensors"
+    if not weights.exists():
+        raise CheckpointError(f"{folder}: no model.safetensors to re-head for {len(names)} classes; save the model "
+                              "with save_pretrained() (safetensors, transformers' default)")
+    with safe_open(str(weights), "np") as f:
+        metadata = f.metadata() or {"format": "pt"}
+    tensors = load_file(str(weights))
+    w = tensors["decode_head.classifier.weight"]
+    rng = np.random.default_rng(seed)
+    tensors["decode_head.classifier.weight"] = rng.normal(
+        0.0, float(config.get("initializer_range", 0.02)), (len(names),) + w.shape[1:]).astype(w.dtype)
+    tensors["decode_head.classifier.bias"] = np.zeros(len(names), w.dtype)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(out_dir / "model.safetensors"), metadata=metadata)
+    config.update(id2label=names, label2id={v: int(k) for k, v in names.items()})
+    config.pop("num_labels", None)
+    (out_dir / "config.json").write_text(json.dumps(config, indent=1), "utf-8")
+    return True
+
+
 def save_pretrained_atomic(target, *objects) -> Path:
     """``obj.save_pretrained(target)`` for each object (model, image processor...), all or nothing.
 

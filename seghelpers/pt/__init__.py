@@ -2,13 +2,18 @@
 
 It sets ``USE_TF=0`` (unless already set) before transformers is first imported: with TensorFlow in
 the same environment, transformers would otherwise import it too (~8 s, ~640 MB). Notebooks set it
-even earlier, in their setup cell.
+even earlier, in their setup cell. ``seghelpers.tf`` imported afterwards undoes it (any import order
+works), and a ``USE_TF``/``USE_TORCH`` value that hides PyTorch raises ``ImportError`` naming the
+variable (see :mod:`seghelpers.frameworks`).
 """
 from __future__ import annotations
 
-import os
+from .. import frameworks as _frameworks
 
-os.environ.setdefault("USE_TF", "0")  # must precede the first transformers import
+# USE_TF=0 (unless set, or TF already loaded) must precede the first transformers import; seghelpers.tf undoes
+# it when imported later. A USE_TF/USE_TORCH value of the user's that hides PyTorch is named here, at once.
+_frameworks.hide_tensorflow_for_pytorch()
+_frameworks.ensure("pt")
 
 import numpy as np
 import torch
@@ -186,6 +191,31 @@ class ComputeMetrics:
         self.acc.reset()
         out = {k: (v.tolist() if isinstance(v, np.ndarray) else float(v)) for k, v in metrics.items()}
         return out
+
+
+def load_model(checkpoint: str, *, meta=None, **kwargs):
+    """``AutoModelForSemanticSegmentation.from_pretrained(checkpoint, ...)`` for the data set ``meta`` describes.
+
+    ``meta``: the data set's :class:`seghelpers.DatasetMeta`; the model gets its ``id2label`` / ``label2id``,
+    and a new (seeded) classifier when the class count differs from the checkpoint's
+    (``ignore_mismatched_sizes=True``). Other keywords go to ``from_pretrained``. Raises ``TypeError`` naming
+    where an image-processor keyword (``do_reduce_labels``, ``size``...) belongs.
+    """
+    from transformers import AutoConfig, AutoModelForSemanticSegmentation
+
+    from ..checkpoints import check_model_kwargs
+
+    check_model_kwargs(kwargs, "shpt.load_model")
+    if meta is not None:
+        from ..meta import resolve
+
+        meta = resolve(meta, where="shpt.load_model")
+        kwargs.update(id2label=dict(meta.id2label), label2id=meta.label2id)
+    if kwargs.get("id2label") is not None and "ignore_mismatched_sizes" not in kwargs:
+        kwargs["ignore_mismatched_sizes"] = AutoConfig.from_pretrained(str(checkpoint)).num_labels != len(kwargs["id2label"])
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return AutoModelForSemanticSegmentation.from_pretrained(str(checkpoint), **kwargs)
 
 
 @torch.no_grad()

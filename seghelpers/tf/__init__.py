@@ -20,6 +20,11 @@ import sys
 import types
 from pathlib import Path
 
+from .. import frameworks as _frameworks
+
+# before transformers is imported: undo seghelpers.pt's USE_TF=0, or name the user's variable that hides TF
+_frameworks.ensure("tf")
+
 # Trap found here: with TF 2.21 and triton 3.8 (pulled in by torch 2.14), importing triton *after*
 # TensorFlow segfaults, and transformers imports triton through torch._dynamo. Load triton first; if
 # TensorFlow is already loaded, hide triton instead (torch then runs without it, fine on CPU and for
@@ -140,39 +145,43 @@ def fix_loss(model):
     return model
 
 
-def load_model(checkpoint: str, fix_loss_fn: bool = True, **kwargs):
+def load_model(checkpoint: str, fix_loss_fn: bool = True, *, meta=None, **kwargs):
     """``TFAutoModelForSemanticSegmentation.from_pretrained`` that survives PyTorch-only folders; loss fixed.
 
+    * ``meta``: the data set's :class:`seghelpers.DatasetMeta`; the model gets its ``id2label`` /
+      ``label2id`` (a new classifier when the class count differs from the checkpoint's);
     * a folder without ``tf_model.h5``: ``from_pt=True`` (the TF loader crashes on ``model.safetensors``);
       with ``tf_model.h5`` next to safetensors: ``use_safetensors=False``;
-    * ``id2label`` with another number of classes than a PyTorch-only checkpoint: transformers' PyTorch->TF
-      conversion cannot drop the mismatched classifier (``cannot reshape array``), so the head is replaced in
-      PyTorch first (``ignore_mismatched_sizes``, seeded) and converted from a temporary folder;
+    * another number of classes than a PyTorch-only checkpoint: transformers' PyTorch->TF conversion cannot
+      drop the mismatched classifier (``cannot reshape array``), so the classifier is replaced in the
+      safetensors file itself (numpy, seeded, normal(0, ``initializer_range``) as transformers initialises it)
+      in a temporary folder; no PyTorch classes are needed, so ``USE_TF=1`` works;
     * ``fix_loss_fn``: apply :func:`fix_loss` (the loss that masks label 255 before the cross-entropy).
+
+    Raises ``TypeError`` naming where an image-processor keyword (``do_reduce_labels``, ``size``...) belongs.
     """
     import shutil
     import tempfile
 
     from transformers import TFAutoModelForSemanticSegmentation
 
+    from ..checkpoints import check_model_kwargs
+
+    check_model_kwargs(kwargs, "shtf.load_model")
+    if meta is not None:
+        from ..meta import resolve
+
+        meta = resolve(meta, where="shtf.load_model")
+        kwargs.update(id2label=dict(meta.id2label), label2id=meta.label2id)
     path = Path(checkpoint)
     tmp = None
     if path.is_dir() and not (path / "tf_model.h5").exists():
         kwargs.setdefault("from_pt", True)
         if kwargs.get("id2label") is not None:
-            from transformers import AutoConfig
+            from ..checkpoints import reheaded_copy
 
-            if AutoConfig.from_pretrained(str(path)).num_labels != len(kwargs["id2label"]):
-                import torch
-                from transformers import AutoModelForSemanticSegmentation
-
-                with torch.random.fork_rng(devices=[]):
-                    torch.manual_seed(0)
-                    pt = AutoModelForSemanticSegmentation.from_pretrained(
-                        str(path), id2label=kwargs["id2label"], label2id=kwargs.get("label2id"),
-                        ignore_mismatched_sizes=True)
-                tmp = tempfile.mkdtemp(prefix="segkit-rehead-")
-                pt.save_pretrained(tmp)
+            tmp = tempfile.mkdtemp(prefix="segkit-rehead-")
+            if reheaded_copy(path, kwargs["id2label"], tmp):
                 checkpoint = tmp
     elif path.is_dir():  # TF weights next to model.safetensors: read the TF file (the safetensors path crashes)
         kwargs.setdefault("use_safetensors", False)
