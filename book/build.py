@@ -46,6 +46,8 @@ TEXT = {
         "download_executed": "with outputs",
         "profile": "Executed with the <code>{profile}</code> profile; outputs and figures as they came out.",
         "stale": "This page shows an older run of the notebook (it changed since): run <code>make book</code>.",
+        "hint": "Hint",
+        "solution": "Solution",
     },
     "zh": {
         "caption": "中文",
@@ -54,6 +56,8 @@ TEXT = {
         "download_executed": "含输出",
         "profile": "以 <code>{profile}</code> 预设（profile）执行；输出与图表均为运行结果原样。",
         "stale": "本页显示的是该笔记本较早的一次运行结果（笔记本已修改）：请运行 <code>make book</code>。",
+        "hint": "提示",
+        "solution": "参考答案",
     },
 }
 
@@ -187,6 +191,38 @@ def _rewrite_links(body: str, lang: str, names: dict[str, str], config: dict) ->
     return re.sub(r'(href|src)="([^"]*)"', fix, body)
 
 
+CHECK_CELL = re.compile(r"^ex\.(\w+)\.check\(", re.M)
+
+
+def exercise_dropdowns(name: str, source: str, lang: str) -> str | None:
+    """The collapsed hint and solution (HTML ``<details>``) for an exercise's check cell ``source`` in notebook
+    ``name``, in ``lang``; None for any other cell. Texts come from ``seghelpers.exercises`` (one source with the
+    notebooks' ``hint()`` / ``solution()``)."""
+    m = CHECK_CELL.search(source)
+    if not m:
+        return None
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import importlib
+
+    try:
+        ex = getattr(importlib.import_module(f"seghelpers.exercises.stage{name[:2]}"), m.group(1))
+    except (ImportError, AttributeError):
+        return None
+    zh = lang == "zh"
+
+    def text(t: str) -> str:
+        return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(t, quote=False))
+
+    t = TEXT[lang]
+    code = html.escape(ex.solution_code, quote=False).replace("\n", "&#10;")  # one line: a Markdown HTML block
+    return (f'<details class="exercise-dropdown exercise-hint"><summary>{t["hint"]}</summary>'
+            f"<p>{text(ex._hint[1 if zh else 0])}</p></details>"
+            f'<details class="exercise-dropdown exercise-solution"><summary>{t["solution"]}</summary>'
+            f'<pre><code class="language-python">{code}</code></pre>'
+            f"<p>{text(ex._why_zh if zh else ex._why_en)}</p></details>")
+
+
 def notebook_html(path: Path, lang: str, names: dict[str, str], config: dict, prefix: str) -> tuple[str, str]:
     """(HTML of the executed notebook, papermill profile). Ids get ``prefix`` (two tabs share a page)."""
     import nbformat
@@ -201,6 +237,9 @@ def notebook_html(path: Path, lang: str, names: dict[str, str], config: dict, pr
         if cell.cell_type == "markdown":
             cell.source = markdown_math_to_mathml(cell.source)
         cells.append(cell)
+        dropdowns = exercise_dropdowns(path.stem, cell.source, lang) if cell.cell_type == "code" else None
+        if dropdowns:  # hint and solution under the check cell, folded
+            cells.append(nbformat.v4.new_markdown_cell(dropdowns, id=f"{cell.get('id', 'cell')}-answers"))
     nb.cells = cells
     body, _ = _exporter().from_notebook_node(nb)
     # the page title is <h1>: a notebook's own headings go one level down
@@ -341,9 +380,10 @@ def index_page(stages_by_lang: dict, titles: dict, config: dict) -> str:
 Every notebook of the kit as it ran with the `smoke` profile: all outputs, plots, curves and
 overlays, in English and 中文, with PyTorch and TensorFlow as two tabs of one page (the
 switch remembers your choice). Open a notebook in Colab to run it, or download it.
-Source: [{config['repo']}]({repo}).
+Source: [{config['repo']}]({repo}). Teaching a room? The instructor's pack:
+[INSTRUCTOR.md]({repo}/blob/{config['branch']}/notebooks/INSTRUCTOR.md).
 
-本书收录套件全部笔记本以 `smoke` 预设（profile）执行后的结果：每个输出、每张图、训练曲线与叠加图都在。每页都可在 EN 与中文之间切换，PyTorch 与 TensorFlow 是同一页上的两个标签页。想自己运行，请点 Colab 徽章或下载笔记本。
+本书收录套件全部笔记本以 `smoke` 预设（profile）执行后的结果：每个输出、每张图、训练曲线与叠加图都在。每页都可在 EN 与中文之间切换，PyTorch 与 TensorFlow 是同一页上的两个标签页。想自己运行，请点 Colab 徽章或下载笔记本。讲师手册：[INSTRUCTOR.zh-CN.md]({repo}/blob/{config['branch']}/notebooks/INSTRUCTOR.zh-CN.md)。
 
 ```{{rst-class}} matrix
 ```

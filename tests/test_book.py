@@ -263,3 +263,20 @@ def test_language_switch_and_framework_tabs(tab):
     page.screenshot(path=str(SHOTS / "index.png"))
     assert not tab.errors, tab.errors
     assert not tab.external, tab.external
+
+
+def test_exercise_hint_and_solution_are_collapsed_and_open_on_click(tab):
+    """Under each exercise's check cell: a hint and a solution, folded; clicking the solution shows its code."""
+    page = tab.open("en/03_metrics.html")
+    solution = page.locator(".sd-tab-content").nth(0).locator("details.exercise-solution").first
+    assert page.locator("details.exercise-hint").count() >= 2 and solution.count() == 1
+    assert solution.evaluate("d => d.open") is False
+    assert not solution.locator("pre").is_visible()
+    solution.locator("summary").click()
+    assert solution.evaluate("d => d.open") is True
+    assert "def my_mean_iou" in solution.locator("pre").inner_text()
+    if any(p.startswith("zh/") for p in _pages()):
+        page = tab.open("zh/03_metrics.html")
+        assert page.locator("details.exercise-hint summary").first.inner_text().strip() == "提示"
+    assert not tab.errors, tab.errors
+

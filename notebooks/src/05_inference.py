@@ -744,13 +744,13 @@ from seghelpers.exercises import stage05 as ex
 #
 # Write `my_segment(image)`: a PIL image in, a `(height, width)` array of class ids out, with `model` and
 # `image_processor` from section 1, the way section 4 does it. The check runs it on the test image, on its
-# top half (not square: height and width must not be swapped) and on a one-pixel image, and compares each
+# top half (not square: height and width must not be swapped) and on a tiny 5×2 image, and compares each
 # map with the kit's `predict`, the same route as the pipeline.
 
 # %% [markdown] tags=["lang-zh"]
 # ### 练习 1：手动分割一张图像
 #
-# 编写 `my_segment(image)`：输入一张 PIL 图像，输出（高，宽）的类别编号数组，像第 4 小节那样使用第 1 小节的 `model` 和 `image_processor`。检查会在测试图像、它的上半部分（不是正方形：高和宽不能弄反）和一张只有一个像素的图像上运行你的函数，并把每个结果和套件的 `predict`（与 pipeline 走的是同一条流程）比较。
+# 编写 `my_segment(image)`：输入一张 PIL 图像，输出（高，宽）的类别编号数组，像第 4 小节那样使用第 1 小节的 `model` 和 `image_processor`。检查会在测试图像、它的上半部分（不是正方形：高和宽不能弄反）和一张 5×2 的小图上运行你的函数，并把每个结果和套件的 `predict`（与 pipeline 走的是同一条流程）比较。
 
 # %% tags=["exercise"]
 def my_segment(image):

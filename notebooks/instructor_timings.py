@@ -1,0 +1,128 @@
+"""Fill the timing blocks of notebooks/INSTRUCTOR.md and INSTRUCTOR.zh-CN.md from measured runs.
+
+    python notebooks/instructor_timings.py                       # from build/executed/SUMMARY.md (make run)
+    python notebooks/instructor_timings.py --summary PATH        # another run_all.py summary
+    python notebooks/instructor_timings.py --check               # exit 1 if a page is stale for that summary
+
+Sources (both written by commands of the repo, never typed):
+
+* ``run_all.py``'s ``SUMMARY.md`` (``make run``): per notebook, time to first output and wall time;
+* ``build/colab-check/SUMMARY.md`` (``make colab-check``), if present: the Colab-like runs of 04 -> 05.
+
+The block between ``<!-- timings:start -->`` and ``<!-- timings:end -->`` gets one row per stage (PyTorch and
+TensorFlow), the total per framework path, and the Colab rows. Without a summary the pages are left as they are.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = {"en": ROOT / "notebooks" / "INSTRUCTOR.md", "zh": ROOT / "notebooks" / "INSTRUCTOR.zh-CN.md"}
+SUMMARY = ROOT / "build" / "executed" / "SUMMARY.md"
+COLAB = ROOT / "build" / "colab-check" / "SUMMARY.md"
+START, END = "<!-- timings:start -->", "<!-- timings:end -->"
+STAGES = ("01_data", "02_preprocess", "03_metrics", "04_train", "05_inference")
+ROW = re.compile(r"^\| `(en|zh)/([0-9a-z_]+)` \| (\w+) \| ([0-9.]+|—) \| ([0-9.]+) \|", re.M)
+HEADER = re.compile(r"^# Notebook run: profile `(\w+)`\n\n(\d+) notebooks, (\d+) at a time", re.M)
+
+
+def read_summary(path: Path) -> tuple[str, dict]:
+    """(profile, {(lang, notebook): (first output s or None, wall s)}) for the notebooks that ran ok."""
+    text = path.read_text("utf-8")
+    head = HEADER.search(text)
+    if not head:
+        raise SystemExit(f"{path}: not a run_all.py summary (no '# Notebook run' header)")
+    rows = {}
+    for lang, name, status, first, wall in ROW.findall(text):
+        if status == "ok":
+            rows[(lang, name)] = (None if first == "—" else float(first), float(wall))
+    return head.group(1), rows
+
+
+def read_colab(path: Path) -> list[tuple[str, str, float]]:
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text("utf-8").splitlines():
+        m = re.match(r"^\| ((?:en|zh)/[0-9a-z_]+) \| (\w+) \| ([0-9.]+) \|", line)
+        if m:
+            out.append((m.group(1), m.group(2), float(m.group(3))))
+    return out
+
+
+def _cell(rows, name):
+    """'first / wall' for a notebook: the slower of its two languages (same code, so close)."""
+    got = [rows[(lang, name)] for lang in ("en", "zh") if (lang, name) in rows]
+    if not got:
+        return "—", None
+    first = max((f for f, _ in got if f is not None), default=None)
+    wall = max(w for _, w in got)
+    return f"{'—' if first is None else f'{first:.0f}'} / {wall:.0f}", wall
+
+
+def block(lang: str, profile: str, rows: dict, colab: list) -> str:
+    zh = lang == "zh"
+    head = ("| 阶段 | PyTorch：首个输出 / 总时长（秒） | TensorFlow：首个输出 / 总时长（秒） |" if zh else
+            "| stage | PyTorch: first output / wall (s) | TensorFlow: first output / wall (s) |")
+    lines = [head, "|---|---:|---:|"]
+    totals = {"pytorch": 0.0, "tensorflow": 0.0}
+    for stage in STAGES:
+        cells = []
+        for fw in ("pytorch", "tensorflow"):
+            name = stage if stage == "01_data" else f"{stage}_{fw}"
+            text, wall = _cell(rows, name)
+            totals[fw] += wall or 0.0
+            cells.append(text)
+        lines.append(f"| `{stage}` | {cells[0]} | {cells[1]} |")
+    lines.append(f"| **{'合计' if zh else 'total'}** | **{totals['pytorch'] / 60:.1f} min** | "
+                 f"**{totals['tensorflow'] / 60:.1f} min** |")
+    note = (f"\n来源：`make run`（`{profile}` 预设）生成的 `SUMMARY.md`；单位为秒，取中英文两版中较慢的一次，"
+            "包括内核启动。合计是一个学员按顺序运行 01→05 的纯运行时间，不含阅读和练习。\n" if zh else
+            f"\nSource: the `SUMMARY.md` of `make run` (profile `{profile}`); seconds, the slower of the EN and 中文 "
+            "runs, kernel start included. The total is one learner running 01 -> 05 in order: run time only, no "
+            "reading, no exercises.\n")
+    out = "\n".join(lines) + "\n" + note
+    if colab:
+        out += ("\n`make colab-check`（类 Colab 环境，安装单元格在内）：\n\n| 笔记本 | 结果 | 总时长（秒） |\n|---|---|---:|\n"
+                if zh else "\n`make colab-check` (a Colab-like runtime, install cell included):\n\n"
+                "| notebook | result | wall (s) |\n|---|---|---:|\n")
+        out += "\n".join(f"| `{n}` | {r} | {w:.0f} |" for n, r, w in colab) + "\n"
+    return out
+
+
+def fill(text: str, new: str) -> str:
+    i, j = text.index(START) + len(START), text.index(END)
+    return text[:i] + "\n" + new + text[j:]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--summary", type=Path, default=SUMMARY)
+    ap.add_argument("--colab", type=Path, default=COLAB)
+    ap.add_argument("--check", action="store_true")
+    args = ap.parse_args(argv)
+    if not args.summary.is_file():
+        print(f"{args.summary} does not exist: run `make run` first; the pages keep their numbers.")
+        return 0
+    profile, rows = read_summary(args.summary)
+    colab = read_colab(args.colab)
+    stale = []
+    for lang, page in PAGES.items():
+        text = page.read_text("utf-8")
+        new = fill(text, block(lang, profile, rows, colab))
+        if new != text:
+            stale.append(page.name)
+            if not args.check:
+                page.write_text(new, "utf-8")
+    if args.check and stale:
+        print("stale timings in " + ", ".join(stale) + ": run python notebooks/instructor_timings.py")
+        return 1
+    print(("updated " + ", ".join(stale)) if stale and not args.check else "timings up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
