@@ -17,7 +17,7 @@ from pathlib import Path as _Path
 # datasets/transformers import tqdm.auto, which warns in Jupyter without ipywidgets; the text bar works
 _warnings.filterwarnings("ignore", message="IProgress not found")
 
-from .images import as_rgb
+from .images import as_rgb, save_class_map
 from .labels import (IGNORE_INDEX, NUM_LABELS, id2label, label2id, load_label_file, normalize_id2label,
                      raw_from_reduced, reduce_labels)
 from .meta import ADE20K, DatasetMeta
@@ -51,6 +51,6 @@ def __getattr__(name):
 
 
 __all__ = ["IGNORE_INDEX", "NUM_LABELS", "id2label", "label2id", "load_label_file", "reduce_labels",
-           "ADE20K", "DatasetMeta", "DatasetLabels", "normalize_id2label", "as_rgb",
+           "ADE20K", "DatasetMeta", "DatasetLabels", "normalize_id2label", "as_rgb", "save_class_map",
            "raw_from_reduced", "MeanIoU", "mean_iou", "named_metrics", "ade_palette", "colorize",
            "colorize_annotation", "ids_from_colors", "legend", "overlay", "MEAN_IOU_METRIC", *_LAZY]

@@ -285,16 +285,25 @@ def check_annotation(path, image_size, num_labels=None, labels: DatasetMeta | No
     return values, converted
 
 
+def _check_not_0_255(root: Path, counts: np.ndarray) -> None:
+    """0/255 binary masks: 255 is the ignore index, so the object would never be trained; say how to convert."""
+    if counts.sum() and counts[1:255].sum() == 0 and counts[255] > 0:
+        raise DataError(tr(
+            f"{root}: every mask holds only 0 and 255. 255 is the ignore index, so the objects would never be "
+            "trained. If 255 marks your object (a 0/255 binary mask), convert the masks to 0/1, e.g. "
+            "Image.fromarray((np.array(m) > 127).astype('uint8')).save(path), with id2label "
+            "{\"0\": \"background\", \"1\": \"<object>\"} and dataset.json {\"reduce_labels\": false}.",
+            f"{root}：所有掩码里只有 0 和 255。255 是忽略索引（ignore index），目标像素永远不会参与训练。如果 255 "
+            "表示你的目标（0/255 二值掩码），请把掩码转换成 0/1，例如 "
+            "Image.fromarray((np.array(m) > 127).astype('uint8')).save(path)，id2label 写成 "
+            "{\"0\": \"background\", \"1\": \"<目标>\"}，dataset.json 写成 {\"reduce_labels\": false}。"))
+
+
 def check_convention(root: Path, counts: np.ndarray, labels: DatasetMeta, declared: bool) -> None:
     """Dataset-level checks of the label convention on the pixel counts of every mask value (256,)."""
     n, total = labels.num_labels, int(counts.sum())
     meta = root / META_FILE
-    if total and counts[1:255].sum() == 0 and counts[255] > 0:
-        raise DataError(
-            f"{root}: every mask holds only 0 and 255. 255 is the ignore index, so the objects would never be "
-            "trained. If 255 marks your object (a 0/255 binary mask), convert the masks to 0/1, e.g. "
-            "Image.fromarray((np.array(m) > 127).astype('uint8')).save(path), with id2label "
-            "{\"0\": \"background\", \"1\": \"<object>\"} and dataset.json {\"reduce_labels\": false}.")
+    _check_not_0_255(root, counts)
     if labels.reduce_labels and n >= 2 and total and counts[n] == 0 and counts[0] > 0.5 * total:
         state = f"{meta} says" if declared else "the kit assumed"
         raise DataError(
@@ -460,6 +469,7 @@ def dataset_meta(source) -> DatasetMeta:
     if reduce is None:
         n = len(i2l)
         counts = _scan_values(root, _mask_files(root))
+        _check_not_0_255(root, counts)  # the real problem first, not the ambiguity it causes
         present = [int(v) for v in np.flatnonzero(counts) if v != 255]
         top = max(present) if present else 0
         if top == n:
@@ -622,6 +632,21 @@ def _hub_offline_error(source: str, err: Exception | str) -> Exception:
                            "ADEChallengeData2016 folder or a Hub-layout parquet folder (a prefetched or shared copy).")
 
 
+#: Hub ids of SceneParse150 as a loading script, which datasets>=4 refuses
+SCRIPT_DATASETS = ("scene_parse_150", "zhoubolei/scene_parse_150")
+
+
+def _refuse_script_dataset(source: str) -> None:
+    if str(source) in SCRIPT_DATASETS:
+        raise ValueError(tr(
+            f"dataset={source!r} is a script dataset (a Python loading script), which datasets>=4 no longer runs. "
+            f"Load its Parquet copy {DEFAULT_HUB_DATASET!r} instead (the id the current English guide uses), a local "
+            "ADEChallengeData2016 folder, or 'synthetic' offline.",
+            f"dataset={source!r} 是脚本数据集（用 Python 加载脚本），datasets>=4 已不再运行这类脚本。请改为加载它的 "
+            f"Parquet 副本 {DEFAULT_HUB_DATASET!r}（当前英文指南用的就是这个 ID）、本地的 ADEChallengeData2016 文件夹，"
+            "或离线时用 'synthetic'。"))
+
+
 def load_hub(source: str, split: str):
     """Load a Hub dataset id: from the rows ``make prefetch`` cached when they cover ``split``, else
     through ``datasets.load_dataset``. The Hub is probed once per process first (seconds): unreachable,
@@ -631,11 +656,7 @@ def load_hub(source: str, split: str):
     from . import hub
     from .prefetch import prefetched_dataset
 
-    if source in ("scene_parse_150", "zhoubolei/scene_parse_150"):
-        raise ValueError(
-            f"dataset={source!r} is a script dataset (a Python loading script), which datasets>=4 no longer runs. "
-            f"Load its Parquet copy {DEFAULT_HUB_DATASET!r} instead (the id the current English guide uses), a local "
-            "ADEChallengeData2016 folder, or 'synthetic' offline.")
+    _refuse_script_dataset(source)
     local = prefetched_dataset(source, split)
     if local is not None:  # what `make prefetch` saved: no network, same rows
         return load_hub_layout(local, split)
@@ -740,6 +761,7 @@ def guide_source(source: str = DEFAULT_HUB_DATASET, split: str | None = None) ->
     the very rows :func:`load_scene_parse` returns.
     """
     src = str(source)
+    _refuse_script_dataset(src)  # before the guide's load_dataset says only "Couldn't reach"
     if src != SYNTHETIC:
         path = Path(src).expanduser()
         if not path.is_dir() and split is not None and _HUB_ID_RE.match(src):

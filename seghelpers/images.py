@@ -74,3 +74,32 @@ def as_rgb(image, name: str = "image"):
 def as_rgb_array(image, name: str = "image") -> np.ndarray:
     """:func:`as_rgb` as a (H, W, 3) uint8 array."""
     return np.asarray(as_rgb(image, name))
+
+
+def save_class_map(seg, path):
+    """Save a (H, W) map of integer class ids (e.g. what ``predict`` returns, int64) as a lossless PNG.
+
+    uint8 (mode L) when every id is below 256, else 16-bit. The pixel value is the class id: to *look* at it,
+    save ``sh.colorize(seg, meta=meta)`` instead. Returns the path. Raises ``ValueError`` for a map that is
+    not 2-D, ids outside 0..65535, or a file name that is not ``.png`` (JPEG would blur the ids).
+    """
+    from pathlib import Path
+
+    from PIL import Image
+
+    from .i18n import tr
+
+    path = Path(path)
+    a = np.asarray(seg)
+    if a.ndim != 2 or not np.issubdtype(a.dtype, np.integer):
+        raise ValueError(f"save_class_map: expected a (H, W) integer map of class ids, got {a.dtype} {a.shape}")
+    if path.suffix.lower() != ".png":
+        raise ValueError(tr(f"save_class_map: {path.name}: save class ids as .png (lossless); JPEG blurs the ids "
+                            "along every edge into other classes",
+                            f"save_class_map：{path.name}：类别编号要存成 .png（无损）；JPEG 会把边缘处的编号模糊成别的类别"))
+    if a.size and (a.min() < 0 or a.max() > 65535):
+        raise ValueError(f"save_class_map: ids must lie in 0..65535, got {a.min()}..{a.max()}")
+    img = Image.fromarray(a.astype(np.uint8), "L") if (not a.size or a.max() < 256) else Image.fromarray(
+        a.astype(np.uint16))
+    img.save(path, format="PNG")
+    return path

@@ -241,3 +241,81 @@ def test_ade_defaults_stay_for_ade():
     got = sh.legend(seg)
     assert [n for _, n, _, _ in got] == ["wall", "sky"] and got[0][2] == tuple(sh.ade_palette()[0])
     assert sh.legend(seg, sh.id2label) == got
+
+
+# ---- item 5: Keras compile with a loss or metrics says why and what to do ----
+
+@pytest.mark.parametrize("kw", [dict(loss="sparse_categorical_crossentropy"), dict(metrics=["accuracy"]),
+                                "sce-object"])
+def test_keras_compile_with_a_loss_names_the_cause_and_the_fix(tiny_checkpoint, kw):
+    from seghelpers import tf as shtf
+    import tensorflow as tf
+
+    if kw == "sce-object":
+        kw = dict(loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=255))
+    model = shtf.load_model(tiny_checkpoint, meta=sh.DatasetMeta(BIN, reduce_labels=False))
+    with pytest.raises(ValueError, match=r"computes its own loss.*channels first.*model\.compile\(optimizer=optimizer\)"):
+        model.compile(optimizer=tf.keras.optimizers.SGD(0.0), **kw)
+    model.compile(optimizer=tf.keras.optimizers.SGD(0.0))  # the right way still works
+
+
+# ---- item 6: messages that name the real cause ----
+
+def test_0_255_masks_without_dataset_json_name_the_255_problem_first(tmp_path):
+    root = tmp_path / "bin255"
+    (root / "images/training").mkdir(parents=True)
+    (root / "annotations/training").mkdir(parents=True)
+    for i in range(3):
+        m = np.zeros((16, 16), np.uint8)
+        m[4:12, 4:12] = 255
+        Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(root / f"images/training/i{i}.jpg")
+        Image.fromarray(m, "L").save(root / f"annotations/training/i{i}.png")
+    (root / "id2label.json").write_text(json.dumps({"0": "background", "1": "polyp"}))
+    with pytest.raises(sh.DataError, match="only 0 and 255.*convert the masks to 0/1"):
+        sh.dataset_meta(str(root))
+
+
+def test_guide_source_refuses_the_script_dataset_with_the_parquet_id():
+    with pytest.raises(ValueError, match="script dataset.*merve/scene_parse_150"):
+        sh.guide_source("scene_parse_150", "train[:4]")
+
+
+@pytest.mark.parametrize("framework", ["pt", "tf"])
+def test_processor_keywords_given_to_a_model_loader_say_where_they_belong(tiny_checkpoint, framework, zh):
+    import importlib
+
+    shx = importlib.import_module(f"seghelpers.{framework}")
+    with pytest.raises(TypeError, match=r"do_reduce_labels= 是图像处理器的参数[\s\S]*sh\.load_image_processor"):
+        shx.load_model(tiny_checkpoint, id2label=BIN, do_reduce_labels=True)
+
+
+def test_predicted_ids_save_and_show(tmp_path, tiny_checkpoint):
+    from seghelpers import pt as shpt
+    import transformers
+
+    model = shpt.load_model(tiny_checkpoint, meta=sh.DatasetMeta(THREE, reduce_labels=False, palette=PAL3))
+    proc = sh.load_image_processor(tiny_checkpoint, image_size=32)
+    ids = shpt.predict(model, proc, np.zeros((20, 24, 3), np.uint8))
+    assert ids.dtype == np.int64
+    out = sh.save_class_map(ids, tmp_path / "pred.png")
+    back = np.asarray(Image.open(out))
+    assert back.dtype == np.uint8 and np.array_equal(back, ids)
+    with pytest.raises(ValueError, match=r"\.png"):
+        sh.save_class_map(ids, tmp_path / "pred.jpg")
+    assert sh.colorize(ids, meta=model_meta(model)).shape == (20, 24, 3)
+    assert transformers  # (imported by the loader)
+
+
+def model_meta(model):
+    return sh.DatasetMeta(model.config.id2label, reduce_labels=False)
+
+
+def test_metric_compute_after_add_batch_says_what_to_call():
+    pytest.importorskip("evaluate")
+    import evaluate
+
+    metric = evaluate.load(sh.MEAN_IOU_METRIC)
+    metric.add_batch(predictions=[np.zeros((2, 2), int)], references=[np.zeros((2, 2), int)])
+    with pytest.raises(TypeError, match=r"metric\.compute\(num_labels=\.\.\., ignore_index=255\)"):
+        metric._compute(num_labels=2, ignore_index=255)
+    assert metric.compute(num_labels=2, ignore_index=255)["mean_iou"] == 1.0

@@ -227,7 +227,9 @@ def predict(model, image_processor, images, batch_size: int = 8, device=None, fa
     to RGB first, as the pipeline does. Raises ``TypeError`` for anything else and ``ValueError`` for a
     model with a single output channel.
 
-    Returns one (H, W) int64 array of model class ids per image, at the image's original size.
+    Returns one (H, W) int64 array of model class ids per image, at the image's original size. To save
+    one: ``sh.save_class_map(ids, "x.png")`` (a PNG of the ids, uint8; ``Image.fromarray(ids)`` fails on
+    int64); to look at it: ``sh.colorize(ids, meta=meta)`` (RGB, the data set's colours).
     Batches images through the model. ``fast=True`` runs an inference copy of a SegFormer model made
     for this call (:func:`seghelpers.pt.fast.fast_segformer`: fused attention, folded decode head; the
     same class maps up to float32 near-ties); models it cannot rewrite run as they are, as with

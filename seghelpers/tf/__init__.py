@@ -134,14 +134,47 @@ def masked_segformer_loss(logits_nhwc, labels, ignore_index: int = IGNORE_INDEX)
     return tf.reshape(loss, (1,))
 
 
+#: ``loss=`` values of ``compile`` that keep the model's own loss
+_OWN_LOSS = (None, "auto", "auto_with_warning", "passthrough")
+
+
+def _keras_loss_message(loss, metrics) -> str:
+    from ..i18n import tr
+
+    what = f"loss={loss!r}" if loss not in _OWN_LOSS else f"metrics={metrics!r}"
+    return tr(
+        f"model.compile({what}): a SegFormer computes its own loss from the labels (masked at 255 by the kit), and "
+        "its logits are (batch, classes, height/4, width/4), channels first at a quarter of the label size, so a "
+        "Keras loss or metric on (batch, height, width) labels fails with shape errors, or measures the wrong thing. "
+        "Compile with the optimizer only: model.compile(optimizer=optimizer); measure with "
+        "transformers.KerasMetricCallback(metric_fn=shtf.ComputeMetrics(meta=meta), eval_dataset=...).",
+        f"model.compile({what})：SegFormer 根据标签自己计算损失（套件已让它先去掉值为 255 的像素），而且它的 logits 形状是 "
+        "(batch, 类别数, 高/4, 宽/4)：通道在前、只有标签尺寸的四分之一。所以对 (batch, 高, 宽) 标签计算的 Keras 损失或"
+        "指标要么报形状错误，要么算的不是你想要的东西。compile 时只传优化器：model.compile(optimizer=optimizer)；"
+        "评估用 transformers.KerasMetricCallback(metric_fn=shtf.ComputeMetrics(meta=meta), eval_dataset=...)。")
+
+
 def fix_loss(model):
-    """Make a ``TFSegformerForSemanticSegmentation`` use :func:`masked_segformer_loss`. Returns the model."""
+    """Make a ``TFSegformerForSemanticSegmentation`` use :func:`masked_segformer_loss`. Returns the model.
+
+    Its ``compile`` then refuses a Keras ``loss`` or ``metrics`` (``ValueError`` saying why and what to do:
+    compile with the optimizer only), instead of TensorFlow's shape errors at the first step.
+    """
     ignore = model.config.semantic_loss_ignore_index
 
     def hf_compute_loss(self, logits, labels):
         return masked_segformer_loss(logits, labels, ignore)
 
     model.hf_compute_loss = types.MethodType(hf_compute_loss, model)
+    keras_compile = model.compile
+
+    def compile(self, optimizer="rmsprop", loss="auto_with_warning", metrics=None, *args, **kwargs):  # noqa: A001
+        own_loss = loss is None or (isinstance(loss, str) and loss in _OWN_LOSS)
+        if not own_loss or metrics:
+            raise ValueError(_keras_loss_message(loss, metrics))
+        return keras_compile(optimizer, loss, metrics, *args, **kwargs)
+
+    model.compile = types.MethodType(compile, model)
     return model
 
 
@@ -263,7 +296,9 @@ def predict(model, image_processor, images, batch_size: int = 8) -> list[np.ndar
 
     ``images``: one image or a list, each anything :func:`seghelpers.as_rgb` accepts (converted to RGB).
     Returns one (H, W) int64 array of class ids per image at its original size. Raises ``TypeError``
-    for an unreadable image and ``ValueError`` for a one-channel model.
+    for an unreadable image and ``ValueError`` for a one-channel model. To save one:
+    ``sh.save_class_map(ids, "x.png")`` (a PNG of the ids, uint8; ``Image.fromarray`` refuses int64); to
+    look at it: ``sh.colorize(ids, meta=meta)``.
     """
     check_num_classes(model.config.num_labels, "predict")
     single = not isinstance(images, (list, tuple))

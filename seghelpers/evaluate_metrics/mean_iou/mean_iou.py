@@ -30,6 +30,20 @@ class MeanIoU(evaluate.Metric):
             }),
         )
 
-    def _compute(self, predictions, references, num_labels, ignore_index, nan_to_num=None, label_map=None,
-                 reduce_labels=False):
+    def _compute(self, predictions=None, references=None, num_labels=None, ignore_index=None, nan_to_num=None,
+                 label_map=None, reduce_labels=False):
+        if predictions is None or references is None or num_labels is None or ignore_index is None:
+            from seghelpers.i18n import tr
+
+            missing = [n for n, v in (("predictions", predictions), ("references", references),
+                                      ("num_labels", num_labels), ("ignore_index", ignore_index)) if v is None]
+            raise TypeError(tr(
+                f"mean_iou._compute: missing {', '.join(missing)}. _compute is evaluate's internal step: it never sees "
+                "what add_batch() stored. After add_batch(predictions=..., references=...), call "
+                "metric.compute(num_labels=..., ignore_index=255); or, without add_batch, metric.compute(predictions="
+                "..., references=..., num_labels=..., ignore_index=255).",
+                f"mean_iou._compute：缺少 {', '.join(missing)}。_compute 是 evaluate 的内部步骤，看不到 add_batch() "
+                "存下的数据。用过 add_batch(predictions=..., references=...) 之后，请调用 "
+                "metric.compute(num_labels=..., ignore_index=255)；不用 add_batch 时，调用 metric.compute(predictions="
+                "..., references=..., num_labels=..., ignore_index=255)。"))
         return mean_iou(predictions, references, num_labels, ignore_index, nan_to_num, label_map, reduce_labels)
