@@ -62,7 +62,7 @@ test-env: ## print the environment `make test` runs in (its private caches)
 # The notebook-chain tests run their notebooks in kernels (subprocesses, private caches, one thread each) and
 # mostly wait on them, so they run beside the rest of the suite: two pytest processes on two cores. Their
 # report is printed after the rest's; the target fails if either fails.
-CHAIN_TESTS := tests/test_hub_replica.py tests/test_own_data_notebooks.py
+CHAIN_TESTS := tests/test_hub_replica.py tests/test_own_data_notebooks.py tests/test_exercises.py
 
 test-unit: setup ## only the pytest suite (no notebook execution)
 	@mkdir -p build
