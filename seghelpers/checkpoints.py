@@ -112,7 +112,7 @@ def resolve_checkpoint(checkpoint: str, image_size: int = 64, seed: int = 0) -> 
         if arch not in ARCHITECTURES:
             raise CheckpointError(f"checkpoint={ckpt!r}: unknown architecture {arch!r}; "
                                   f"use one of {[RANDOM_PREFIX + a for a in ARCHITECTURES]}")
-        from .data import cache_dir
+        from .paths import cache_dir
 
         return str(build_random_segformer(cache_dir() / f"random-{arch}-{image_size}px-seed{seed}",
                                           arch, image_size, seed))

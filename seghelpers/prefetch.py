@@ -28,12 +28,13 @@ import json
 import sys
 from pathlib import Path
 
+from .paths import MANIFEST, _repo_dir, prefetched_dataset, prefetched_root, rows_needed  # noqa: F401
+
 #: the Hub address probed; None = ``$HF_ENDPOINT`` or https://huggingface.co (tests point it elsewhere)
 HUB_URL: str | None = None
 DEFAULT_DATASET = "merve/scene_parse_150"
 DEFAULT_SPLIT = "train[:50]"
 DEFAULT_CHECKPOINT = "nvidia/mit-b0"
-MANIFEST = "prefetch.json"
 #: the files ``from_pretrained`` / ``AutoImageProcessor.from_pretrained`` read, by framework (first found wins)
 CONFIG_FILES = ("config.json", "preprocessor_config.json")
 PT_WEIGHTS = ("model.safetensors", "pytorch_model.bin")  # transformers prefers safetensors when both exist
@@ -52,52 +53,8 @@ def hub_reachable(timeout: float = 5.0) -> tuple[bool, str]:
 
 
 # ----------------------------------------------------------------------------------------------- data
-def prefetched_root() -> Path:
-    from .data import cache_dir
-
-    return cache_dir() / "prefetched"
-
-
-def _repo_dir(source: str) -> str:
-    return str(source).strip().replace("/", "--")
-
-
-def rows_needed(split: str) -> tuple[str, int | None]:
-    """``"train[:50]"`` -> ``("train", 50)``: the split and how many leading rows cover the slice.
-
-    ``None`` rows = the whole split (no slice, a percentage, an open end or a negative bound).
-    """
-    from .data import parse_split
-
-    name, spec = parse_split(split)
-    if spec is None:
-        return name, None
-    a, pa, b, pb = spec
-    if pa or pb or b in ("", None) or int(b) < 0 or (a not in ("", None) and int(a) < 0):
-        return name, None
-    return name, int(b)
-
-
-def prefetched_dataset(source: str, split: str) -> Path | None:
-    """The cached Hub-layout folder that holds every row of ``source``'s ``split``, or None."""
-    from .data import parse_split
-
-    name, spec = parse_split(split)
-    folder = prefetched_root() / _repo_dir(source) / name
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return None
-    if manifest.get("source") != source or not (folder / "data").is_dir():
-        return None
-    if manifest.get("complete"):
-        return folder
-    _, needed = rows_needed(split)
-    if needed is None:
-        return None
-    a = spec[0] if spec else ""
-    start = int(a) if a not in ("", None) else 0
-    return folder if 0 <= start and needed <= int(manifest.get("rows", 0)) else None
+# prefetched_root, rows_needed, prefetched_dataset: in .paths (the loaders read the cache without importing
+# this module, which sits above them)
 
 
 def folder_size(path: Path) -> int:
