@@ -465,8 +465,8 @@ raw = np.array([[0, 1, 2],
 reduced = sh.reduce_labels(raw)
 print("raw:\n", raw)
 print("reduced:\n", reduced)
-print("names:", [id2label[int(v)] if v != sh.IGNORE_INDEX else "(ignored)" for v in reduced.ravel()])
-print("back to raw:", np.array_equal(sh.raw_from_reduced(reduced), raw))
+print("names:", [id2label[int(v)] if v != 255 else "(ignored)" for v in reduced.ravel()])  # 255: ignored
+print("back to raw:", np.array_equal(np.where(reduced == 255, 0, reduced.astype(int) + 1), raw))
 
 # %%
 from seghelpers.source import show_source  # the kit's code, where it is first used
