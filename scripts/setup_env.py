@@ -283,9 +283,11 @@ def main(argv=None):
     ap.add_argument("--torch-index", default=None, help="take torch/torchvision from this index, e.g. PyTorch's "
                     "CPU-only https://download.pytorch.org/whl/cpu (Linux: skips the CUDA libraries)")
     ap.add_argument("--profile", default="smoke", help="run: the profile (smoke, workshop, guide, full)")
-    ap.add_argument("extra", nargs=argparse.REMAINDER, help="run / test: further arguments after --")
-    args = ap.parse_args(argv)
-    extra = [a for a in args.extra if a != "--"]
+    # options may come before or after the command; anything else goes on to run_all.py / pytest / jupyter
+    args, extra = ap.parse_known_args(argv)
+    extra = [a for a in extra if a != "--"]
+    if extra and args.command not in ("run", "lab", "test"):
+        ap.error("unrecognized arguments: %s" % " ".join(extra))
     try:
         venv = args.venv or venv_dir(args.home or segkit_home(), lock_hash())
         if args.torch_index:

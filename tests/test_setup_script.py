@@ -151,3 +151,15 @@ def test_torch_index_keeps_every_other_pin(se):
     all_names = re.findall(r"^([a-z0-9][a-z0-9_.\-]*)==", text, re.M)
     assert len(names) == len(all_names) - 2 - len([n for n in all_names if n.startswith(se.CUDA_PREFIXES)])
     assert "--hash=sha256:" in rest and "# via" in rest
+
+
+def test_options_after_the_command_are_honoured(se, tmp_path, capsys):
+    """`setup --python X` (the order SETUP.md shows) must use X: here a program that is not Python 3.11."""
+    assert se.main(["setup", "--home", str(tmp_path), "--python", sys.executable + "-not-there"]) == 2
+    assert "is not Python 3.11" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # nothing built
+    key = se.lock_hash()
+    assert se.main(["venv", "--home", str(tmp_path), "--torch-index", "https://example.invalid/cpu"]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / f"venv-{key}-torch-index")
+    with pytest.raises(SystemExit):
+        se.main(["hash", "--bogus"])
