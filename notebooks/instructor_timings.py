@@ -29,8 +29,9 @@ ROW = re.compile(r"^\| `(en|zh)/([0-9a-z_]+)` \| (\w+) \| ([0-9.]+|—) \| ([0-9
 HEADER = re.compile(r"^# Notebook run: profile `(\w+)`\n\n(\d+) notebooks, (\d+) at a time", re.M)
 
 
-def read_summary(path: Path) -> tuple[str, dict]:
-    """(profile, {(lang, notebook): (first output s or None, wall s)}) for the notebooks that ran ok."""
+def read_summary(path: Path) -> tuple[str, int, dict]:
+    """(profile, notebooks run side by side, {(lang, notebook): (first output s or None, wall s)}) for the
+    notebooks that ran ok."""
     text = path.read_text("utf-8")
     head = HEADER.search(text)
     if not head:
@@ -39,7 +40,7 @@ def read_summary(path: Path) -> tuple[str, dict]:
     for lang, name, status, first, wall in ROW.findall(text):
         if status == "ok":
             rows[(lang, name)] = (None if first == "—" else float(first), float(wall))
-    return head.group(1), rows
+    return head.group(1), int(head.group(3)), rows
 
 
 def read_colab(path: Path) -> list[tuple[str, str, float]]:
@@ -63,7 +64,7 @@ def _cell(rows, name):
     return f"{'—' if first is None else f'{first:.0f}'} / {wall:.0f}", wall
 
 
-def block(lang: str, profile: str, rows: dict, colab: list) -> str:
+def block(lang: str, profile: str, jobs: int, rows: dict, colab: list) -> str:
     zh = lang == "zh"
     head = ("| 阶段 | PyTorch：首个输出 / 总时长（秒） | TensorFlow：首个输出 / 总时长（秒） |" if zh else
             "| stage | PyTorch: first output / wall (s) | TensorFlow: first output / wall (s) |")
@@ -79,18 +80,61 @@ def block(lang: str, profile: str, rows: dict, colab: list) -> str:
         lines.append(f"| `{stage}` | {cells[0]} | {cells[1]} |")
     lines.append(f"| **{'合计' if zh else 'total'}** | **{totals['pytorch'] / 60:.1f} min** | "
                  f"**{totals['tensorflow'] / 60:.1f} min** |")
-    note = (f"\n来源：`make run`（`{profile}` 预设）生成的 `SUMMARY.md`；单位为秒，取中英文两版中较慢的一次，"
+    note = (f"\n来源：`notebooks/run_all.py`（`make run`，`{profile}` 预设，同时运行 {jobs} 个）生成的 `SUMMARY.md`；单位为秒，取中英文两版中较慢的一次，"
             "包括内核启动。合计是一个学员按顺序运行 01→05 的纯运行时间，不含阅读和练习。\n" if zh else
-            f"\nSource: the `SUMMARY.md` of `make run` (profile `{profile}`); seconds, the slower of the EN and 中文 "
+            f"\nSource: the `SUMMARY.md` of `notebooks/run_all.py` (`make run`; profile `{profile}`, {jobs} at a time); seconds, "
+            "the slower of the EN and 中文 "
             "runs, kernel start included. The total is one learner running 01 -> 05 in order: run time only, no "
             "reading, no exercises.\n")
-    out = "\n".join(lines) + "\n" + note
+    out = "\n".join(lines) + "\n" + note + "\n" + ("### 3 小时工作坊（每位学员选一个框架）\n\n" if zh else
+                                                "### A 3-hour workshop (one framework per learner)\n\n") + plan(lang, rows)
     if colab:
         out += ("\n`make colab-check`（类 Colab 环境，安装单元格在内）：\n\n| 笔记本 | 结果 | 总时长（秒） |\n|---|---|---:|\n"
                 if zh else "\n`make colab-check` (a Colab-like runtime, install cell included):\n\n"
                 "| notebook | result | wall (s) |\n|---|---|---:|\n")
         out += "\n".join(f"| `{n}` | {r} | {w:.0f} |" for n, r, w in colab) + "\n"
     return out
+
+
+#: the 3-hour plan: (start-end, stages run in the block, block, what learners do, checked exercises), EN and 中文
+PLAN = [
+    ("0:00–0:15", (), ("welcome, setup check", "开场、检查环境"),
+     ("open 01 (Colab or `make lab`), Run All, see the first output", "打开第 01 篇（Colab 或 `make lab`），Run All，看到第一个输出"),
+     ("—", "—")),
+    ("0:15–0:40", ("01_data",), ("01 data", "01 数据"),
+     ("read sections 1–8; the `seed` trap", "读第 1～8 小节；`seed` 的坑"),
+     ("ex. 1 class frequencies, ex. 2 one `seed`", "练习 1 类别频次、练习 2 同一个 `seed`")),
+    ("0:40–1:10", ("02_preprocess",), ("02 preprocess", "02 预处理"),
+     ("label reduction, augmentation, `set_transform`", "标签缩减、数据增强、`set_transform`"),
+     ("ex. 1 reduce labels by hand, ex. 2", "练习 1 手写标签缩减、练习 2")),
+    ("1:10–1:50", ("03_metrics",), ("03 metrics", "03 指标"),
+     ("IoU by hand, confusion matrix, `nan` classes", "手算交并比、混淆矩阵、`nan` 类别"),
+     ("ex. 1 mean IoU by hand, ex. 2", "练习 1 手算 mIoU、练习 2")),
+    ("1:50–2:00", ("04_train",), ("break (start 04's Run All first)", "休息（休息前先对第 04 篇点 Run All）"),
+     ("—", "—"), ("—", "—")),
+    ("2:00–2:35", (), ("04 train", "04 训练"),
+     ("read while it trains; the curves", "边训练边读；看懂训练曲线"),
+     ("ex. 1 steps per epoch, ex. 2 read the curves", "练习 1 每轮多少步、练习 2 读曲线")),
+    ("2:35–3:00", ("05_inference",), ("05 inference, wrap-up", "05 推理、总结"),
+     ("pipeline vs by hand, palette, overlay", "pipeline 与手动推理、调色板、叠加图"),
+     ("ex. 1 segment by hand, ex. 2 palette, ex. 3", "练习 1 手动分割、练习 2 调色板、练习 3")),
+]
+
+
+def plan(lang: str, rows: dict) -> str:
+    """The 3-hour plan with each block's measured run time (PyTorch / TensorFlow), from the same summary."""
+    zh = lang == "zh"
+    i = 1 if zh else 0
+    lines = ["| 时间 | 内容 | 学员做什么 | 可自动检查的练习 | 实测运行时间 PT / TF（分钟） |" if zh else
+             "| time | block | what the learners do | checked exercises | measured run time PT / TF (min) |",
+             "|---|---|---|---|---:|"]
+    for when, stages, what, do, exercises in PLAN:
+        runs = []
+        for fw in ("pytorch", "tensorflow"):
+            walls = [_cell(rows, st if st == "01_data" else f"{st}_{fw}")[1] for st in stages]
+            runs.append("—" if not stages or None in walls else f"{sum(walls) / 60:.1f}")
+        lines.append(f"| {when} | {what[i]} | {do[i]} | {exercises[i]} | {' / '.join(runs)} |")
+    return "\n".join(lines) + "\n"
 
 
 def fill(text: str, new: str) -> str:
@@ -107,12 +151,12 @@ def main(argv=None) -> int:
     if not args.summary.is_file():
         print(f"{args.summary} does not exist: run `make run` first; the pages keep their numbers.")
         return 0
-    profile, rows = read_summary(args.summary)
+    profile, jobs, rows = read_summary(args.summary)
     colab = read_colab(args.colab)
     stale = []
     for lang, page in PAGES.items():
         text = page.read_text("utf-8")
-        new = fill(text, block(lang, profile, rows, colab))
+        new = fill(text, block(lang, profile, jobs, rows, colab))
         if new != text:
             stale.append(page.name)
             if not args.check:

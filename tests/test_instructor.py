@@ -91,13 +91,15 @@ def test_timing_tables_are_generated_from_a_summary(tmp_path):
     summary = tmp_path / "SUMMARY.md"
     summary.write_text("# Notebook run: profile `smoke`\n\n18 notebooks, 2 at a time, 300 s wall in all.\n\n"
                        + "\n".join(rows) + "\n")
-    profile, parsed = gen.read_summary(summary)
-    assert profile == "smoke" and len(parsed) == 18
-    en = gen.block("en", profile, parsed, [])
+    profile, jobs, parsed = gen.read_summary(summary)
+    assert (profile, jobs, len(parsed)) == ("smoke", 2, 18)
+    en = gen.block("en", profile, jobs, parsed, [])
     pt_total = sum(w + 1 for n, w in walls.items() if n == "01_data" or n.endswith("pytorch")) / 60
     assert f"**{pt_total:.1f} min**" in en  # the slower language counts, and the sum is computed
     assert "| `04_train` | 5 / 91 | 5 / 121 |" in en
-    assert "合计" in gen.block("zh", profile, parsed, [])
+    # the plan's run time per block comes from the same rows: 04 runs over the break (91 s PT, 121 s TF)
+    assert re.search(r"^\| 1:50–2:00 \| break.*\| 1\.5 / 2\.0 \|$", en, re.M), en
+    assert "合计" in gen.block("zh", profile, jobs, parsed, [])
     # the pages carry the generated block (or the placeholder until a summary exists)
     for page in PAGES.values():
         text = page.read_text("utf-8")
