@@ -37,6 +37,7 @@ BENCHMARKS = {
     "train_memory": "benchmarks.bench_train_memory",  # 7 (informative, for "Scaling up")
     "training": "benchmarks.bench_training",  # 8: training throughput, PyTorch and TensorFlow
     "startup": "benchmarks.bench_startup",  # 9 (informative): kernel start-up imports, .pyc or not
+    "evaluate": "benchmarks.bench_evaluate",  # 10: the guide's compute_metrics as written (evaluate .compute)
     "gpu": "benchmarks.bench_gpu",  # GPU figures; no rows without a CUDA GPU
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
