@@ -10,7 +10,7 @@ channel, raw ADE ids 0..150) and ``scene_category`` from any of:
   ``merve/scene_parse_150`` an instructor downloaded once and shared.
 
 A folder of your own adds ``id2label.json`` (its classes) and ``dataset.json`` (its label convention,
-``{"reduce_labels": false}`` when mask value k is class k); see :func:`dataset_labels`. Every mask is
+``{"reduce_labels": false}`` when mask value k is class k); see :func:`dataset_meta`. Every mask is
 validated and decoded (palette PNGs, RGB colour masks, 16-bit masks) or refused with the file's name
 and the fix.
 

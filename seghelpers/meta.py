@@ -135,6 +135,9 @@ class DatasetMeta:
         path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1), "utf-8")
         return path
 
+    #: so that ``sh.save_pretrained_atomic(folder, model, image_processor, meta)`` saves it with the model
+    save_pretrained = save
+
 
 #: ADE20K / SceneParse150: 150 classes, raw 0 = "other" (ignored)
 ADE20K = DatasetMeta(ADE_ID2LABEL, reduce_labels=True, name="ADE20K (150 classes)")

@@ -86,6 +86,9 @@ def test_saved_model_folder_carries_the_description(tmp_path, tiny_checkpoint):
     assert back.id2label == BIN and back.reduce_labels is False and back.palette.tolist() == PAL2
     # the processor loaded from that folder follows the saved convention, no flag needed
     assert sh.load_image_processor(str(model_dir)).do_reduce_labels is False
+    # saved with the model, all or nothing, as notebook 04 does
+    out = sh.save_pretrained_atomic(tmp_path / "export", sh.load_image_processor(str(model_dir)), back)
+    assert sh.dataset_meta(str(out)).palette.tolist() == PAL2
 
 
 # ---- item 1: the processor never contradicts the declared convention silently ----

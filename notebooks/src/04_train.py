@@ -69,23 +69,23 @@ CHECKPOINT = sh.resolve_checkpoint(P.checkpoint, P.image_size, P.seed)
 #
 # Notebooks 01 and 02 ran the guide's code for these steps; here the kit's helpers do them in a few lines:
 # load the subset, split it 80/20 into a training and a test split, read the dataset's classes and label
-# convention (`labels`), load the image processor with `do_reduce_labels=labels.reduce_labels`, and attach the
+# convention, names and colours in one object (`meta`), load the image processor with that convention (`meta=meta`), and attach the
 # on-the-fly transforms (colour jitter for training only).
 
 # %% [markdown] tags=["lang-zh"]
 # ## 1. 数据、标签与变换
 #
-# 第 01、02 篇已经逐行运行过指南的这几步代码，这里改用套件的辅助函数，几行就能完成：加载数据子集，按 80/20 划分出训练集和测试集，读取数据集的类别和标签约定（`labels`），以 `do_reduce_labels=labels.reduce_labels` 加载图像处理器，再挂上即时执行的变换（颜色抖动只用于训练集）。
+# 第 01、02 篇已经逐行运行过指南的这几步代码，这里改用套件的辅助函数，几行就能完成：加载数据子集，按 80/20 划分出训练集和测试集，把数据集的类别、标签约定和颜色读进一个对象（`meta`），按这个约定（`meta=meta`）加载图像处理器，再挂上即时执行的变换（颜色抖动只用于训练集）。
 
 # %% tags=["pt"]
 from seghelpers import pt as shpt
 
-labels = sh.dataset_labels(P.dataset)  # this dataset's classes and label convention
+meta = sh.dataset_meta(P.dataset)  # this dataset's description: classes, label convention, colours
 ds = sh.load_scene_parse(P.dataset, P.split)
 splits = sh.split_train_test(ds, test_size=0.2, seed=P.seed)
 train_ds, test_ds = splits["train"], splits["test"]
-image_processor = sh.load_image_processor(CHECKPOINT, image_size=P.image_size, do_reduce_labels=labels.reduce_labels)
-train_transforms, val_transforms = shpt.make_transforms(image_processor, seed=P.seed, fast=P.fast)
+image_processor = sh.load_image_processor(CHECKPOINT, image_size=P.image_size, meta=meta)
+train_transforms, val_transforms = shpt.make_transforms(image_processor, seed=P.seed, fast=P.fast, meta=meta)
 train_ds.set_transform(train_transforms)
 test_ds.set_transform(val_transforms)
 
@@ -95,18 +95,18 @@ import seghelpers.tf as shtf  # before TensorFlow: selects Keras 2 (tf-keras)
 import tensorflow as tf
 
 tf.keras.utils.set_random_seed(P.seed)  # weights of new layers, shuffling and augmentation
-labels = sh.dataset_labels(P.dataset)  # this dataset's classes and label convention
+meta = sh.dataset_meta(P.dataset)  # this dataset's description: classes, label convention, colours
 ds = sh.load_scene_parse(P.dataset, P.split)
 splits = sh.split_train_test(ds, test_size=0.2, seed=P.seed)
 train_ds, test_ds = splits["train"], splits["test"]
-image_processor = sh.load_image_processor(CHECKPOINT, image_size=P.image_size, do_reduce_labels=labels.reduce_labels)
-train_transforms, val_transforms = shtf.make_transforms(image_processor)
+image_processor = sh.load_image_processor(CHECKPOINT, image_size=P.image_size, meta=meta)
+train_transforms, val_transforms = shtf.make_transforms(image_processor, meta=meta)
 train_ds.set_transform(train_transforms)
 test_ds.set_transform(val_transforms)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(labels.describe())
+print(meta.describe())
 print(f"train: {len(train_ds)} images, test: {len(test_ds)} images")
 print("one training example:", {k: tuple(v.shape) for k, v in train_ds[0].items()})
 
@@ -127,7 +127,7 @@ print("one training example:", {k: tuple(v.shape) for k, v in train_ds[0].items(
 # 指南原代码 / the guide's code (Chinese edition)
 from transformers import AutoModelForSemanticSegmentation, TrainingArguments, Trainer
 
-id2label, label2id = labels.id2label, labels.label2id  # the guide: ADE20K's label file; here: this dataset's
+id2label, label2id = meta.id2label, meta.label2id  # the guide: ADE20K's label file; here: this dataset's
 try:
     model = AutoModelForSemanticSegmentation.from_pretrained(CHECKPOINT, id2label=id2label, label2id=label2id)
     print(f"loaded as it is: {model.config.num_labels} classes")
@@ -164,7 +164,7 @@ print("newly initialised:", ", ".join(new) or "nothing, every weight comes from 
 # 指南原代码 / the guide's code (Chinese edition)
 from transformers import TFAutoModelForSemanticSegmentation
 
-id2label, label2id = labels.id2label, labels.label2id  # the guide: ADE20K's label file; here: this dataset's
+id2label, label2id = meta.id2label, meta.label2id  # the guide: ADE20K's label file; here: this dataset's
 try:
     model = TFAutoModelForSemanticSegmentation.from_pretrained(CHECKPOINT, id2label=id2label, label2id=label2id)
     print(f"loaded as it is: {model.config.num_labels} classes")
@@ -187,8 +187,7 @@ except Exception as e:  # explained below
 # %% tags=["tf"]
 # the fix: from_pt=True for a PyTorch-only folder (shtf.load_model picks it, and re-heads the PyTorch weights
 # first when the class count changes: the PyTorch->TF conversion cannot drop a mismatched classifier)
-model = shtf.load_model(CHECKPOINT, fix_loss_fn=False, id2label=id2label, label2id=label2id,
-                        ignore_mismatched_sizes=True)
+model = shtf.load_model(CHECKPOINT, fix_loss_fn=False, meta=meta, ignore_mismatched_sizes=True)
 print(f"{model.__class__.__name__}: {model.count_params() / 1e6:.2f} M parameters, "
       f"{model.config.num_labels} classes")
 
@@ -452,7 +451,7 @@ training_args = TrainingArguments(
 # **指南的学习率为什么这么小？** 6e-5 比 Adam 常用的 1e-3 小了十几倍。编码器是预训练过的，它的权重已经能提取有用的特征；步子迈得太大，这些特征就会被 40 张图像里学到的东西冲掉。所以微调预训练的编码器时，权重只宜小幅调整。`smoke` 预设用 2e-3 并不矛盾：它的模型从随机权重开始，本来就没有什么需要保留。
 
 # %% tags=["pt"]
-compute_metrics = shpt.ComputeMetrics(num_labels=labels.num_labels)  # notebook 03's compute_metrics, streamed
+compute_metrics = shpt.ComputeMetrics(meta=meta)  # notebook 03's compute_metrics, streamed
 if P.fast:  # opt-in (fast = True): the kit's faster model, see Under the hood; the default trains the guide's
     shpt.fast_training(model)
 
@@ -679,7 +678,7 @@ if not P.resume and (ckpt_dir / "backup").exists():
 
     shutil.rmtree(ckpt_dir / "backup")  # resume = False: start over instead of silently continuing
 callbacks = [
-    KerasMetricCallback(metric_fn=shtf.ComputeMetrics(num_labels=labels.num_labels, id2label=labels.id2label),
+    KerasMetricCallback(metric_fn=shtf.ComputeMetrics(meta=meta),
                         eval_dataset=tf_eval, batch_size=P.batch_size, label_cols=["labels"]),
     checkpoint_callback,
     tf.keras.callbacks.BackupAndRestore(backup_dir=str(ckpt_dir / "backup")),
@@ -778,7 +777,7 @@ if P.push_to_hub:  # guide: notebook_login() at the start, always; offline it ca
 
 # %% tags=["pt"]
 if trainer.is_world_process_zero():  # with several processes (torchrun), only one writes
-    sh.save_pretrained_atomic(P.output_dir, trainer.model, image_processor)
+    sh.save_pretrained_atomic(P.output_dir, trainer.model, image_processor, meta)  # meta: dataset_meta.json
     print("saved to", P.output_dir, sorted(os.listdir(P.output_dir)))
     note = sh.params.colab_save_note(P.output_dir)  # on Colab without Drive, 05 will not see this folder
     if note:
@@ -795,7 +794,8 @@ model.save_pretrained(P.output_dir)  # guide: "segformer-b0-scene-parse-150-tf"
 
 # %% tags=["tf"]
 image_processor.save_pretrained(P.output_dir)  # notebook 05 loads the processor from here too
-written = ("config.json", "tf_model.h5", "preprocessor_config.json")
+meta.save(P.output_dir)  # the dataset's description (dataset_meta.json): its names, convention and colours
+written = ("config.json", "tf_model.h5", "preprocessor_config.json", "dataset_meta.json")
 print("saved to", P.output_dir, [f for f in written if os.path.exists(os.path.join(P.output_dir, f))])
 note = sh.params.colab_save_note(P.output_dir)  # on Colab without Drive, 05 will not see this folder
 if note:
