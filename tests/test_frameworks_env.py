@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(os.environ.get("SEGKIT_TEST_ROOT", Path(__file__).resolve().parents[1]))  # another tree: before/after
 
 LOAD_TF = """
 import seghelpers as sh
-meta = sh.DatasetMeta({0: "background", 1: "polyp"}, reduce_labels=False)
-m = shtf.load_model(CKPT, meta=meta)
+id2label = {0: "background", 1: "polyp"}  # notebook 04's own-data TF path: a new head for 2 classes
+m = shtf.load_model(CKPT, id2label=id2label, label2id={v: k for k, v in id2label.items()})
 print("TF-OK", m.config.num_labels, m.config.id2label[1])
+meta = sh.DatasetMeta(id2label, reduce_labels=False)
 """
 LOAD_PT = """
 m = shpt.load_model(CKPT, meta=meta)
