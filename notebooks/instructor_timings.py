@@ -80,12 +80,14 @@ def block(lang: str, profile: str, jobs: int, rows: dict, colab: list) -> str:
         lines.append(f"| `{stage}` | {cells[0]} | {cells[1]} |")
     lines.append(f"| **{'合计' if zh else 'total'}** | **{totals['pytorch'] / 60:.1f} min** | "
                  f"**{totals['tensorflow'] / 60:.1f} min** |")
-    note = (f"\n来源：`notebooks/run_all.py`（`make run`，`{profile}` 预设，同时运行 {jobs} 个）生成的 `SUMMARY.md`；单位为秒，取中英文两版中较慢的一次，"
-            "包括内核启动。合计是一个学员按顺序运行 01→05 的纯运行时间，不含阅读和练习。\n" if zh else
-            f"\nSource: the `SUMMARY.md` of `notebooks/run_all.py` (`make run`; profile `{profile}`, {jobs} at a time); seconds, "
-            "the slower of the EN and 中文 "
-            "runs, kernel start included. The total is one learner running 01 -> 05 in order: run time only, no "
-            "reading, no exercises.\n")
+    langs = sorted({lang for lang, _ in rows})
+    which_zh = "取中英文两版中较慢的一次" if len(langs) == 2 else f"只运行了{'中文' if langs == ['zh'] else '英文'}版（两版代码相同）"
+    which_en = "the slower of the EN and 中文 runs" if len(langs) == 2 else f"{'/'.join(langs).upper()} only (same code in both)"
+    note = (f"\n来源：`notebooks/run_all.py`（`make run`，`{profile}` 预设，同时运行 {jobs} 个）生成的 `SUMMARY.md`；单位为秒，"
+            f"{which_zh}，包括内核启动。合计是一个学员按顺序运行 01→05 的纯运行时间，不含阅读和练习。\n" if zh else
+            f"\nSource: the `SUMMARY.md` of `notebooks/run_all.py` (`make run`; profile `{profile}`, {jobs} at a time); "
+            f"seconds, {which_en}, kernel start included. The total is one learner running 01 -> 05 in order: run time "
+            "only, no reading, no exercises.\n")
     out = "\n".join(lines) + "\n" + note + "\n" + ("### 3 小时工作坊（每位学员选一个框架）\n\n" if zh else
                                                 "### A 3-hour workshop (one framework per learner)\n\n") + plan(lang, rows)
     if colab:
@@ -109,7 +111,7 @@ PLAN = [
      ("ex. 1 reduce labels by hand, ex. 2", "练习 1 手写标签缩减、练习 2")),
     ("1:10–1:50", ("03_metrics",), ("03 metrics", "03 指标"),
      ("IoU by hand, confusion matrix, `nan` classes", "手算交并比、混淆矩阵、`nan` 类别"),
-     ("ex. 1 mean IoU by hand, ex. 2", "练习 1 手算 mIoU、练习 2")),
+     ("ex. 1 mean IoU by hand, ex. 2, ex. 3 predict a change", "练习 1 手算 mIoU、练习 2、练习 3 预测改动")),
     ("1:50–2:00", ("04_train",), ("break (start 04's Run All first)", "休息（休息前先对第 04 篇点 Run All）"),
      ("—", "—"), ("—", "—")),
     ("2:00–2:35", (), ("04 train", "04 训练"),
@@ -133,7 +135,7 @@ def plan(lang: str, rows: dict) -> str:
         for fw in ("pytorch", "tensorflow"):
             walls = [_cell(rows, st if st == "01_data" else f"{st}_{fw}")[1] for st in stages]
             runs.append("—" if not stages or None in walls else f"{sum(walls) / 60:.1f}")
-        lines.append(f"| {when} | {what[i]} | {do[i]} | {exercises[i]} | {' / '.join(runs)} |")
+        lines.append(f"| {when} | {what[i]} | {do[i]} | {exercises[i]} | {' / '.join(runs) if stages else '—'} |")
     return "\n".join(lines) + "\n"
 
 

@@ -47,6 +47,8 @@ def my_mean_iou(prediction, reference, num_labels, ignore_index=255):  # divides
     return ious.mean(), ious
 ''', "you divided by all", "你除以的是全部"),
     "per_image_average": ('average_answer = "a"', "average of the halves is", "两半的平均是"),
+    "prediction_change": ('new_mean_iou = sh.mean_iou([prediction], [reference], num_labels=3)["mean_iou"]  # before',
+                          "before the change", "改动之前"),
     "steps_per_epoch": ('''
 def my_steps_per_epoch(num_images, batch_size):  # drops the last, smaller batch
     return num_images // batch_size

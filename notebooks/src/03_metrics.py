@@ -657,7 +657,7 @@ show_source(shtf.ComputeMetrics)
 # %% [markdown] tags=["lang-en"]
 # ## Exercises
 #
-# Exercises 1 and 2 check themselves. Replace the `...` in the code cell with your answer, then run the
+# Exercises 1 to 3 check themselves. Replace the `...` in the code cell with your answer, then run the
 # check cell under it: it says whether the answer is right and why, or what is wrong, with a hint.
 # `ex.<name>.hint()` prints the hint alone, `ex.<name>.solution()` a worked solution. The checks use this
 # notebook's own variables, so run the sections above first.
@@ -665,7 +665,7 @@ show_source(shtf.ComputeMetrics)
 # %% [markdown] tags=["lang-zh"]
 # ## 练习
 #
-# 练习 1 和练习 2 可以自动检查：把代码单元格里的 `...` 换成你的答案，再运行它下面的检查单元格。检查会告诉你答案是否正确、为什么正确；答错时指出错在哪里，并给出提示。`ex.<名称>.hint()` 只显示提示，`ex.<名称>.solution()` 显示参考答案。检查用的是本笔记本里的变量，所以请先运行上面各小节。
+# 练习 1～3 可以自动检查：把代码单元格里的 `...` 换成你的答案，再运行它下面的检查单元格。检查会告诉你答案是否正确、为什么正确；答错时指出错在哪里，并给出提示。`ex.<名称>.hint()` 只显示提示，`ex.<名称>.solution()` 显示参考答案。检查用的是本笔记本里的变量，所以请先运行上面各小节。
 
 # %%
 from seghelpers.exercises import stage03 as ex
@@ -720,21 +720,36 @@ average_answer = ...  # "a", "b", "c" or "d"
 ex.per_image_average.check(average_answer, prediction, reference)  # .hint() / .solution()
 
 # %% [markdown] tags=["lang-en"]
+# ### Exercise 3: predict a change
+#
+# Suppose `prediction[3, 2]` were 2 instead of 0. Work out by hand which per-class IoUs change and the new
+# mean IoU, and set `new_mean_iou` to it (a number, or the fractions you found). The check applies the
+# change to a copy of section 1's maps and recomputes.
+
+# %% [markdown] tags=["lang-zh"]
+# ### 练习 3：预测一个改动的结果
+#
+# 假设 `prediction[3, 2]` 是 2 而不是 0。先手算哪些类别的交并比会变、新的 mIoU 是多少，再把 `new_mean_iou` 设为这个值（一个数，或者你算出的分数表达式）。检查会在第 1 小节两张图的拷贝上做这个改动，再重新计算。
+
+# %% tags=["exercise"]
+new_mean_iou = ...  # by hand first
+
+# %%
+ex.prediction_change.check(new_mean_iou, prediction, reference)  # .hint() / .solution()
+
+# %% [markdown] tags=["lang-en"]
 # ### More to explore
 #
-# 1. Change `prediction[3, 2]` from 0 to 2. Work out by hand which per-class IoUs change and the new mean
-#    IoU, then rerun sections 1–2 and your `my_mean_iou` to check.
-# 2. Replace the ignored pixel `reference[3, 3] = 255` with a real class, say 1. Which numbers change, and
+# 1. Replace the ignored pixel `reference[3, 3] = 255` with a real class, say 1. Which numbers change, and
 #    why does the pixel count go from 15 to 16?
-# 3. In section 6, lower the true-class bonus from 5.0 to 3.0 and rerun the section. Overall accuracy
+# 2. In section 6, lower the true-class bonus from 5.0 to 3.0 and rerun the section. Overall accuracy
 #    barely moves; how many classes have a finite IoU now, and what happens to mean IoU?
 
 # %% [markdown] tags=["lang-zh"]
 # ### 更多探索
 #
-# 1. 把 `prediction[3, 2]` 从 0 改成 2。先手算哪些类别的交并比会变、新的 mIoU 是多少，再重新运行第 1、2 小节和你的 `my_mean_iou` 验证。
-# 2. 把被忽略的像素 `reference[3, 3] = 255` 换成一个真实类别，比如 1。哪些数字会变？参与计算的像素为什么从 15 个变成 16 个？
-# 3. 在第 6 小节，把真实类别的加分从 5.0 降到 3.0，再把这一小节重新运行一遍。总体准确率几乎不变；现在有多少个类别的交并比是有限值？mIoU 又怎样变化？
+# 1. 把被忽略的像素 `reference[3, 3] = 255` 换成一个真实类别，比如 1。哪些数字会变？参与计算的像素为什么从 15 个变成 16 个？
+# 2. 在第 6 小节，把真实类别的加分从 5.0 降到 3.0，再把这一小节重新运行一遍。总体准确率几乎不变；现在有多少个类别的交并比是有限值？mIoU 又怎样变化？
 
 # %% [markdown] tags=["lang-en", "collapsed"]
 # ## Under the hood

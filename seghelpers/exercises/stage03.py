@@ -141,3 +141,48 @@ per_image_average = Choice(
                   "Add up the confusion matrices, then compute once.",
                   "b：一个类别的交并比取决于它在整个数据集上的像素；逐图计算时，某张图里没有的类别在那张图上是 NaN，"
                   "小类别的并集很小，于是每张图对各类别的权重都不一样。应先把混淆矩阵加起来，再只算一次。"))
+
+
+def _check_prediction_change(answer, prediction, reference):
+    p, r = np.asarray(prediction), np.asarray(reference)
+    n = int(max(p[r != 255].max(initial=0), r[r != 255].max(initial=0))) + 1
+    changed = p.copy()
+    changed[3, 2] = 2
+    before = mean_iou([p], [r], num_labels=n)["mean_iou"]
+    after = mean_iou([changed], [r], num_labels=n)["mean_iou"]
+    try:
+        got = float(answer)
+    except (TypeError, ValueError):
+        raise Wrong(f"new_mean_iou should be a number, got {answer!r}", f"new_mean_iou 应该是一个数，现在是 {answer!r}") from None
+    if np.isclose(got, after, atol=5e-4):
+        ref = int(r[3, 2])
+        return (f"the pixel (3, 2) is labelled {ref}; predicting 2 there changes only the classes {int(p[3, 2])} and 2, "
+                f"so the mean IoU goes from {before:.4f} to {after:.4f}.",
+                f"像素 (3, 2) 的真实标签是 {ref}；把那里的预测改成 2，只会影响类别 {int(p[3, 2])} 和类别 2，"
+                f"所以 mIoU 从 {before:.4f} 变为 {after:.4f}。")
+    if np.isclose(got, before, atol=5e-4):
+        raise Wrong(f"{got:.4f} is the mean IoU before the change; set prediction[3, 2] = 2 on a copy and recount",
+                    f"{got:.4f} 是改动之前的 mIoU；在一份拷贝上设置 prediction[3, 2] = 2 后重新计数")
+    raise Wrong(f"{got:.4f} is not the new mean IoU: recount the intersection and union of class {int(p[3, 2])} and "
+                "of class 2 (the pixel leaves one and joins the other); the other classes do not change",
+                f"{got:.4f} 不是新的 mIoU：重新数一下类别 {int(p[3, 2])} 和类别 2 的交集与并集（这个像素从一个类别移到了"
+                "另一个类别）；其他类别不变")
+
+
+prediction_change = Exercise(
+    3, _check_prediction_change,
+    hint=("the pixel (3, 2) is labelled 2 in `reference`: the change removes one wrong pixel from class 0's union "
+          "and adds one right pixel to class 2's intersection (and union).",
+          "像素 (3, 2) 在 `reference` 里的标签是 2：这个改动让类别 0 的并集少一个预测错的像素，让类别 2 的交集（和并集）"
+          "多一个预测对的像素。"),
+    solution=('''
+        changed = prediction.copy()
+        changed[3, 2] = 2  # its reference is 2: a wrong 0 becomes a right 2
+        new_mean_iou = sh.mean_iou([changed], [reference], num_labels=3)["mean_iou"]
+        print(f"{new_mean_iou:.4f}")
+        ''',
+              "Only classes 0 and 2 change: class 0 loses a false positive (union 5 -> 4, IoU 3/4), class 2 gains a "
+              "true positive (intersection 4 -> 5, IoU 5/6); class 1 stays 5/7. Work it out by hand first, then let "
+              "`sh.mean_iou` (or your `my_mean_iou`) confirm.",
+              "只有类别 0 和类别 2 会变：类别 0 少了一个误报（并集 5 → 4，交并比 3/4），类别 2 多了一个正确的像素"
+              "（交集 4 → 5，交并比 5/6）；类别 1 仍是 5/7。先手算，再用 `sh.mean_iou`（或你的 `my_mean_iou`）验证。"))
