@@ -4,7 +4,10 @@ Every figure in the READMEs comes from a file a command of the repo writes or re
 
 * ``<!-- matrix:start -->``   the notebook matrix with Colab badges, from ``notebooks/generate.py``'s
   ``matrix_markdown()`` (header and badge text in Chinese in README.zh-CN.md);
-* ``<!-- profiles:start -->`` the profile table, from ``seghelpers.params.PROFILES``;
+* ``<!-- profiles:start -->`` the profile table, from ``seghelpers.params.PROFILES``; the `workshop` row's minutes
+  from ``benchmarks/WORKSHOP.md`` (the SUMMARY.md of ``notebooks/run_all.py --profile workshop``);
+* ``<!-- setup:start -->``    the set-up table per system with download sizes, from ``benchmarks/DOWNLOADS.md``
+  (``python scripts/download_sizes.py``);
 * ``<!-- versions:start -->`` the pinned library versions, from ``requirements.lock``;
 * ``<!-- memory:start -->``   the training-step memory sentence of "Scaling up", from ``benchmarks/RESULTS.md`` (rows 7);
 * ``<!-- bench:start -->``    the performance summary (6 rows), from ``benchmarks/RESULTS.md`` (``make bench``),
@@ -25,6 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 READMES = [ROOT / "README.md", ROOT / "README.zh-CN.md"]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 LOCK = ROOT / "requirements.lock"
+DOWNLOADS = ROOT / "benchmarks" / "DOWNLOADS.md"
+WORKSHOP = ROOT / "benchmarks" / "WORKSHOP.md"
 
 
 def lang_of(path: Path) -> str:
@@ -70,12 +75,58 @@ WHERE = {
 }
 
 
+def workshop_minutes() -> dict[str, float]:
+    """Notebook 04's wall minutes per framework ("pt", "tf") from benchmarks/WORKSHOP.md (run_all's SUMMARY.md)."""
+    found = {}
+    for line in WORKSHOP.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"\| `\w+/04_train_(pytorch|tensorflow)` \| ok \| [^|]* \| ([\d.]+) \|", line)
+        if m:
+            found["pt" if m.group(1) == "pytorch" else "tf"] = float(m.group(2)) / 60
+    if set(found) != {"pt", "tf"}:
+        raise SystemExit(f"{WORKSHOP.name} has no successful 04_train rows for both frameworks; rerun the command "
+                         "it names")
+    return found
+
+
+def workshop_where(lang: str) -> str:
+    m = workshop_minutes()
+    if lang == "zh":
+        return (f"笔记本电脑 CPU：第 04 篇实测 {m['pt']:.0f} / {m['tf']:.0f} 分钟（PyTorch / TF，"
+                "[测量条件](benchmarks/WORKSHOP.md)）；需联网一次")
+    return (f"laptop CPUs: 04 took {m['pt']:.0f} / {m['tf']:.0f} min (PyTorch / TF, [how measured]"
+            "(benchmarks/WORKSHOP.md)); Hub once")
+
+
+def setup_block(lang: str) -> str:
+    """The set-up table per system; sizes from benchmarks/DOWNLOADS.md (scripts/download_sizes.py)."""
+    sizes = {}
+    for line in DOWNLOADS.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[2].endswith("GB"):
+            sizes[cells[0]] = (cells[2], cells[3])
+    try:
+        lx, la = sizes["Linux x86-64"], sizes["Linux aarch64"]
+        mac, win = sizes["macOS 14+ (Apple silicon)"][0], sizes["Windows x64"][0]
+    except KeyError as e:
+        raise SystemExit(f"{DOWNLOADS.name} has no row {e}; rerun `python scripts/download_sizes.py`") from None
+    zh = lang == "zh"
+    rows = [("| 系统 | 命令 | 首次下载 |" if zh else "| system | command | first download |"), "|---|---|---|",
+            (f"| Linux（`x86-64`、`aarch64`）| `make run` | 分别为 {lx[0]} 和 {la[0]}，其中 CUDA 库占 {lx[1]} 和 {la[1]} |"
+             if zh else f"| Linux x86-64 / aarch64 | `make run` | {lx[0]} / {la[0]} (CUDA: {lx[1]} / {la[1]}) |"),
+            f"| macOS 14+{'，Apple 芯片' if zh else ', Apple silicon'} | `make run` | {mac} |",
+            f"| Windows x64 | `py -3.11 scripts\\setup_env.py run` | {win} |",
+            ("| Intel Mac、macOS 13 及更早 | 没有 torch 2.14 / TensorFlow 2.21 的安装包，请用 Colab | — |" if zh else
+             "| Intel Mac, macOS 13 or older | no torch 2.14 / TensorFlow 2.21 wheels: use Colab | — |")]
+    return "\n".join(rows) + "\n"
+
+
 def _profiles() -> dict:
-    spec = importlib.util.spec_from_file_location("_segkit_params", ROOT / "seghelpers" / "params.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["_segkit_params"] = mod
-    spec.loader.exec_module(mod)
-    return mod.PROFILES
+    # imported as part of the package (params.py imports seghelpers.i18n); seghelpers imports no framework
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from seghelpers.params import PROFILES
+
+    return PROFILES
 
 
 def _num(x) -> str:
@@ -106,7 +157,7 @@ def profiles_block(lang: str) -> str:
             length = f"{_num(p['num_train_epochs'])} 轮" if zh else f"{_num(p['num_train_epochs'])} epochs"
         every = f"{p['eval_steps']} / {p['save_steps']} 步" if zh else f"{p['eval_steps']} / {p['save_steps']} steps"
         label = f"`{name}`" + ("（默认）" if zh and name == "smoke" else " (default)" if name == "smoke" else "")
-        where = WHERE.get(name, {}).get(lang, "")
+        where = workshop_where(lang) if name == "workshop" else WHERE.get(name, {}).get(lang, "")
         size = f"{p['image_size']}×{p['image_size']}"
         lines.append("| " + " | ".join([label, data, model, size, _num(p["learning_rate"]), str(p["batch_size"]),
                                          length, every, where]) + " |")
@@ -339,7 +390,7 @@ def fill(text: str, name: str, body: str) -> str:
 def render(path: Path) -> str:
     text = path.read_text(encoding="utf-8")
     lang = lang_of(path)
-    blocks = {"matrix": matrix_block, "profiles": profiles_block, "versions": versions_block,
+    blocks = {"matrix": matrix_block, "profiles": profiles_block, "setup": setup_block, "versions": versions_block,
               "memory": memory_block, "bench": bench_block}
     for name, make in blocks.items():
         if f"<!-- {name}:start -->" in text:

@@ -26,6 +26,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--summary", type=Path, default=None)
     ap.add_argument("--out", default="build/executed-workshop")
+    ap.add_argument("--note", default="", help="a line about the machine, kept in the file (e.g. that it was shared)")
     args = ap.parse_args(argv)
     summary = args.summary
     if summary is None:
@@ -41,7 +42,8 @@ def main(argv=None) -> int:
         summary = ROOT / args.out / "SUMMARY.md"
     text = Path(summary).read_text(encoding="utf-8")
     OUT.write_text("<!-- written by scripts/workshop_timing.py: notebook 04 under the workshop profile on the Hub "
-                   "replicas (random-init mit-b0), fast = False, 2 threads; read by notebooks/update_readme.py -->\n" + text,
+                   "replicas (random-init mit-b0), fast = False, 2 threads; read by notebooks/update_readme.py -->\n"
+                   + (f"\n> {args.note}\n\n" if args.note else "") + text,
                    encoding="utf-8")
     print(OUT.read_text(encoding="utf-8"))
     return 0

@@ -21,7 +21,7 @@ HEADINGS = {
         "# SegFormer 语义分割：PyTorch 与 TensorFlow 对照教程",
     "## Two commands": "## 两条命令",
     "## The notebooks": "## 笔记本一览",
-    "## Profiles": "## 三种预设",
+    "## Profiles": "## 预设",
     "## Your own data": "## 使用你自己的数据",
     "## Offline workshops": "## 离线工作坊",
     "## Library versions": "## 库版本",
