@@ -108,7 +108,7 @@ PLAN = [
      ("ex. 1 class frequencies, ex. 2 one `seed`", "练习 1 类别频次、练习 2 同一个 `seed`")),
     ("0:40–1:10", ("02_preprocess",), ("02 preprocess", "02 预处理"),
      ("label reduction, augmentation, `set_transform`", "标签缩减、数据增强、`set_transform`"),
-     ("ex. 1 reduce labels by hand, ex. 2", "练习 1 手写标签缩减、练习 2")),
+     ("ex. 1 reduce labels by hand, ex. 2, ex. 3 random flip", "练习 1 手写标签缩减、练习 2、练习 3 随机翻转")),
     ("1:10–1:50", ("03_metrics",), ("03 metrics", "03 指标"),
      ("IoU by hand, confusion matrix, `nan` classes", "手算交并比、混淆矩阵、`nan` 类别"),
      ("ex. 1 mean IoU by hand, ex. 2, ex. 3 predict a change", "练习 1 手算 mIoU、练习 2、练习 3 预测改动")),

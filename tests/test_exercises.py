@@ -39,6 +39,17 @@ def my_reduce_labels(mask):  # int64: 0 - 1 is -1
     return np.asarray(mask).astype(np.int64) - 1
 ''', "0 became -1", "0 变成了 -1"),
     "flip_same_draw": ('flip_answer = "a"', "costs the same", "开销都一样"),
+    "random_flip": ('''
+from PIL import ImageOps
+
+
+def my_random_flip(image, annotation, rng):  # two draws: image and annotation flip independently
+    if rng.random() < 0.5:
+        image = ImageOps.mirror(image)
+    if rng.random() < 0.5:
+        annotation = ImageOps.mirror(annotation)
+    return image, annotation
+''', "draw the random number once", "只抽一次随机数"),
     "guide_tf_augmentation": ('tf_aug_answer = "a"', "never flips", "根本没有翻转"),
     "mean_iou_by_hand": ('''
 def my_mean_iou(prediction, reference, num_labels, ignore_index=255):  # divides by all scored pixels

@@ -595,7 +595,7 @@ print(f"all in 0..{labels.num_labels - 1} or {labels.ignore_index}:",
 # %% [markdown] tags=["lang-en"]
 # ## Exercises
 #
-# Exercises 1 and 2 check themselves. Replace the `...` in the code cell with your answer, then run the
+# Exercises 1 to 3 check themselves. Replace the `...` in the code cell with your answer, then run the
 # check cell under it: it says whether the answer is right and why, or what is wrong, with a hint.
 # `ex.<name>.hint()` prints the hint alone, `ex.<name>.solution()` a worked solution. The checks use this
 # notebook's own variables, so run the sections above first.
@@ -603,7 +603,7 @@ print(f"all in 0..{labels.num_labels - 1} or {labels.ignore_index}:",
 # %% [markdown] tags=["lang-zh"]
 # ## 练习
 #
-# 练习 1 和练习 2 可以自动检查：把代码单元格里的 `...` 换成你的答案，再运行它下面的检查单元格。检查会告诉你答案是否正确、为什么正确；答错时指出错在哪里，并给出提示。`ex.<名称>.hint()` 只显示提示，`ex.<名称>.solution()` 显示参考答案。检查用的是本笔记本里的变量，所以请先运行上面各小节。
+# 练习 1～3 可以自动检查：把代码单元格里的 `...` 换成你的答案，再运行它下面的检查单元格。检查会告诉你答案是否正确、为什么正确；答错时指出错在哪里，并给出提示。`ex.<名称>.hint()` 只显示提示，`ex.<名称>.solution()` 显示参考答案。检查用的是本笔记本里的变量，所以请先运行上面各小节。
 
 # %%
 from seghelpers.exercises import stage02 as ex
@@ -685,6 +685,28 @@ tf_aug_answer = ...  # "a", "b", "c" or "d"
 # %% tags=["tf"]
 ex.guide_tf_augmentation.check(tf_aug_answer)  # .hint() / .solution()
 
+# %% [markdown] tags=["lang-en"]
+# ### Exercise 3: a random flip for image and annotation
+#
+# Write `my_random_flip(image, annotation, rng)`: with probability ½ return both mirrored left-right, otherwise
+# both unchanged, using the `rng` (a `np.random.Generator`) it is given. The check calls it 20 times on a
+# 4×6 test pair and on the example, and checks that image and annotation are always flipped together and that
+# about half the calls flip. Once it passes, it could go into `train_transforms`, per example, before the jitter.
+
+# %% [markdown] tags=["lang-zh"]
+# ### 练习 3：对图像和标注做随机翻转
+#
+# 编写 `my_random_flip(image, annotation, rng)`：以 ½ 的概率把两者都左右镜像翻转后返回，否则原样返回；随机数用传进来的 `rng`（一个 `np.random.Generator`）。检查会在一对 4×6 的测试图和样本上各调用 20 次，确认图像和标注总是一起翻转，而且大约一半的调用发生了翻转。通过之后，就可以把它放进 `train_transforms`，对每个样本调用，放在颜色抖动之前。
+
+# %% tags=["exercise"]
+def my_random_flip(image, annotation, rng):
+    # one random draw for both
+    return ...
+
+
+# %%
+ex.random_flip.check(my_random_flip, example)  # .hint() / .solution()
+
 # %% [markdown] tags=["lang-en", "pt"]
 # ### More to explore
 #
@@ -712,9 +734,7 @@ ex.guide_tf_augmentation.check(tf_aug_answer)  # .hint() / .solution()
 # 1. Make the jitter extreme: `train_ds.set_transform(shtf.make_transforms(image_processor, jitter=dict(brightness=0.6,
 #    contrast=(0.2, 3.0), saturation=(0.2, 3.0), hue=0.5))[0])`, then run section 6 again. Would you still
 #    recognise the classes? Would a model?
-# 2. Add `tf.image.flip_left_right` to the augmentation. Why must the flip be applied to the image *and*
-#    the annotation with the same random draw, and why is colour jitter free of that problem?
-# 3. Set `image_size = 32` in the parameters cell and run the notebook, then `image_size = 128`. Count the
+# 2. Set `image_size = 32` in the parameters cell and run the notebook, then `image_size = 128`. Count the
 #    pixels of the example's smallest class in `labels` each time. What happens to small objects when images
 #    are shrunk for training?
 
@@ -722,8 +742,7 @@ ex.guide_tf_augmentation.check(tf_aug_answer)  # .hint() / .solution()
 # ### 更多探索
 #
 # 1. 把颜色抖动调到极端：`train_ds.set_transform(shtf.make_transforms(image_processor, jitter=dict(brightness=0.6, contrast=(0.2, 3.0), saturation=(0.2, 3.0), hue=0.5))[0])`，再重新运行第 6 小节。你还认得出各个类别吗？模型呢？
-# 2. 在增强里加上 `tf.image.flip_left_right`。为什么翻转必须用同一次随机结果同时作用于图像*和*标注？为什么颜色抖动没有这个问题？
-# 3. 在参数单元格里设置 `image_size = 32` 后运行本笔记本，再改成 `image_size = 128`。分别数一数样本中面积最小的那个类别在 `labels` 里还剩多少像素。为了训练把图像缩小时，小物体会怎样？
+# 2. 在参数单元格里设置 `image_size = 32` 后运行本笔记本，再改成 `image_size = 128`。分别数一数样本中面积最小的那个类别在 `labels` 里还剩多少像素。为了训练把图像缩小时，小物体会怎样？
 
 # %% [markdown] tags=["lang-en", "pt", "collapsed"]
 # ## Under the hood

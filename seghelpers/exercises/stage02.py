@@ -123,3 +123,71 @@ guide_tf_augmentation = Choice(
                   "casts to uint8.",
                   "b：`tf.image.random_contrast` / `random_saturation` 返回的浮点图像会超出 [0, 255]，而图像处理器要的是能做"
                   "数值缩放的像素值。`shtf.make_transforms` 先取整、裁剪，再转成 uint8。"))
+
+
+def _flipped(out, original) -> bool | None:
+    """True / False when ``out`` is ``original`` mirrored left-right / unchanged; None when it is neither."""
+    out, original = np.asarray(out), np.asarray(original)
+    if out.shape == original.shape and np.array_equal(out, original[:, ::-1]):
+        return True
+    if out.shape == original.shape and np.array_equal(out, original):
+        return False
+    return None
+
+
+def _check_flip(fn, example):
+    from PIL import Image
+
+    grid = np.arange(24, dtype=np.uint8).reshape(4, 6)  # no row is its own mirror image
+    pairs = [(Image.fromarray(np.stack([grid * 10] * 3, -1)), Image.fromarray(grid), "a 4x6 test pair",
+              "一对 4x6 的测试图"),
+             (example["image"], example["annotation"], "the example", "样本")]
+    rng = np.random.default_rng(0)
+    for image, annotation, en, zh in pairs:
+        flips = 0
+        for _ in range(20):
+            out = call(fn, image, annotation, rng)
+            try:
+                out_image, out_annotation = out
+            except (TypeError, ValueError):
+                raise Wrong(f"return two things, (image, annotation); got {type(out).__name__}",
+                            f"应该返回两个值：(image, annotation)；你返回的是 {type(out).__name__}") from None
+            f_image, f_annotation = _flipped(out_image, image), _flipped(out_annotation, annotation)
+            if f_image is None or f_annotation is None:
+                which = ("image", "图像") if f_image is None else ("annotation", "标注")
+                raise Wrong(f"for {en} the returned {which[0]} is neither the input nor its left-right mirror image",
+                            f"对{zh}，返回的{which[1]}既不是输入本身，也不是它的左右镜像")
+            if f_image != f_annotation:
+                raise Wrong(f"for {en} the image was {'flipped' if f_image else 'kept'} but the annotation "
+                            f"{'flipped' if f_annotation else 'kept'}: draw the random number once and apply it to both",
+                            f"对{zh}，图像{'翻转了' if f_image else '没翻转'}，标注却{'翻转了' if f_annotation else '没翻转'}："
+                            "只抽一次随机数，再把同一个结果用到两者上")
+            flips += f_image
+        if not 3 <= flips <= 17:
+            raise Wrong(f"for {en} {flips} of 20 calls flipped: a random flip should happen about half the time "
+                        "(use the rng you are given, e.g. rng.random() < 0.5)",
+                        f"对{zh}，20 次调用中有 {flips} 次翻转：随机翻转应该大约一半的时候发生"
+                        "（用传进来的 rng，例如 rng.random() < 0.5）")
+    return ("one random draw decides for both, so every label stays on its pixel; colour jitter needs no such care "
+            "because it moves no pixel.",
+            "一次随机结果同时决定图像和标注，每个标签都还在它的像素上；颜色抖动不移动像素，所以不需要这样处理。")
+
+
+random_flip = Exercise(
+    3, _check_flip,
+    hint=("`if rng.random() < 0.5:` once, then mirror both with `PIL.ImageOps.mirror` (or `np.fliplr` on arrays).",
+          "只写一次 `if rng.random() < 0.5:`，然后用 `PIL.ImageOps.mirror`（数组则用 `np.fliplr`）把两者都镜像翻转。"),
+    solution=('''
+        from PIL import ImageOps
+
+
+        def my_random_flip(image, annotation, rng):
+            if rng.random() < 0.5:  # one draw decides for both
+                return ImageOps.mirror(image), ImageOps.mirror(annotation)
+            return image, annotation
+        ''',
+              "The annotation labels pixels by position, so a geometric change must move image and annotation "
+              "together: draw once, apply the same flip to both. In `train_transforms` call it per example, before "
+              "the colour jitter.",
+              "标注是按位置给像素打标签的，所以几何变换必须让图像和标注一起移动：只抽一次随机数，把同一个翻转用到两者上。"
+              "在 `train_transforms` 里要逐个样本调用它，放在颜色抖动之前。"))
