@@ -138,6 +138,7 @@ def load_image_processor(checkpoint: str, image_size: int | None = None, use_fas
                          **kwargs):
     """``AutoImageProcessor.from_pretrained(checkpoint, do_reduce_labels=...)`` (the slow, PIL-based one).
 
+    ``checkpoint``: a hub id, a local folder, or ``"random:tiny"`` (see :func:`resolve_checkpoint`).
     ``meta``: the data set's :class:`seghelpers.DatasetMeta`; its ``reduce_labels`` sets
     ``do_reduce_labels`` (a contradicting ``do_reduce_labels=`` raises ``ValueError``). Without ``meta``:
     the description saved in a model folder (``dataset_meta.json``) when there is one, else
@@ -154,6 +155,8 @@ def load_image_processor(checkpoint: str, image_size: int | None = None, use_fas
     from . import meta as _meta
     from .i18n import tr
 
+    if str(checkpoint).startswith(RANDOM_PREFIX):  # the offline stand-in: build (once) and use its folder
+        checkpoint = resolve_checkpoint(checkpoint, image_size or 64)
     if meta is None and Path(str(checkpoint)).expanduser().is_dir():
         meta = _meta.load(checkpoint)
     if meta is not None:

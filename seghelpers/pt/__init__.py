@@ -206,6 +206,10 @@ def load_model(checkpoint: str, *, meta=None, **kwargs):
     from ..checkpoints import check_model_kwargs
 
     check_model_kwargs(kwargs, "shpt.load_model")
+    if str(checkpoint).startswith("random:"):  # the offline stand-in: build (once) and use its folder
+        from ..checkpoints import resolve_checkpoint
+
+        checkpoint = resolve_checkpoint(checkpoint)
     if meta is not None:
         from ..meta import resolve
 

@@ -201,6 +201,10 @@ def load_model(checkpoint: str, fix_loss_fn: bool = True, *, meta=None, **kwargs
     from ..checkpoints import check_model_kwargs
 
     check_model_kwargs(kwargs, "shtf.load_model")
+    if str(checkpoint).startswith("random:"):  # the offline stand-in: build (once) and use its folder
+        from ..checkpoints import resolve_checkpoint
+
+        checkpoint = resolve_checkpoint(checkpoint)
     if meta is not None:
         from ..meta import resolve
 
