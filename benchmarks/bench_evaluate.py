@@ -9,8 +9,6 @@ baseline is a lower bound for the hub script. Ours: ``seghelpers.mean_iou`` on t
 """
 from __future__ import annotations
 
-import numpy as np
-
 from .bench_metrics import IGNORE, NUM_LABELS, _max_key_diff, make_maps
 from .common import Row, check, failed_row, fmt_time, interleaved
 
