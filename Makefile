@@ -103,8 +103,9 @@ script: setup ## export the PyTorch training notebook as build/scripts/04_train_
 
 # LAB_ARGS="--ip=0.0.0.0 --no-browser" to reach it from outside a container or VM
 LAB_ARGS ?=
+LAB_DIR ?= notebooks
 lab: setup ## JupyterLab with the project's environment (prints the URL it serves; starts as root too, e.g. in Docker)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab --notebook-dir=$(LAB_DIR) $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
 prefetch: setup ## cache only what a profile reads (PROFILE=workshop|guide|full; default the guide's: mit-b0, 50 rows); run online
 	@# PREFETCH_ARGS="--split train[:200] --frameworks pt" etc.; see python -m seghelpers.prefetch --help
