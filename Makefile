@@ -62,7 +62,8 @@ test-env: ## print the environment `make test` runs in (its private caches)
 # The notebook-chain tests run their notebooks in kernels (subprocesses, private caches, one thread each) and
 # mostly wait on them, so they run beside the rest of the suite: two pytest processes on two cores. Their
 # report is printed after the rest's; the target fails if either fails.
-CHAIN_TESTS := tests/test_hub_replica.py tests/test_own_data_notebooks.py tests/test_exercises.py
+CHAIN_TESTS := tests/test_hub_replica.py tests/test_own_data_notebooks.py tests/test_exercises.py \
+	tests/test_workshop_profile.py tests/test_own_data_meta_notebooks.py
 
 test-unit: setup ## only the pytest suite (no notebook execution)
 	@mkdir -p build
@@ -85,7 +86,7 @@ test-notebooks: setup ## execute every notebook with the smoke profile, then nbv
 	$(MAKE) --no-print-directory test-lab
 
 test-lab: setup ## JupyterLab in headless Chromium: Run All on 04 -> 05 per language and framework, 01-03 per language
-	OMP_NUM_THREADS=1 $(PY) -m pytest -q -p no:cacheprovider tests/test_lab.py
+	SEGKIT_LAB_TEST=1 OMP_NUM_THREADS=1 $(PY) -m pytest -q -p no:cacheprovider tests/test_lab.py
 
 run: setup ## run the whole collection through papermill (PROFILE=smoke|guide|full) into build/executed/
 	$(PY) notebooks/run_all.py --profile $(PROFILE) --out build/executed --jobs $(JOBS) --langs $(LANGS) $(PARAMS)

@@ -18,7 +18,8 @@ Trainer's notebook bar / Keras' progress bar). Screenshots (04 mid-training, 05'
 go to ``build/lab-screenshots/``; each notebook's Run-All time goes to ``build/executed/LAB.md`` beside
 ``SUMMARY.md``. The server is stopped by its process group, kernels included, even on failure.
 
-Skipped without Playwright or Chromium outside CI (a failure in CI).
+Runs under ``make test-lab`` (the last step of ``make test``; ``SEGKIT_LAB_TEST=1``), skipped otherwise; skipped
+without Playwright or Chromium outside CI (a failure in CI).
 """
 from __future__ import annotations
 
@@ -73,6 +74,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A running JupyterLab over copies of notebooks/{en,zh}; yields (base URL, token)."""
+    if not os.environ.get("SEGKIT_LAB_TEST"):  # minutes of notebooks: run once, by `make test-lab` (in make test)
+        pytest.skip("the live JupyterLab test runs with `make test-lab` (SEGKIT_LAB_TEST=1)")
     pytest.importorskip("playwright.sync_api")
     if _chromium() is None:
         _skip_or_fail("no Chromium: apt-get install chromium (or set CHROMIUM=/path/to/chromium)")
