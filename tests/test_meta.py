@@ -322,3 +322,22 @@ def test_metric_compute_after_add_batch_says_what_to_call():
     with pytest.raises(TypeError, match=r"metric\.compute\(num_labels=\.\.\., ignore_index=255\)"):
         metric._compute(num_labels=2, ignore_index=255)
     assert metric.compute(num_labels=2, ignore_index=255)["mean_iou"] == 1.0
+
+
+@pytest.mark.parametrize("page", ["OWN_DATA.md", "OWN_DATA.zh-CN.md"])
+def test_the_own_script_on_the_own_data_page_runs(tmp_path, tiny_checkpoint, page, monkeypatch):
+    """notebooks/OWN_DATA*.md shows a learner's two-class script; it runs as printed (the checkpoint and the folder
+    swapped for local ones) and names the data set's classes, never ADE's."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "notebooks" / page).read_text(encoding="utf-8")
+    [code] = re.findall(r"```python\n(.*?)```", text, re.S)
+    folder = own_folder(tmp_path / "my_data", meta={"reduce_labels": False, "palette": PAL2})
+    monkeypatch.chdir(tmp_path)
+    code = code.replace('"nvidia/mit-b0"', repr(str(tiny_checkpoint))).replace("image_size=512", "image_size=32")
+    scope: dict = {}
+    exec(compile(code, page, "exec"), scope)
+    assert {name for _, name, *_ in scope["sh"].legend(scope["seg"], meta=scope["meta"])} <= {"background", "polyp"}
+    assert scope["meta"].palette.tolist()[:2] == PAL2 and (folder / "id2label.json").exists()
+    assert (tmp_path / "my_model" / "dataset_meta.json").exists()
