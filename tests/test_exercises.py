@@ -26,11 +26,11 @@ CHECK = re.compile(r"^ex\.(\w+)\.check\(", re.M)
 # exercise -> a typical wrong answer, and a piece of the message it must get in English and in Chinese
 WRONG = {
     "class_frequencies": ('''
-def my_images_per_class(dataset, labels):  # counts pixels, not images
-    counts = np.zeros(labels.num_labels, dtype=int)
+def my_images_per_class(dataset, meta):  # counts pixels, not images
+    counts = np.zeros(meta.num_labels, dtype=int)
     for row in dataset:
-        ids = labels.to_model_ids(row["annotation"]).ravel()
-        counts += np.bincount(ids[ids != labels.ignore_index], minlength=labels.num_labels)
+        ids = meta.to_model_ids(row["annotation"]).ravel()
+        counts += np.bincount(ids[ids != meta.ignore_index], minlength=meta.num_labels)
     return counts
 ''', "you counted pixels", "你统计的是像素数"),
     "same_seed": ('seed_answer = "d"', "share only", "只有"),

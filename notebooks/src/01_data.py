@@ -305,24 +305,25 @@ print("same size:", image.size == annotation.size)
 # %% [markdown] tags=["lang-en"]
 # Viewed directly, the annotation looks almost black: its values are small integers, not brightness
 # levels. `show_example` colours it with the dataset's palette (one fixed colour per class; ignored
-# pixels black) so that you can compare it with the photo. `sh.dataset_labels` gives the dataset's
-# classes, colours and label convention (sections 5 and 7).
+# pixels black) so that you can compare it with the photo. `sh.dataset_meta` gives the dataset description,
+# `meta`: the dataset's classes, colours and label convention (sections 5 and 7) in one object, which the
+# kit's helpers take as `meta=meta`. The name `labels` keeps the meaning it has in the guide: the label maps.
 
 # %% [markdown] tags=["lang-zh"]
-# 直接打开标注图，看到的几乎是一片黑：里面存的是很小的整数类别值，不是亮度。`show_example` 会按数据集的调色板给它上色（每个类别一种固定颜色，被忽略的像素为黑色），这样就能和原图对照着看了。`sh.dataset_labels` 给出数据集的类别、颜色和标签约定（见第 5、7 小节）。
+# 直接打开标注图，看到的几乎是一片黑：里面存的是很小的整数类别值，不是亮度。`show_example` 会按数据集的调色板给它上色（每个类别一种固定颜色，被忽略的像素为黑色），这样就能和原图对照着看了。`sh.dataset_meta` 返回数据集描述 `meta`：数据集的类别、颜色和标签约定（见第 5、7 小节）都在这一个对象里，套件的辅助函数通过 `meta=meta` 接收它。`labels` 这个名字则保留它在指南里的意思：标签图。
 
 # %%
 import matplotlib.pyplot as plt
 from seghelpers.viz import show_example
 
-labels = sh.dataset_labels(P.dataset)
-show_example(image, annotation, title=f"train_ds[0]: {image.size[0]}x{image.size[1]} pixels", labels=labels)
+meta = sh.dataset_meta(P.dataset)  # the dataset description: classes, colours, label convention
+show_example(image, annotation, title=f"train_ds[0]: {image.size[0]}x{image.size[1]} pixels", meta=meta)
 plt.show()
 
 # %%
 from seghelpers.source import show_source  # the kit's code, where it is first used
 
-show_source(sh.dataset_labels)
+show_source(sh.dataset_meta)
 
 # %% [markdown] tags=["lang-en"]
 # ## 5. The class names: `id2label` and `label2id`
@@ -374,44 +375,45 @@ print("num_labels:", num_labels)
 
 # %% [markdown] tags=["lang-en"]
 # Those are ADE20K's 150 classes. A dataset of your own has its own classes, in an `id2label.json` in its
-# folder. `labels = sh.dataset_labels(P.dataset)` (loaded above) holds the classes of whatever dataset you
+# folder. `meta = sh.dataset_meta(P.dataset)` (loaded above) holds the classes of whatever dataset you
 # run, and for an ADE20K source they are exactly the guide's:
 
 # %% [markdown] tags=["lang-zh"]
-# 这是 ADE20K 的 150 个类别。你自己的数据集有自己的类别，写在数据集文件夹里的 `id2label.json` 中。上面加载的 `labels = sh.dataset_labels(P.dataset)` 存的是当前所用数据集的类别；对 ADE20K 数据源来说，它和指南加载的完全一样：
+# 这是 ADE20K 的 150 个类别。你自己的数据集有自己的类别，写在数据集文件夹里的 `id2label.json` 中。上面加载的 `meta = sh.dataset_meta(P.dataset)` 存的是当前所用数据集的类别；对 ADE20K 数据源来说，它和指南加载的完全一样：
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(labels.describe())
-for class_id, name in list(labels.id2label.items())[:6]:
+print(meta.describe())
+for class_id, name in list(meta.id2label.items())[:6]:
     print(f"{class_id:3d} -> {name!r}")
-if labels.num_labels > 6:
-    print(f"... and {labels.num_labels - 6} more")
-if labels.name == sh.ADE20K.name:  # an ADE20K source: the kit's labels are the guide's file
-    assert labels.id2label == id2label and labels.label2id == label2id
-    print("sh.dataset_labels gives the guide's id2label and label2id:", True)
+if meta.num_labels > 6:
+    print(f"... and {meta.num_labels - 6} more")
+if meta.name == sh.ADE20K.name:  # an ADE20K source: the kit's class names are the guide's file
+    assert meta.id2label == id2label and meta.label2id == label2id
+    print("sh.dataset_meta gives the guide's id2label and label2id:", True)
 else:
-    print(f"{labels.name}: its own {labels.num_labels} classes, from its id2label.json (not the guide's ADE file)")
+    print(f"{meta.name}: its own {meta.num_labels} classes, from its id2label.json (not the guide's ADE file)")
 
 # %% [markdown] tags=["lang-en"]
-# Later notebooks take the class names from `labels` (`labels.id2label`, `labels.label2id`,
-# `labels.num_labels`), so your own classes appear in every metric, legend and plot.
+# Later notebooks take the guide's `id2label`, `label2id` and `num_labels` from `meta` (`meta.id2label`,
+# ...) and pass the whole description to the kit's helpers (`meta=meta`), so your own classes appear in
+# every metric, legend and plot.
 #
 # Check the names for stray spaces: ADE20K's class 7 is spelled `"bed "`, with a trailing space. The
 # kit keeps names exactly as the file spells them, so that model configs and metric names match the
 # guide's models; `label2id["bed"]` is then a `KeyError`. Use `name.strip()` when you print names.
 
 # %% [markdown] tags=["lang-zh"]
-# 后面几篇都从 `labels` 里取类别名（`labels.id2label`、`labels.label2id`、`labels.num_labels`），这样每个指标、图例和图表里出现的都是你自己的类别。
+# 后面几篇都从 `meta` 里取指南用到的 `id2label`、`label2id` 和 `num_labels`（`meta.id2label` 等），并把整个数据集描述交给套件的辅助函数（`meta=meta`），这样每个指标、图例和图表里出现的都是你自己的类别。
 #
 # 顺便检查一下类别名里有没有多余的空格：ADE20K 的 7 号类别写作 `"bed "`，末尾多了一个空格。套件按文件原样保留类别名，好让模型配置和指标名称与指南里的模型对得上；这样一来，`label2id["bed"]` 就会抛出 `KeyError`。打印类别名时用 `name.strip()` 去掉首尾空格。
 
 # %%
 # NBVAL_CHECK_OUTPUT
-padded = {i: name for i, name in labels.id2label.items() if name != name.strip()}
+padded = {i: name for i, name in meta.id2label.items() if name != name.strip()}
 print("names with leading or trailing spaces:", padded)
 for name in padded.values():
-    print(f"{name.strip()!r} in label2id: {name.strip() in labels.label2id} | {name!r} in label2id: {name in labels.label2id}")
+    print(f"{name.strip()!r} in label2id: {name.strip() in meta.label2id} | {name!r} in label2id: {name in meta.label2id}")
 
 # %% [markdown] tags=["lang-en"]
 # ## 6. `scene_category`
@@ -477,16 +479,16 @@ show_source(sh.reduce_labels)
 # Label reduction is ADE's convention, not a law. Many datasets use 0 for a real class ("background"):
 # there mask value *k* is class *k*, and only 255 is ignored. A dataset of your own says which convention
 # it follows in a `dataset.json` next to its `id2label.json` (`{"reduce_labels": false}` when 0 is a real
-# class); `labels.reduce_labels` holds the answer, and `labels.to_model_ids(annotation)` turns a mask into
+# class); `meta.reduce_labels` holds the answer, and `meta.to_model_ids(annotation)` turns a mask into
 # model class ids under that convention (255 = ignored). Here is the convention of the dataset you are running:
 
 # %% [markdown] tags=["lang-zh"]
-# 标签缩减是 ADE 的约定，并不是放之四海皆准的规则。很多数据集把 0 当作一个真正的类别（“背景”）：这时掩码值 *k* 就是类别 *k*，只有 255 表示忽略。你自己的数据集在 `id2label.json` 旁边放一个 `dataset.json` 来声明采用哪种约定（0 是真实类别时写 `{"reduce_labels": false}`）。`labels.reduce_labels` 记录的就是这个约定，`labels.to_model_ids(annotation)` 按它把掩码转换成模型的类别编号（255 表示忽略）。下面是当前所用数据集的约定：
+# 标签缩减是 ADE 的约定，并不是放之四海皆准的规则。很多数据集把 0 当作一个真正的类别（“背景”）：这时掩码值 *k* 就是类别 *k*，只有 255 表示忽略。你自己的数据集在 `id2label.json` 旁边放一个 `dataset.json` 来声明采用哪种约定（0 是真实类别时写 `{"reduce_labels": false}`）。`meta.reduce_labels` 记录的就是这个约定，`meta.to_model_ids(annotation)` 按它把掩码转换成模型的类别编号（255 表示忽略）。下面是当前所用数据集的约定：
 
 # %%
 # NBVAL_CHECK_OUTPUT
-model_ids = labels.to_model_ids(annotation)
-print("reduce_labels:", labels.reduce_labels)
+model_ids = meta.to_model_ids(annotation)
+print("reduce_labels:", meta.reduce_labels)
 print("mask values in the example:", sorted(np.unique(np.array(annotation)).tolist()))
 print("model class ids:           ", sorted(np.unique(model_ids).tolist()), "(255 = ignored)")
 
@@ -505,8 +507,8 @@ print("model class ids:           ", sorted(np.unique(model_ids).tolist()), "(25
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"ignored: {np.mean(model_ids == labels.ignore_index):.4f} of the pixels")
-for class_id, name, colour, fraction in sh.legend(model_ids, labels.id2label, labels.palette):
+print(f"ignored: {np.mean(model_ids == meta.ignore_index):.4f} of the pixels")
+for class_id, name, colour, fraction in sh.legend(model_ids, meta=meta):
     print(f"{class_id:3d}  {name.strip():<10}  {fraction:.4f}  RGB{colour}")
 
 # %%
@@ -554,7 +556,7 @@ from seghelpers.exercises import stage01 as ex
 # %% [markdown] tags=["lang-en"]
 # ### Exercise 1: how many images contain each class?
 #
-# Write `my_images_per_class(dataset, labels)`: an array of `labels.num_labels` counts, where entry *k* is
+# Write `my_images_per_class(dataset, meta)`: an array of `meta.num_labels` counts, where entry *k* is
 # the number of images in `dataset` that contain model class *k* at least once (ignored pixels are no class).
 # The check runs it on a three-image test set (one pixel of the first class, one ignored pixel, a map full of
 # the last class) and on `train_ds`, and recomputes the counts itself. Then look: which classes never appear,
@@ -563,16 +565,16 @@ from seghelpers.exercises import stage01 as ex
 # %% [markdown] tags=["lang-zh"]
 # ### 练习 1：每个类别出现在多少张图像里？
 #
-# 编写 `my_images_per_class(dataset, labels)`，返回 `labels.num_labels` 个计数组成的数组：第 *k* 项是 `dataset` 中至少含有一个模型类别 *k* 像素的图像数（被忽略的像素不算任何类别）。检查会在一个 3 张图的小测试集（一个像素的第一个类别、一个被忽略的像素、一张几乎全是最后一个类别的图）和 `train_ds` 上运行你的函数，并自己重新统计一遍。然后看看：哪些类别一次都没出现？这对它们的交并比（IoU）意味着什么？
+# 编写 `my_images_per_class(dataset, meta)`，返回 `meta.num_labels` 个计数组成的数组：第 *k* 项是 `dataset` 中至少含有一个模型类别 *k* 像素的图像数（被忽略的像素不算任何类别）。检查会在一个 3 张图的小测试集（一个像素的第一个类别、一个被忽略的像素、一张几乎全是最后一个类别的图）和 `train_ds` 上运行你的函数，并自己重新统计一遍。然后看看：哪些类别一次都没出现？这对它们的交并比（IoU）意味着什么？
 
 # %% tags=["exercise"]
-def my_images_per_class(dataset, labels):
+def my_images_per_class(dataset, meta):
     # one count per class: in how many images of dataset does class k appear?
     return ...
 
 
 # %%
-ex.class_frequencies.check(my_images_per_class, train_ds, labels)  # ex.class_frequencies.hint() / .solution()
+ex.class_frequencies.check(my_images_per_class, train_ds, meta)  # ex.class_frequencies.hint() / .solution()
 
 # %% [markdown] tags=["lang-en"]
 # ### Exercise 2: why one `seed` for notebooks 02–05?
@@ -605,7 +607,7 @@ ex.same_seed.check(seed_answer, kit_ds)  # .hint() / .solution()
 # ### More to explore
 #
 # 1. Look at `train_ds[1]` to `train_ds[4]`: are image and annotation always the same size? Which class
-#    covers the most pixels (use `sh.legend(labels.to_model_ids(...), labels.id2label, labels.palette)`),
+#    covers the most pixels (use `sh.legend(meta.to_model_ids(...), meta=meta)`),
 #    and which scene category does each image have?
 # 2. Set `split = "train[:20]"` in the parameters cell and run the notebook again, then `split = "train[:4]"`.
 #    What are the split sizes? Which cell stops the second run, and what does its message say?
@@ -613,7 +615,7 @@ ex.same_seed.check(seed_answer, kit_ds)  # .hint() / .solution()
 # %% [markdown] tags=["lang-zh"]
 # ### 更多探索
 #
-# 1. 看看 `train_ds[1]` 到 `train_ds[4]`：图像和标注的尺寸是否总是一致？每张图里哪个类别占的像素最多（用 `sh.legend(labels.to_model_ids(...), labels.id2label, labels.palette)`）？各自属于哪个场景类别？
+# 1. 看看 `train_ds[1]` 到 `train_ds[4]`：图像和标注的尺寸是否总是一致？每张图里哪个类别占的像素最多（用 `sh.legend(meta.to_model_ids(...), meta=meta)`）？各自属于哪个场景类别？
 # 2. 在参数单元格里设置 `split = "train[:20]"` 后重新运行本笔记本，再改成 `split = "train[:4]"`。划分后各有多少样本？第二次运行停在哪个单元格，报错信息说了什么？
 
 # %% [markdown] tags=["lang-en", "collapsed"]

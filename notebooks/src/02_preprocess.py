@@ -114,10 +114,10 @@ import numpy as np
 ds = sh.load_scene_parse(P.dataset, P.split)
 splits = sh.split_train_test(ds, test_size=0.2, seed=P.seed)
 train_ds, test_ds = splits["train"], splits["test"]
-labels = sh.dataset_labels(P.dataset)  # the dataset's classes and label convention
+meta = sh.dataset_meta(P.dataset)  # the dataset description: classes, label convention, colours
 example = train_ds[0]  # kept as PIL images: after set_transform the dataset returns arrays only
 raw_batch = train_ds[:4]  # four raw rows, for the checks below
-print(labels.describe())
+print(meta.describe())
 print(f"train: {len(train_ds)}, test: {len(test_ds)}; example image {example['image'].size[0]}x{example['image'].size[1]}")
 
 # %% [markdown] tags=["lang-en"]
@@ -167,29 +167,30 @@ print("reduce_labels=False -> do_reduce_labels =", opposite.do_reduce_labels)
 # ignored keyword happens to do no harm; the fault is that the keyword decides nothing.)
 #
 # **The fix** is the new name. For ADE20K the value is `True`; a dataset of your own declares its
-# convention, so pass `labels.reduce_labels`:
+# convention, so pass `meta.reduce_labels`:
 
 # %% [markdown] tags=["lang-zh"]
 # 两次的结果一样：这个参数被忽略了。它已经改名为 `do_reduce_labels`，而 `from_pretrained` 只接收与处理器属性同名的参数，旧参数会被*悄无声息地*丢掉，处理器沿用检查点配置里的值。`nvidia/mit-b0` 的配置写的是 `false`：原始 0（“其他”）仍被当作 0 号类别，其余类别全部错位一格，模型学到的是错位的标签，而且通常不会报任何错。（如果检查点的配置里本来就写着 `true`，被忽略的参数碰巧不会造成损害；问题在于这个参数根本不起作用。）
 #
-# **修正办法**是换用新参数名。ADE20K 取 `True`；你自己的数据集声明了自己的标签约定，所以传入 `labels.reduce_labels`：
+# **修正办法**是换用新参数名。ADE20K 取 `True`；你自己的数据集声明了自己的标签约定，所以传入 `meta.reduce_labels`：
 
 # %%
-image_processor = AutoImageProcessor.from_pretrained(checkpoint, do_reduce_labels=labels.reduce_labels)  # the fix
+image_processor = AutoImageProcessor.from_pretrained(checkpoint, do_reduce_labels=meta.reduce_labels)  # the fix
 print("do_reduce_labels =", image_processor.do_reduce_labels)
 
 # %% [markdown] tags=["lang-en"]
-# The kit's helper `sh.load_image_processor` makes the same call. It also sets the output size from the
+# The kit's helper `sh.load_image_processor` makes the same call, with `do_reduce_labels` taken from the
+# dataset description (`meta=meta`). It also sets the output size from the
 # `image_size` parameter (the checkpoint's own config has a size too: 512×512 for `nvidia/mit-b0`; in the
 # `guide` profile both are 512) and asks explicitly for the slow, PIL-based processor that the guide gets.
 # Later notebooks call it for those two reasons. From here on this notebook uses it:
 
 # %% [markdown] tags=["lang-zh"]
-# 套件的辅助函数 `sh.load_image_processor` 内部就是这行调用，只多做了两件事：按参数 `image_size` 设定输出尺寸（检查点自带的配置里也有尺寸：`nvidia/mit-b0` 是 512×512；`guide` 预设下两者都是 512），并明确使用基于 PIL 的慢速处理器，也就是指南运行时实际用到的那一个。后面几篇改用它，就是为了这两点。本篇从这里开始也改用它：
+# 套件的辅助函数 `sh.load_image_processor` 内部就是这行调用，`do_reduce_labels` 取自数据集描述（`meta=meta`），此外只多做了两件事：按参数 `image_size` 设定输出尺寸（检查点自带的配置里也有尺寸：`nvidia/mit-b0` 是 512×512；`guide` 预设下两者都是 512），并明确使用基于 PIL 的慢速处理器，也就是指南运行时实际用到的那一个。后面几篇改用它，就是为了这两点。本篇从这里开始也改用它：
 
 # %%
 # NBVAL_CHECK_OUTPUT
-kit_processor = sh.load_image_processor(CHECKPOINT, image_size=P.image_size, do_reduce_labels=labels.reduce_labels)
+kit_processor = sh.load_image_processor(CHECKPOINT, image_size=P.image_size, meta=meta)
 
 
 def settings(processor):
@@ -210,21 +211,21 @@ show_source(sh.load_image_processor)
 # ## 3. One example through the processor
 #
 # Call the processor on one image and its annotation, and compare the values before and after. With
-# label reduction raw 0 becomes 255 and every class value drops by one; `labels.to_model_ids` does the
+# label reduction raw 0 becomes 255 and every class value drops by one; `meta.to_model_ids` does the
 # same on the full-size mask. The label map also shrinks to `image_size`, so a class that covered only a
 # few pixels can disappear.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 3. 让一个样本走一遍处理器
 #
-# 把一张图像和它的标注交给图像处理器，对比处理前后的取值。做标签缩减时，原始 0 变成 255，每个类别值都减一；`labels.to_model_ids` 在原尺寸的掩码上做的是同样的转换。标签图还被缩小到了 `image_size`，所以只占几个像素的类别有可能就此消失。
+# 把一张图像和它的标注交给图像处理器，对比处理前后的取值。做标签缩减时，原始 0 变成 255，每个类别值都减一；`meta.to_model_ids` 在原尺寸的掩码上做的是同样的转换。标签图还被缩小到了 `image_size`，所以只占几个像素的类别有可能就此消失。
 
 # %%
 # NBVAL_CHECK_OUTPUT
 raw = np.array(example["annotation"])
 encoded = image_processor(example["image"], example["annotation"], return_tensors="np")
 print("raw annotation  ", raw.shape, sorted(np.unique(raw).tolist()))
-print("to_model_ids    ", raw.shape, sorted(np.unique(labels.to_model_ids(raw)).tolist()))
+print("to_model_ids    ", raw.shape, sorted(np.unique(meta.to_model_ids(raw)).tolist()))
 print("processor labels", encoded["labels"].shape[1:], sorted(np.unique(encoded["labels"]).tolist()))
 print("pixel_values    ", encoded["pixel_values"].shape[1:], encoded["pixel_values"].dtype)
 
@@ -287,15 +288,16 @@ def val_transforms(example_batch):
 
 
 # %% [markdown] tags=["lang-en", "pt"]
-# This code runs as written. The kit's `shpt.make_transforms(image_processor, fast=False)` returns the
-# same two functions; with the same random seed the jitter draws are the same, so the outputs must be
+# This code runs as written. The kit's `shpt.make_transforms(image_processor, fast=False, meta=meta)`
+# returns the same two functions (given `meta`, it also checks that the processor reduces labels as the
+# dataset declares); with the same random seed the jitter draws are the same, so the outputs must be
 # identical, value for value:
 
 # %% [markdown] tags=["lang-zh", "pt"]
-# 这段代码原样就能运行。套件的 `shpt.make_transforms(image_processor, fast=False)` 返回的是同样的两个函数；随机种子相同时，颜色抖动的随机取值也相同，所以输出应该逐个数值完全一致：
+# 这段代码原样就能运行。套件的 `shpt.make_transforms(image_processor, fast=False, meta=meta)` 返回的是同样的两个函数（传入 `meta` 时，它还会检查图像处理器是否按数据集声明的约定做标签缩减）；随机种子相同时，颜色抖动的随机取值也相同，所以输出应该逐个数值完全一致：
 
 # %% tags=["pt"]
-kit_train, kit_val = shpt.make_transforms(image_processor, fast=False)
+kit_train, kit_val = shpt.make_transforms(image_processor, fast=False, meta=meta)
 torch.manual_seed(P.seed)
 guide_out = train_transforms(raw_batch)
 torch.manual_seed(P.seed)
@@ -419,15 +421,16 @@ def aug_transforms(image):
 print("train_transforms:", len(train_transforms(raw_batch)["pixel_values"]), "images processed")
 
 # %% [markdown] tags=["lang-en", "tf"]
-# The kit's `shtf.make_transforms(image_processor)` returns the same two functions, with this fix
-# inside (`shtf.aug_transforms`). With the same random seed the jitter draws are the same, so the outputs
+# The kit's `shtf.make_transforms(image_processor, meta=meta)` returns the same two functions, with this
+# fix inside (`shtf.aug_transforms`); given `meta`, it also checks that the processor reduces labels as the
+# dataset declares. With the same random seed the jitter draws are the same, so the outputs
 # must be identical, value for value. Later notebooks call it so that the fix lives in one place.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# 套件的 `shtf.make_transforms(image_processor)` 返回的是同样的两个函数，内部已经包含这个修正（`shtf.aug_transforms`）。随机种子相同时，颜色抖动的随机取值也相同，所以输出应该逐个数值完全一致。后面几篇都调用它，这样修正只需写在一处。
+# 套件的 `shtf.make_transforms(image_processor, meta=meta)` 返回的是同样的两个函数，内部已经包含这个修正（`shtf.aug_transforms`）；传入 `meta` 时，它还会检查图像处理器是否按数据集声明的约定做标签缩减。随机种子相同时，颜色抖动的随机取值也相同，所以输出应该逐个数值完全一致。后面几篇都调用它，这样修正只需写在一处。
 
 # %% tags=["tf"]
-kit_train, kit_val = shtf.make_transforms(image_processor)
+kit_train, kit_val = shtf.make_transforms(image_processor, meta=meta)
 tf.keras.utils.set_random_seed(P.seed)
 guide_out = train_transforms(raw_batch)
 tf.keras.utils.set_random_seed(P.seed)
@@ -519,12 +522,12 @@ def to_display(pixel_values):
 fig, axes = plt.subplots(1, 6, figsize=(18, 3.2))
 axes[0].imshow(example["image"])
 axes[0].set_title("original")
-axes[1].imshow(sh.colorize(labels.to_model_ids(example["annotation"]), palette=labels.palette))
+axes[1].imshow(sh.colorize(meta.to_model_ids(example["annotation"]), meta=meta))
 axes[1].set_title("annotation")
 for i, ax in enumerate(axes[2:5], start=1):
     ax.imshow(to_display(train_ds[0]["pixel_values"]))
     ax.set_title(f"train_ds[0], read {i}")
-axes[5].imshow(sh.colorize(np.asarray(train_ds[0]["labels"]), palette=labels.palette))
+axes[5].imshow(sh.colorize(np.asarray(train_ds[0]["labels"]), meta=meta))
 axes[5].set_title("labels (black = 255)")
 for ax in axes:
     ax.axis("off")
@@ -548,15 +551,15 @@ batch = train_ds[:4]
 print(f"train_ds[:4]  pixel_values {np.shape(batch['pixel_values'])}  labels {np.shape(batch['labels'])}")
 values = set(np.unique(np.asarray(train_ds[0]["labels"])).tolist())
 print("label values:", sorted(values))
-print(f"all in 0..{labels.num_labels - 1} or {labels.ignore_index}:",
-      values <= set(range(labels.num_labels)) | {labels.ignore_index})
+print(f"all in 0..{meta.num_labels - 1} or {meta.ignore_index}:",
+      values <= set(range(meta.num_labels)) | {meta.ignore_index})
 
 # %% [markdown] tags=["lang-en", "pt"]
 # ## Summary
 #
 # - The image processor resizes, rescales and normalises images, and resizes annotations with nearest
 #   neighbour; `do_reduce_labels` applies label reduction.
-# - The guide's `reduce_labels=True` is silently ignored today; `do_reduce_labels=labels.reduce_labels` is the fix.
+# - The guide's `reduce_labels=True` is silently ignored today; `do_reduce_labels=meta.reduce_labels` is the fix.
 # - Masks are resized with nearest neighbour only: bilinear invents classes.
 # - The guide's `ColorJitter` + `train_transforms` / `val_transforms` run as written; `shpt.make_transforms(image_processor, fast=False)`
 #   gives the same output.
@@ -566,7 +569,7 @@ print(f"all in 0..{labels.num_labels - 1} or {labels.ignore_index}:",
 # ## 小结
 #
 # - 图像处理器对图像做调整尺寸、数值缩放和归一化，对标注用最近邻插值调整尺寸；`do_reduce_labels` 负责标签缩减。
-# - 指南里的 `reduce_labels=True` 现在会被悄悄忽略，改成 `do_reduce_labels=labels.reduce_labels` 即可。
+# - 指南里的 `reduce_labels=True` 现在会被悄悄忽略，改成 `do_reduce_labels=meta.reduce_labels` 即可。
 # - 掩码只能用最近邻插值调整尺寸，双线性插值会凭空造出类别。
 # - 指南的 `ColorJitter` 以及 `train_transforms` / `val_transforms` 原样就能运行；`shpt.make_transforms(image_processor, fast=False)` 的输出与之完全相同。
 # - `set_transform` 在读取时才执行变换，所以每一轮拿到的都是新的随机抖动。
@@ -576,7 +579,7 @@ print(f"all in 0..{labels.num_labels - 1} or {labels.ignore_index}:",
 #
 # - The image processor resizes, rescales and normalises images, and resizes annotations with nearest
 #   neighbour; `do_reduce_labels` applies label reduction.
-# - The guide's `reduce_labels=True` is silently ignored today; `do_reduce_labels=labels.reduce_labels` is the fix.
+# - The guide's `reduce_labels=True` is silently ignored today; `do_reduce_labels=meta.reduce_labels` is the fix.
 # - Masks are resized with nearest neighbour only: bilinear invents classes.
 # - The guide's `tf.image` jitter works on 0～255 floats, which the processor rejects; jittering in [0, 1],
 #   clipping and rounding to `uint8` fixes it, and `shtf.make_transforms` gives the same output.
@@ -587,7 +590,7 @@ print(f"all in 0..{labels.num_labels - 1} or {labels.ignore_index}:",
 # ## 小结
 #
 # - 图像处理器对图像做调整尺寸、数值缩放和归一化，对标注用最近邻插值调整尺寸；`do_reduce_labels` 负责标签缩减。
-# - 指南里的 `reduce_labels=True` 现在会被悄悄忽略，改成 `do_reduce_labels=labels.reduce_labels` 即可。
+# - 指南里的 `reduce_labels=True` 现在会被悄悄忽略，改成 `do_reduce_labels=meta.reduce_labels` 即可。
 # - 掩码只能用最近邻插值调整尺寸，双线性插值会凭空造出类别。
 # - 指南的 `tf.image` 抖动作用在 0～255 的浮点数上，图像处理器会拒收；改为在 [0, 1] 内抖动、截断后取整成 `uint8` 即可，`shtf.make_transforms` 的输出与之完全相同。
 # - 不管输入是什么布局，图像处理器输出的 `pixel_values` 都是通道在前；`set_transform` 在读取时才执行变换，所以每一轮拿到的都是新的随机抖动。
@@ -713,7 +716,7 @@ ex.random_flip.check(my_random_flip, example)  # .hint() / .solution()
 # 1. Make the jitter extreme: in the guide's cell of section 4 write `ColorJitter(brightness=0.9, contrast=0.9,
 #    saturation=0.9, hue=0.5)`, then run sections 4 to 6 again. Would you still recognise the classes? Would a model?
 # 2. Load transformers' own fast processor, `fast_processor = AutoImageProcessor.from_pretrained(checkpoint,
-#    do_reduce_labels=labels.reduce_labels, use_fast=True)`, and call it directly:
+#    do_reduce_labels=meta.reduce_labels, use_fast=True)`, and call it directly:
 #    `fast_processor(raw_batch["image"], raw_batch["annotation"], return_tensors="pt")["labels"].shape`. Compare
 #    with `image_processor` on the same rows. How many label maps do you get for 4 images, and what would
 #    training on them do? (This is not the kit's `fast=True`, which gives the slow processor's labels.)
@@ -725,7 +728,7 @@ ex.random_flip.check(my_random_flip, example)  # .hint() / .solution()
 # ### 更多探索
 #
 # 1. 把颜色抖动调到极端：在第 4 小节指南原代码的单元格里改成 `ColorJitter(brightness=0.9, contrast=0.9, saturation=0.9, hue=0.5)`，再重新运行第 4～6 小节。你还认得出各个类别吗？模型呢？
-# 2. 加载 transformers 自己的快速处理器 `fast_processor = AutoImageProcessor.from_pretrained(checkpoint, do_reduce_labels=labels.reduce_labels, use_fast=True)`，直接调用它：`fast_processor(raw_batch["image"], raw_batch["annotation"], return_tensors="pt")["labels"].shape`，再和 `image_processor` 在同样样本上的结果比较。4 张图像得到几张标签图？拿它去训练会发生什么？（这不是套件的 `fast=True`，后者给出的标签与慢速处理器相同。）
+# 2. 加载 transformers 自己的快速处理器 `fast_processor = AutoImageProcessor.from_pretrained(checkpoint, do_reduce_labels=meta.reduce_labels, use_fast=True)`，直接调用它：`fast_processor(raw_batch["image"], raw_batch["annotation"], return_tensors="pt")["labels"].shape`，再和 `image_processor` 在同样样本上的结果比较。4 张图像得到几张标签图？拿它去训练会发生什么？（这不是套件的 `fast=True`，后者给出的标签与慢速处理器相同。）
 # 3. 在参数单元格里设置 `image_size = 32` 后运行本笔记本，再改成 `image_size = 128`。分别数一数样本中面积最小的那个类别在 `labels` 里还剩多少像素。为了训练把图像缩小时，小物体会怎样？
 
 # %% [markdown] tags=["lang-en", "tf"]
@@ -772,7 +775,7 @@ ex.random_flip.check(my_random_flip, example)  # .hint() / .solution()
 
 # %% tags=["pt"]
 # NBVAL_CHECK_OUTPUT
-fast_train, fast_val = shpt.make_transforms(image_processor, fast=True)
+fast_train, fast_val = shpt.make_transforms(image_processor, fast=True, meta=meta)
 slow, fast = val_transforms(raw_batch), fast_val(raw_batch)
 print("fast=True, labels identical:", np.array_equal(np.stack(slow["labels"]), fast["labels"].numpy()))
 print("fast=True, pixel_values within 1e-5:", np.allclose(np.stack(slow["pixel_values"]), fast["pixel_values"].numpy(), rtol=0, atol=1e-5))

@@ -333,14 +333,14 @@ print(f"with nan_to_num=0: mean_iou {r0['mean_iou']:.4f}, "
 # To run it without a model, make up an evaluation batch for your dataset's classes: logits for two 64×64
 # images, SegFormer-shaped `(2, num_labels, 16, 16)`, in which the true class always scores 5 higher than
 # random noise, and labels with a strip of ignored pixels. `num_labels` and `id2label` are the guide's
-# names, taken from `dataset` (notebook 01).
+# names, taken from the dataset description `meta` (notebook 01).
 
 # %% [markdown] tags=["lang-zh", "pt"]
 # ## 6. 指南为 `Trainer` 编写的 `compute_metrics`
 #
 # 每次评估结束后，`Trainer` 会调用 `compute_metrics(eval_pred)`，`eval_pred` 里装着*整个*测试集的 logits 和标签。SegFormer 输出的 logits 分辨率只有输入的四分之一，所以指南的函数先把它们上采样到标签的尺寸，取 argmax，再调用指标。
 #
-# 不用模型也能运行它：为你的数据集的类别构造一个评估批次——两张 64×64 图像的 logits，形状与 SegFormer 一致，为 `(2, num_labels, 16, 16)`，其中真实类别的得分总比随机噪声高 5；再构造对应的标签，其中有一条被忽略的像素带。`num_labels` 和 `id2label` 沿用指南里的变量名，由 `dataset` 决定（见第 01 篇）。
+# 不用模型也能运行它：为你的数据集的类别构造一个评估批次——两张 64×64 图像的 logits，形状与 SegFormer 一致，为 `(2, num_labels, 16, 16)`，其中真实类别的得分总比随机噪声高 5；再构造对应的标签，其中有一条被忽略的像素带。`num_labels` 和 `id2label` 沿用指南里的变量名，取自数据集描述 `meta`（见第 01 篇）。
 
 # %% [markdown] tags=["lang-en", "tf"]
 # ## 6. The guide's `compute_metrics` for `KerasMetricCallback`
@@ -353,20 +353,20 @@ print(f"with nan_to_num=0: mean_iou {r0['mean_iou']:.4f}, "
 # To run the guide's function without a model, make up an evaluation batch for your dataset's classes:
 # logits for two 64×64 images, SegFormer-shaped `(2, num_labels, 16, 16)`, in which the true class always
 # scores 5 higher than random noise, and labels with a strip of ignored pixels. `num_labels` and `id2label`
-# are the guide's names, taken from `dataset` (notebook 01).
+# are the guide's names, taken from the dataset description `meta` (notebook 01).
 
 # %% [markdown] tags=["lang-zh", "tf"]
 # ## 6. 指南为 `KerasMetricCallback` 编写的 `compute_metrics`
 #
 # 在 Keras 里，`transformers.KerasMetricCallback(metric_fn, eval_dataset, ...)` 会在每轮（epoch）结束时计算指标：它在测试集上运行 `model.predict`，把 logits 和标签收集成 numpy 数组，然后调用 `metric_fn((logits, labels))`。返回的字典会和 `val_loss` 一起写进 Keras 的日志，所以每个值都必须是标量：各类别的结果要拆成以类别名命名的键，即 `val_iou_<类别名>` 等。
 #
-# 不用模型也能运行指南的函数：为你的数据集的类别构造一个评估批次——两张 64×64 图像的 logits，形状与 SegFormer 一致，为 `(2, num_labels, 16, 16)`，其中真实类别的得分总比随机噪声高 5；再构造对应的标签，其中有一条被忽略的像素带。`num_labels` 和 `id2label` 沿用指南里的变量名，由 `dataset` 决定（见第 01 篇）。
+# 不用模型也能运行指南的函数：为你的数据集的类别构造一个评估批次——两张 64×64 图像的 logits，形状与 SegFormer 一致，为 `(2, num_labels, 16, 16)`，其中真实类别的得分总比随机噪声高 5；再构造对应的标签，其中有一条被忽略的像素带。`num_labels` 和 `id2label` 沿用指南里的变量名，取自数据集描述 `meta`（见第 01 篇）。
 
 # %%
 # NBVAL_CHECK_OUTPUT
-labels = sh.dataset_labels(P.dataset)
-num_labels, id2label = labels.num_labels, labels.id2label  # the guide's names
-print(labels.describe())
+meta = sh.dataset_meta(P.dataset)  # the dataset description: classes, label convention, colours
+num_labels, id2label = meta.num_labels, meta.id2label  # the guide's names
+print(meta.describe())
 
 rng = np.random.default_rng(P.seed)
 n, k = 2, min(5, num_labels)  # two images; the true classes are 0..k-1
@@ -408,11 +408,11 @@ def compute_metrics(eval_pred):
         return metrics
 
 # %% [markdown] tags=["lang-en", "pt"]
-# The `Trainer` passes an `EvalPrediction`; build one from the made-up batch. Then hand the same object to
-# the kit's `shpt.ComputeMetrics`:
+# The `Trainer` passes an `EvalPrediction`; build one from the made-up batch and run the guide's function
+# on it:
 
 # %% [markdown] tags=["lang-zh", "pt"]
-# `Trainer` 传进来的是一个 `EvalPrediction`，我们用构造的批次建一个，再把同一个对象交给套件的 `shpt.ComputeMetrics`：
+# `Trainer` 传进来的是一个 `EvalPrediction`，我们用构造的批次建一个，交给指南的函数：
 
 # %% tags=["pt"]
 # NBVAL_CHECK_OUTPUT
@@ -422,7 +422,56 @@ eval_pred = EvalPrediction(predictions=eval_logits, label_ids=eval_labels)
 guide_metrics = compute_metrics(eval_pred)
 print(f"guide: mean IoU {guide_metrics['mean_iou']:.4f}, overall accuracy {guide_metrics['overall_accuracy']:.4f}")
 
-kit_metrics = shpt.ComputeMetrics(num_labels=num_labels, ignore_index=255)(eval_pred)
+# %% [markdown] tags=["lang-en", "pt"]
+# **What the guide's metric costs.** `metric.compute` first writes every pixel of every map into an Arrow
+# table (🤗 Evaluate's storage format) and reads it back; only then does it count. Its time grows with the
+# number of pixels, and the guide pays it at every evaluation. The next cell times it on your machine
+# against the kit's `sh.mean_iou`, both on the same maps, enlarged to this notebook's `image_size`.
+# For the guide's 512×512 images, the measured time per map is in the row "the guide's compute_metrics" of
+# `benchmarks/RESULTS.md` (`make bench`, `benchmarks/bench_evaluate.py`); multiplied by the number of test
+# images, it is what one evaluation during training costs.
+
+# %% [markdown] tags=["lang-zh", "pt"]
+# **指南的指标要花多少时间。** `metric.compute` 先把每张图的每个像素写进一张 Arrow 表（🤗 Evaluate 的存储格式），再读回来，然后才开始计数。它的耗时随像素数增长，而指南每次评估都要付出这笔开销。下一个单元格在你的机器上，用同一批标签图（放大到本篇的 `image_size`）比较它和套件的 `sh.mean_iou` 各要花多少时间。指南的图像是 512×512，这个尺寸下每张图的实测耗时见 `benchmarks/RESULTS.md` 中“the guide's compute_metrics”一行（由 `make bench` 运行 `benchmarks/bench_evaluate.py` 测得）；乘以测试集的图像数，就是训练中每次评估的开销。
+
+# %% tags=["pt"]
+import time
+
+
+def at_size(maps, side):
+    """(n, h, w) class maps -> n maps of side x side, nearest neighbour (class ids stay class ids)."""
+    maps = np.asarray(maps)
+    rows, cols = np.arange(side) * maps.shape[1] // side, np.arange(side) * maps.shape[2] // side
+    return [m[np.ix_(rows, cols)] for m in maps]
+
+
+preds = at_size(eval_logits.argmax(axis=1), P.image_size)  # the made-up batch's predictions and labels,
+refs = at_size(eval_labels, P.image_size)  # at this notebook's image size
+args = dict(num_labels=num_labels, ignore_index=255, reduce_labels=False)
+
+start = time.perf_counter()
+guide_result = metric.compute(predictions=preds, references=refs, **args)  # what the guide's function calls
+guide_s = time.perf_counter() - start
+kit_s = float("inf")
+for _ in range(5):  # sh.mean_iou is quick: keep its fastest of 5 runs
+    start = time.perf_counter()
+    kit_result = sh.mean_iou(preds, refs, **args)
+    kit_s = min(kit_s, time.perf_counter() - start)
+print(f"{len(refs)} maps of {P.image_size}x{P.image_size}, same numbers: {same_numbers(guide_result, kit_result)}")
+print(f"metric.compute: {guide_s * 1000:9.1f} ms ({guide_s * 1000 / len(refs):.1f} ms per map)")
+print(f"sh.mean_iou:    {kit_s * 1000:9.1f} ms")
+print(f"ratio: metric.compute takes {guide_s / kit_s:.0f}x as long")
+
+# %% [markdown] tags=["lang-en", "pt"]
+# Now hand the same `eval_pred` to the kit's `shpt.ComputeMetrics`, with the dataset description
+# (`meta=meta`: the number of classes and the ignore index come from it):
+
+# %% [markdown] tags=["lang-zh", "pt"]
+# 再把同一个 `eval_pred` 交给套件的 `shpt.ComputeMetrics`，并传入数据集描述（`meta=meta`：类别数和忽略索引都取自它）：
+
+# %% tags=["pt"]
+# NBVAL_CHECK_OUTPUT
+kit_metrics = shpt.ComputeMetrics(meta=meta)(eval_pred)
 assert same_numbers(guide_metrics, kit_metrics)
 print("shpt.ComputeMetrics == the guide's compute_metrics:", same_numbers(guide_metrics, kit_metrics))
 print(f"classes with a finite IoU: {np.isfinite(kit_metrics['per_category_iou']).sum()} of {num_labels}")
@@ -457,7 +506,7 @@ show_source(shpt.ComputeMetrics)
 
 # %% tags=["pt"]
 # NBVAL_CHECK_OUTPUT
-compute_metrics_kit = shpt.ComputeMetrics(num_labels=num_labels, ignore_index=255)
+compute_metrics_kit = shpt.ComputeMetrics(meta=meta)
 ids = shpt.preprocess_logits_for_metrics(torch.from_numpy(eval_logits), torch.from_numpy(eval_labels))
 print("kept per batch: class ids", tuple(ids.shape), ids.dtype, "instead of logits", eval_logits.shape)
 
@@ -479,7 +528,7 @@ show_source(shpt.preprocess_logits_for_metrics)
 # ```python
 # # notebook 04 (batched)
 # args = TrainingArguments(..., batch_eval_metrics=True)
-# trainer = Trainer(..., compute_metrics=shpt.ComputeMetrics(num_labels=num_labels),
+# trainer = Trainer(..., compute_metrics=shpt.ComputeMetrics(meta=meta),
 #                   preprocess_logits_for_metrics=shpt.preprocess_logits_for_metrics)
 # # the guide's path (every logit at once)
 # args = TrainingArguments(...)
@@ -492,7 +541,7 @@ show_source(shpt.preprocess_logits_for_metrics)
 # ```python
 # # notebook 04 (batched)
 # args = TrainingArguments(..., batch_eval_metrics=True)
-# trainer = Trainer(..., compute_metrics=shpt.ComputeMetrics(num_labels=num_labels),
+# trainer = Trainer(..., compute_metrics=shpt.ComputeMetrics(meta=meta),
 #                   preprocess_logits_for_metrics=shpt.preprocess_logits_for_metrics)
 # # the guide's path (every logit at once)
 # args = TrainingArguments(...)
@@ -510,7 +559,7 @@ show_source(shpt.preprocess_logits_for_metrics)
 # NBVAL_CHECK_OUTPUT
 from transformers import SegformerImageProcessor
 
-image_processor = SegformerImageProcessor(do_reduce_labels=labels.reduce_labels)
+image_processor = SegformerImageProcessor(do_reduce_labels=meta.reduce_labels)
 print("image_processor.do_reduce_labels:", image_processor.do_reduce_labels)
 
 # %% tags=["tf"]
@@ -591,17 +640,58 @@ print(f"fixed:        mean IoU {fixed_metrics['val_mean_iou']:.4f}, "
       f"overall accuracy {fixed_metrics['val_overall_accuracy']:.4f}")
 
 # %% [markdown] tags=["lang-en", "tf"]
+# **What the guide's metric costs.** `metric.compute` first writes every pixel of every map into an Arrow
+# table (🤗 Evaluate's storage format) and reads it back; only then does it count. Its time grows with the
+# number of pixels, and the guide pays it at every evaluation. The next cell times it on your machine
+# against the kit's `sh.mean_iou`, both on the same maps, enlarged to this notebook's `image_size`.
+# For the guide's 512×512 images, the measured time per map is in the row "the guide's compute_metrics" of
+# `benchmarks/RESULTS.md` (`make bench`, `benchmarks/bench_evaluate.py`); multiplied by the number of test
+# images, it is what one evaluation during training costs.
+
+# %% [markdown] tags=["lang-zh", "tf"]
+# **指南的指标要花多少时间。** `metric.compute` 先把每张图的每个像素写进一张 Arrow 表（🤗 Evaluate 的存储格式），再读回来，然后才开始计数。它的耗时随像素数增长，而指南每次评估都要付出这笔开销。下一个单元格在你的机器上，用同一批标签图（放大到本篇的 `image_size`）比较它和套件的 `sh.mean_iou` 各要花多少时间。指南的图像是 512×512，这个尺寸下每张图的实测耗时见 `benchmarks/RESULTS.md` 中“the guide's compute_metrics”一行（由 `make bench` 运行 `benchmarks/bench_evaluate.py` 测得）；乘以测试集的图像数，就是训练中每次评估的开销。
+
+# %% tags=["tf"]
+import time
+
+
+def at_size(maps, side):
+    """(n, h, w) class maps -> n maps of side x side, nearest neighbour (class ids stay class ids)."""
+    maps = np.asarray(maps)
+    rows, cols = np.arange(side) * maps.shape[1] // side, np.arange(side) * maps.shape[2] // side
+    return [m[np.ix_(rows, cols)] for m in maps]
+
+
+preds = at_size(eval_logits.argmax(axis=1), P.image_size)  # the made-up batch's predictions and labels,
+refs = at_size(eval_labels, P.image_size)  # at this notebook's image size
+args = dict(num_labels=num_labels, ignore_index=255, reduce_labels=False)
+
+start = time.perf_counter()
+guide_result = metric.compute(predictions=preds, references=refs, **args)  # what the guide's function calls
+guide_s = time.perf_counter() - start
+kit_s = float("inf")
+for _ in range(5):  # sh.mean_iou is quick: keep its fastest of 5 runs
+    start = time.perf_counter()
+    kit_result = sh.mean_iou(preds, refs, **args)
+    kit_s = min(kit_s, time.perf_counter() - start)
+print(f"{len(refs)} maps of {P.image_size}x{P.image_size}, same numbers: {same_numbers(guide_result, kit_result)}")
+print(f"metric.compute: {guide_s * 1000:9.1f} ms ({guide_s * 1000 / len(refs):.1f} ms per map)")
+print(f"sh.mean_iou:    {kit_s * 1000:9.1f} ms")
+print(f"ratio: metric.compute takes {guide_s / kit_s:.0f}x as long")
+
+# %% [markdown] tags=["lang-en", "tf"]
 # The kit's `shtf.ComputeMetrics` is such a `metric_fn`, with the same keys and the same numbers. It counts
-# with a confusion matrix instead of 🤗 Evaluate (faster when many images are scored) and accepts `id2label` in
-# any form (a dict with int or str keys, a list of names, `model.config`), which is why notebook 04 uses it.
+# with a confusion matrix instead of 🤗 Evaluate (faster, as just measured) and takes the class names from the
+# dataset description (`meta=meta`; `id2label` in any form works too: a dict with int or str keys, a list of
+# names, `model.config`), which is why notebook 04 uses it.
 # The guide's path stays one argument away: `KerasMetricCallback(metric_fn=compute_metrics_fixed, ...)`.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# 套件的 `shtf.ComputeMetrics` 就是这样一个 `metric_fn`，键和数字都相同。它用混淆矩阵计数，而不是调用 🤗 Evaluate（图像多时更快），并且接受各种形式的 `id2label`（整数键或字符串键的字典、类别名列表、`model.config`），所以第 04 篇用的是它。换回指南的做法也只需改一个参数：`KerasMetricCallback(metric_fn=compute_metrics_fixed, ...)`。
+# 套件的 `shtf.ComputeMetrics` 就是这样一个 `metric_fn`，键和数字都相同。它用混淆矩阵计数，而不是调用 🤗 Evaluate（更快，上面刚测过），并且从数据集描述里取类别名（`meta=meta`；各种形式的 `id2label` 也都接受：整数键或字符串键的字典、类别名列表、`model.config`），所以第 04 篇用的是它。换回指南的做法也只需改一个参数：`KerasMetricCallback(metric_fn=compute_metrics_fixed, ...)`。
 
 # %% tags=["tf"]
 # NBVAL_CHECK_OUTPUT
-metric_fn = shtf.ComputeMetrics(num_labels=num_labels, id2label=id2label)
+metric_fn = shtf.ComputeMetrics(meta=meta)
 kit_metrics = metric_fn((eval_logits, eval_labels))
 assert same_numbers(fixed_metrics, kit_metrics)
 print("shtf.ComputeMetrics == the fixed guide function:", same_numbers(fixed_metrics, kit_metrics))

@@ -116,12 +116,12 @@ print("one training example:", {k: tuple(v.shape) for k, v in train_ds[0].items(
 # The guide loads the model in one line. `id2label` and `label2id` size the decode head for the dataset's
 # classes and store their names in the model's config, so every later prediction (and the pipeline in
 # notebook 05) speaks in class names. The guide builds them from ADE20K's label file; here they come from
-# `labels`, so the same line serves your own classes.
+# the dataset description `meta`, so the same line serves your own classes.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 2. 模型
 #
-# 指南只用一行代码加载模型。`id2label` 和 `label2id` 决定解码头输出多少个类别，并把类别名写进模型配置（`config`），之后的每次预测（包括第 05 篇的 pipeline）给出的都是类别名，而不是编号。指南从 ADE20K 的标签文件构造这两个映射；这里取自 `labels`，所以同一行代码也适用于你自己的类别。
+# 指南只用一行代码加载模型。`id2label` 和 `label2id` 决定解码头输出多少个类别，并把类别名写进模型配置（`config`），之后的每次预测（包括第 05 篇的 pipeline）给出的都是类别名，而不是编号。指南从 ADE20K 的标签文件构造这两个映射；这里取自数据集描述 `meta`，所以同一行代码也适用于你自己的类别。
 
 # %% tags=["pt"]
 # 指南原代码 / the guide's code (Chinese edition)
@@ -435,7 +435,9 @@ training_args = TrainingArguments(
 #
 # The guide's `Trainer` and `train()`, each in a cell of its own; the kit's additions sit in a cell between them.
 # `compute_metrics` is `shpt.ComputeMetrics`, notebook 03's streaming version of the guide's `compute_metrics`
-# (the same numbers). On the `smoke` profile training takes seconds on a laptop CPU; the `guide` profile
+# (the same numbers). The guide's function runs 🤗 Evaluate's `metric.compute` at every evaluation, which
+# notebook 03 times on your machine; its time per 512×512 image is in the row "the guide's compute_metrics" of
+# `benchmarks/RESULTS.md` (`make bench`), so one evaluation costs that times the number of test images. On the `smoke` profile training takes seconds on a laptop CPU; the `guide` profile
 # (40 images at 512×512, 50 epochs, 1000 steps) wants a GPU and prints a line every 20 steps.
 #
 # **Why is the guide's learning rate so small?** 6e-5 is more than ten times below Adam's usual 1e-3. The
@@ -446,7 +448,7 @@ training_args = TrainingArguments(
 # %% [markdown] tags=["lang-zh", "pt"]
 # ## 5. 训练
 #
-# 下面是指南的 `Trainer` 和 `train()`，各占一个单元格；套件加的东西放在两者之间单独的单元格里。`compute_metrics` 用的是 `shpt.ComputeMetrics`，即第 03 篇里指南 `compute_metrics` 的流式版本（结果相同）。用 `smoke` 预设，在一台普通电脑的 CPU 上几秒钟就能训练完；`guide` 预设（40 张 512×512 的图像，50 轮，共 1000 步）最好用 GPU，每 20 步打印一行。
+# 下面是指南的 `Trainer` 和 `train()`，各占一个单元格；套件加的东西放在两者之间单独的单元格里。`compute_metrics` 用的是 `shpt.ComputeMetrics`，即第 03 篇里指南 `compute_metrics` 的流式版本（结果相同）。指南的版本每次评估都要调用 🤗 Evaluate 的 `metric.compute`，第 03 篇在你的机器上测过它的耗时；512×512 的图像每张要花多少时间，见 `benchmarks/RESULTS.md` 中“the guide's compute_metrics”一行（由 `make bench` 测得），一次评估的开销就是它乘以测试集的图像数。用 `smoke` 预设，在一台普通电脑的 CPU 上几秒钟就能训练完；`guide` 预设（40 张 512×512 的图像，50 轮，共 1000 步）最好用 GPU，每 20 步打印一行。
 #
 # **指南的学习率为什么这么小？** 6e-5 比 Adam 常用的 1e-3 小了十几倍。编码器是预训练过的，它的权重已经能提取有用的特征；步子迈得太大，这些特征就会被 40 张图像里学到的东西冲掉。所以微调预训练的编码器时，权重只宜小幅调整。`smoke` 预设用 2e-3 并不矛盾：它的模型从随机权重开始，本来就没有什么需要保留。
 
@@ -658,7 +660,9 @@ checkpoint_callback = tf.keras.callbacks.ModelCheckpoint(
 #
 # - `KerasMetricCallback` runs `shtf.ComputeMetrics` on the test split after every epoch and adds
 #   `val_mean_iou`, `val_overall_accuracy` and one `val_iou_<class>` per class, named by the dataset's
-#   `id2label`, to the logs (the guide's TF `compute_metrics` from notebook 03, with its label fault fixed);
+#   `id2label`, to the logs (the guide's TF `compute_metrics` from notebook 03, with its label fault fixed and
+#   counting with a confusion matrix; the guide's calls 🤗 Evaluate's `metric.compute`, whose time per 512×512
+#   image is in the row "the guide's compute_metrics" of `benchmarks/RESULTS.md`, from `make bench`);
 # - `BackupAndRestore` saves model, optimizer and epoch after every epoch: run the notebook again with
 #   `resume = True` in the parameters cell and training continues after the last finished epoch;
 # - a one-line printer per epoch (Keras' own log would list every per-class metric).
@@ -666,7 +670,7 @@ checkpoint_callback = tf.keras.callbacks.ModelCheckpoint(
 # %% [markdown] tags=["lang-zh", "tf"]
 # 指南的正文说要加一个计算指标的回调，代码里却没有。套件加了三个：
 #
-# - `KerasMetricCallback` 每轮结束后在测试集上运行 `shtf.ComputeMetrics`，把 `val_mean_iou`、`val_overall_accuracy` 以及每个类别一个 `val_iou_<类别名>`（类别名取自数据集的 `id2label`）写进日志（即第 03 篇里指南的 TF 版 `compute_metrics`，修好了其中的标签问题）；
+# - `KerasMetricCallback` 每轮结束后在测试集上运行 `shtf.ComputeMetrics`，把 `val_mean_iou`、`val_overall_accuracy` 以及每个类别一个 `val_iou_<类别名>`（类别名取自数据集的 `id2label`）写进日志（即第 03 篇里指南的 TF 版 `compute_metrics`，修好了其中的标签问题，并改用混淆矩阵计数；指南原来调用的是 🤗 Evaluate 的 `metric.compute`，它在 512×512 的图像上每张要花多少时间，见 `benchmarks/RESULTS.md` 中“the guide's compute_metrics”一行，由 `make bench` 测得）；
 # - `BackupAndRestore` 每轮结束后保存模型、优化器状态和轮数：在参数单元格里设 `resume = True` 再运行一遍本笔记本，训练会从最后一个完整的轮次之后继续；
 # - 每轮打印一行（Keras 自带的日志会把每个类别的指标全列出来）。
 

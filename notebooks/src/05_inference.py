@@ -95,9 +95,9 @@ print("TensorFlow", tf.__version__, "| GPUs:", len(tf.config.list_physical_devic
 # %% [markdown] tags=["lang-en"]
 # ## 1. Which model?
 #
-# `labels` describes the dataset: its class names, a colour per class and its label convention. The
-# model comes from `P.output_dir`. If that folder has no `config.json`, notebook 04 has not run yet with
-# these parameters. Rather than stop, the notebook then saves an *untrained* stand-in with the dataset's
+# `meta`, the dataset description, holds the dataset's class names, a colour per class and its label
+# convention. The model comes from `P.output_dir`. If that folder has no `config.json`, notebook 04 has
+# not run yet with these parameters. Rather than stop, the notebook then saves an *untrained* stand-in with the dataset's
 # classes (the profile's `checkpoint`, its decode head freshly initialised) so that every cell below still
 # runs, and says so loudly: its predictions are noise. Run notebook 04 with the same parameters, then
 # rerun this one.
@@ -109,7 +109,7 @@ print("TensorFlow", tf.__version__, "| GPUs:", len(tf.config.list_physical_devic
 # 05 looks. If the model is missing, the warning below says what to do.
 
 # %% [markdown] tags=["lang-zh"]
-# `labels` 描述数据集：类别名、每个类别的颜色，以及它的标签约定。模型从 `P.output_dir` 加载。如果这个文件夹里没有 `config.json`，说明还没有用这组参数运行过第 04 篇。这时笔记本不会直接报错停下，而是保存一个带有数据集类别的*未训练*替代模型（预设里的 `checkpoint`，解码头是新初始化的），让下面每个单元格都能照常运行，同时给出醒目的警告：它的预测只是噪声。用同样的参数运行第 04 篇，再重新运行本篇即可。
+# 数据集描述 `meta` 里存着数据集的类别名、每个类别的颜色，以及它的标签约定。模型从 `P.output_dir` 加载。如果这个文件夹里没有 `config.json`，说明还没有用这组参数运行过第 04 篇。这时笔记本不会直接报错停下，而是保存一个带有数据集类别的*未训练*替代模型（预设里的 `checkpoint`，解码头是新初始化的），让下面每个单元格都能照常运行，同时给出醒目的警告：它的预测只是噪声。用同样的参数运行第 04 篇，再重新运行本篇即可。
 #
 # **在 Colab 上**，每个笔记本都运行在各自的运行时里，运行时的磁盘也随它一起消失，所以本篇看不到第 04 篇在它自己的运行时里写下的文件夹。两个笔记本都要先挂载 Google Drive，再运行参数单元格（在左侧“文件”面板点“装载 Google 云端硬盘”，或运行 `from google.colab import drive; drive.mount("/content/drive")`）。挂载之后，`output_dir` 的默认值就变成 `MyDrive/segformer-kit/models/segformer-<profile>-<fw>`：第 04 篇把模型保存到这里，本篇也从这里加载；找不到模型时，下面的警告会说明该怎么做。
 
@@ -120,15 +120,15 @@ from pathlib import Path
 import numpy as np
 from IPython.display import display
 
-labels = sh.dataset_labels(P.dataset)  # the dataset's classes, colours and label convention
-print(labels.describe())
+meta = sh.dataset_meta(P.dataset)  # the dataset description: classes, colours, label convention
+print(meta.describe())
 trained = (Path(P.output_dir) / "config.json").is_file()
 model_dir = P.output_dir
 if trained:
     print("loading the model from", model_dir)
 else:
     model_dir = tempfile.mkdtemp(prefix="segformer-untrained-")
-    message = sh.params.missing_model_message(P.output_dir, FRAMEWORK, P.checkpoint, labels.name)
+    message = sh.params.missing_model_message(P.output_dir, FRAMEWORK, P.checkpoint, meta.name)
     # one warning, bold in Jupyter, plain text in logs
     display({"text/markdown": f"**⚠️ {message}**", "text/plain": f"⚠️ {message}"}, raw=True)
 
@@ -138,9 +138,9 @@ from transformers import AutoImageProcessor, AutoModelForSemanticSegmentation
 if not trained:  # the untrained stand-in, saved where the guide's code can load it
     ckpt = sh.resolve_checkpoint(P.checkpoint, P.image_size, P.seed)
     AutoModelForSemanticSegmentation.from_pretrained(
-        ckpt, id2label=labels.id2label, label2id=labels.label2id, ignore_mismatched_sizes=True
+        ckpt, id2label=meta.id2label, label2id=meta.label2id, ignore_mismatched_sizes=True
     ).save_pretrained(model_dir)
-    sh.load_image_processor(ckpt, image_size=P.image_size).save_pretrained(model_dir)
+    sh.load_image_processor(ckpt, image_size=P.image_size, meta=meta).save_pretrained(model_dir)
 
 # %% [markdown] tags=["lang-en", "pt"]
 # The guide keeps using the `model` and `image_processor` of its training section; in a fresh notebook we
@@ -162,9 +162,8 @@ from transformers import AutoImageProcessor, TFAutoModelForSemanticSegmentation
 
 if not trained:  # the untrained stand-in, saved (as tf_model.h5) where the guide's code can load it
     ckpt = sh.resolve_checkpoint(P.checkpoint, P.image_size, P.seed)
-    shtf.load_model(ckpt, id2label=labels.id2label, label2id=labels.label2id,
-                    ignore_mismatched_sizes=True).save_pretrained(model_dir)
-    sh.load_image_processor(ckpt, image_size=P.image_size).save_pretrained(model_dir)
+    shtf.load_model(ckpt, meta=meta, ignore_mismatched_sizes=True).save_pretrained(model_dir)
+    sh.load_image_processor(ckpt, image_size=P.image_size, meta=meta).save_pretrained(model_dir)
 
 # %% [markdown] tags=["lang-en", "tf"]
 # The guide loads someone else's fine-tuned model from the Hub, `"MariaK/scene_segmentation"`; we load
@@ -188,10 +187,10 @@ model = TFAutoModelForSemanticSegmentation.from_pretrained(model_dir)  # guide: 
 
 # %%
 model_classes = model.config.id2label  # {class id: name}, as notebook 04 saved it
-if [n.strip() for n in model_classes.values()] != [n.strip() for n in labels.id2label.values()]:
+if [n.strip() for n in model_classes.values()] != [n.strip() for n in meta.id2label.values()]:
     raise ValueError(
         f"The model in {model_dir} has {len(model_classes)} classes {list(model_classes.values())[:6]}..., but "
-        f"dataset={P.dataset!r} ({labels.name}) has {labels.num_labels}: {list(labels.id2label.values())[:6]}... "
+        f"dataset={P.dataset!r} ({meta.name}) has {meta.num_labels}: {list(meta.id2label.values())[:6]}... "
         "Run notebook 04 with this dataset (same parameters), or set dataset to the one the model was trained on.")
 print(f"{type(model).__name__}: {len(model_classes)} classes, the dataset's | input size {image_processor.size}")
 
@@ -477,7 +476,7 @@ def ade_palette():
     return np.vstack([[0, 0, 0], sh.ade_palette()])  # guide: lists these 151 rows literally
 
 
-ADE = labels.num_labels == 150
+ADE = meta.num_labels == 150
 if ADE:
     color_seg = np.zeros((pred_seg.shape[0], pred_seg.shape[1], 3), dtype=np.uint8)
     palette = np.array(ade_palette())
@@ -492,8 +491,8 @@ if ADE:
     plt.imshow(img)
     plt.show()
 else:
-    print(f"{labels.name} has {labels.num_labels} classes, not ADE20K's 150: the guide's ADE palette does not "
-          "apply; its own palette, labels.palette, row i = class i, colours the maps below.")
+    print(f"{meta.name} has {meta.num_labels} classes, not ADE20K's 150: the guide's ADE palette does not "
+          "apply; its own palette, meta.palette, row i = class i, colours the maps below.")
 
 # %% [markdown] tags=["lang-en"]
 # For the classes in this prediction: the colour each class should get, the row the guide takes instead,
@@ -510,18 +509,18 @@ if ADE:
     table = np.array(ade_palette())
     for cid in np.unique(pred)[:6]:
         took = "the black row 0" if cid == 0 else f"the row of {names[cid - 1].strip()!r}"
-        print(f"class {cid:3d} {names[cid].strip()!r:14} should be {labels.palette[cid].tolist()}, guide takes "
+        print(f"class {cid:3d} {names[cid].strip()!r:14} should be {meta.palette[cid].tolist()}, guide takes "
               f"{took} {table[cid].tolist()}, shown as {table[cid][::-1].tolist()}")
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
     panels = [("the guide as written", color_seg),
-              ("row fixed, still BGR", sh.colorize(pred, palette=labels.palette)[..., ::-1]),
-              ("sh.colorize: right row, RGB", sh.colorize(pred, palette=labels.palette))]
+              ("row fixed, still BGR", sh.colorize(pred, meta=meta)[..., ::-1]),
+              ("sh.colorize: right row, RGB", sh.colorize(pred, meta=meta))]
     for ax, (title, colours) in zip(axes, panels):
         ax.imshow(colours)
         ax.set_title(title)
         ax.axis("off")
-    axes[2].legend(handles=viz.legend_handles(pred, names, labels.palette, max_items=8),
+    axes[2].legend(handles=viz.legend_handles(pred, meta=meta, max_items=8),
                    loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     plt.show()
 
@@ -541,12 +540,12 @@ show_source(sh.colorize)
 # %%
 # the guide's loop and blend with both fixes
 color_seg = np.zeros((pred.shape[0], pred.shape[1], 3), dtype=np.uint8)
-for label, color in enumerate(labels.palette):  # row i = class i
+for label, color in enumerate(meta.palette):  # row i = class i
     color_seg[pred == label, :] = color
 img = (np.array(image) * 0.5 + color_seg * 0.5).astype(np.uint8)  # RGB, as matplotlib expects
 
-assert np.array_equal(sh.colorize(pred, palette=labels.palette), color_seg)
-assert np.array_equal(sh.overlay(image, pred, palette=labels.palette), img)
+assert np.array_equal(sh.colorize(pred, meta=meta), color_seg)
+assert np.array_equal(sh.overlay(image, pred, meta=meta), img)
 print("fixed guide code == sh.colorize and sh.overlay:", True)
 
 # %%
@@ -567,7 +566,7 @@ show_source(sh.overlay)
 # `viz.show_overlay` 画的就是上面的混合结果，原图和颜色各占一半（即指南中的 0.5），并附上模型预测出的类别图例，按面积从大到小排列：类别一多，没有图例的叠加图就很难看懂。我们还把这张图保存为模型旁边的 `overlay.png`。
 
 # %%
-ax = viz.show_overlay(image, pred, id2label=names, palette=labels.palette,
+ax = viz.show_overlay(image, pred, meta=meta,
                       title="prediction" if trained else "prediction (UNTRAINED model)")
 ids, counts = np.unique(pred, return_counts=True)  # the predicted classes and their pixel counts
 for i in np.argsort(-counts, kind="stable")[:5]:  # the five largest
@@ -584,7 +583,7 @@ show_source(viz.show_overlay)
 # ## 7. Prediction against the truth
 #
 # An overlay shows what the model says, not whether it is right. Put the prediction beside the ground truth
-# (the annotation, turned into model class ids with `labels.to_model_ids` as in training) and mark every
+# (the annotation, turned into model class ids with `meta.to_model_ids` as in training) and mark every
 # pixel where the two differ. Pixels the annotation leaves unlabelled (255) are not scored, in the metric or
 # here. The list below the figure names the true classes with the most wrong pixels, and what the model took
 # them for: that is where to look first, with the per-class bars of section 8.
@@ -592,11 +591,11 @@ show_source(viz.show_overlay)
 # %% [markdown] tags=["lang-zh"]
 # ## 7. 预测与真实标签对照
 #
-# 叠加图只告诉你模型说了什么，却看不出它说得对不对。把预测和真实标签并排放在一起（真实标签就是标注，像训练时一样用 `labels.to_model_ids` 换成模型的类别编号），再把两者不一致的像素标出来。标注里未标记的像素（255）不参与评估，这里也不算。图下面的列表给出错误像素最多的几个真实类别，以及模型把它们错认成了什么：先从这里查起，再结合第 8 小节的各类别柱状图看。
+# 叠加图只告诉你模型说了什么，却看不出它说得对不对。把预测和真实标签并排放在一起（真实标签就是标注，像训练时一样用 `meta.to_model_ids` 换成模型的类别编号），再把两者不一致的像素标出来。标注里未标记的像素（255）不参与评估，这里也不算。图下面的列表给出错误像素最多的几个真实类别，以及模型把它们错认成了什么：先从这里查起，再结合第 8 小节的各类别柱状图看。
 
 # %%
-truth = labels.to_model_ids(annotations[0])  # the first test image's annotation, as model class ids
-scored = truth != labels.ignore_index  # 255: not labelled, not scored
+truth = meta.to_model_ids(annotations[0])  # the first test image's annotation, as model class ids
+scored = truth != meta.ignore_index  # 255: not labelled, not scored
 wrong = scored & (pred != truth)
 print(f"wrong: {wrong.sum()} of {scored.sum()} scored pixels ({wrong.sum() / max(scored.sum(), 1):.1%})")
 
@@ -604,8 +603,8 @@ errors = np.zeros((*truth.shape, 3), dtype=np.uint8)  # black: not scored
 errors[scored & ~wrong] = (190, 190, 190)  # grey: right
 errors[wrong] = (220, 0, 0)  # red: wrong
 fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-panels = [("ground truth", sh.colorize(truth, palette=labels.palette)),
-          ("prediction", sh.colorize(pred, palette=labels.palette)), ("red: wrong, grey: right, black: not scored", errors)]
+panels = [("ground truth", sh.colorize(truth, meta=meta)),
+          ("prediction", sh.colorize(pred, meta=meta)), ("red: wrong, grey: right, black: not scored", errors)]
 for ax, (title, picture) in zip(axes, panels):
     ax.imshow(picture)
     ax.set_title(title)
@@ -626,7 +625,7 @@ for cid in np.argsort(-missed, kind="stable")[:5]:
 # One picture is an anecdote. To measure the model, predict every test image with the batched helper and
 # compute mean IoU against the annotations. Two details:
 #
-# - the annotations hold *mask values*; `labels.to_model_ids` turns them into model class ids with the
+# - the annotations hold *mask values*; `meta.to_model_ids` turns them into model class ids with the
 #   dataset's convention (for ADE: 0 → 255, ignored; *k* → *k* − 1), as in training;
 # - the images have different sizes, so predictions and references are lists of maps, not one array.
 #
@@ -643,7 +642,7 @@ for cid in np.argsort(-missed, kind="stable")[:5]:
 #
 # 一张图只能算个例。要衡量模型，就用批量处理的辅助函数预测测试集里的每一张图像，再和标注一起计算 mIoU。有两个细节：
 #
-# - 标注里存的是*掩码值*；`labels.to_model_ids` 按数据集自己的约定把它们换成模型的类别编号（对 ADE：0 → 255，即忽略；*k* → *k* − 1），和训练时一致；
+# - 标注里存的是*掩码值*；`meta.to_model_ids` 按数据集自己的约定把它们换成模型的类别编号（对 ADE：0 → 255，即忽略；*k* → *k* − 1），和训练时一致；
 # - 图像尺寸各不相同，所以预测和真实标签都是由分割图组成的列表，而不是一个大数组。
 #
 # `sh.mean_iou` 的参数和返回结果都与第 03 篇的 🤗 Evaluate 指标相同。预测和真实标签里都没有出现的类别，交并比是 `nan`，不会出现在柱状图里。
@@ -658,17 +657,17 @@ preds = shtf.predict(model, image_processor, images, batch_size=P.batch_size)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-references = [labels.to_model_ids(a) for a in annotations]
+references = [meta.to_model_ids(a) for a in annotations]
 print("every prediction has its image's size:",
       all(p.shape == im.size[::-1] == r.shape for p, im, r in zip(preds, images, references)))
-results = sh.mean_iou(preds, references, num_labels=labels.num_labels, ignore_index=labels.ignore_index)
+results = sh.mean_iou(preds, references, num_labels=meta.num_labels, ignore_index=meta.ignore_index)
 print("keys:", sorted(results))
 
 # %%
 iou = np.asarray(results["per_category_iou"])
 with_iou = int(np.isfinite(iou).sum())
 shown = min(20, with_iou)
-ax = viz.plot_per_class_iou(iou, names, top=shown)
+ax = viz.plot_per_class_iou(iou, meta=meta, top=shown)
 which = f"all {with_iou}" if shown == with_iou else f"the best {shown} of {with_iou}"
 ax.set_title(f"IoU on {len(images)} test images: {which} classes with an IoU")
 plt.show()
@@ -769,13 +768,13 @@ ex.segment_by_hand_tf.check(my_segment, model, image_processor, image)  # .hint(
 #
 # The guide colours a prediction with a table whose row 0 is "other" (raw annotation value 0). Write
 # `my_colorize(pred, guide_table)` that colours a map of model class ids with that table, correctly, in RGB.
-# The check builds the guide-style table from this dataset's palette, `np.vstack([[0, 0, 0], labels.palette])`,
+# The check builds the guide-style table from this dataset's palette, `np.vstack([[0, 0, 0], meta.palette])`,
 # runs your function on a one-pixel map, on the last class and on `pred`, and compares with `sh.colorize`.
 
 # %% [markdown] tags=["lang-zh"]
 # ### 练习 2：修正指南的调色板
 #
-# 指南给预测结果上色时用的表格，第 0 行是“其他”（原始标注值 0）。编写 `my_colorize(pred, guide_table)`，用这张表正确地给模型类别编号图上色，输出 RGB。检查会用本数据集的调色板搭出一张指南式的表格 `np.vstack([[0, 0, 0], labels.palette])`，在一个单像素的图、最后一个类别和 `pred` 上运行你的函数，并和 `sh.colorize` 比较。
+# 指南给预测结果上色时用的表格，第 0 行是“其他”（原始标注值 0）。编写 `my_colorize(pred, guide_table)`，用这张表正确地给模型类别编号图上色，输出 RGB。检查会用本数据集的调色板搭出一张指南式的表格 `np.vstack([[0, 0, 0], meta.palette])`，在一个单像素的图、最后一个类别和 `pred` 上运行你的函数，并和 `sh.colorize` 比较。
 
 # %% tags=["exercise"]
 def my_colorize(pred, guide_table):
@@ -784,7 +783,7 @@ def my_colorize(pred, guide_table):
 
 
 # %%
-ex.palette_fix.check(my_colorize, pred, labels)  # .hint() / .solution()
+ex.palette_fix.check(my_colorize, pred, meta)  # .hint() / .solution()
 
 # %% [markdown] tags=["lang-en"]
 # ### Exercise 3: argmax after upsampling
@@ -818,10 +817,10 @@ ex.argmax_after_upsampling.check(upsample_answer)  # .hint() / .solution()
 #
 # 1. Change the by-hand route: take the argmax on the small logits first, then resize the class ids to the
 #    image size with nearest neighbour. How many pixels of the first image change, and where are they?
-# 2. Draw the reference next to the prediction: `sh.colorize(references[0], palette=labels.palette)` beside
-#    `sh.colorize(preds[0], palette=labels.palette)`. Which classes does the model confuse? Compare with the
+# 2. Draw the reference next to the prediction: `sh.colorize(references[0], meta=meta)` beside
+#    `sh.colorize(preds[0], meta=meta)`. Which classes does the model confuse? Compare with the
 #    bar chart.
-# 3. Overlay a photo of your own: `sh.overlay(photo, my_segment(photo), palette=labels.palette)` with
+# 3. Overlay a photo of your own: `sh.overlay(photo, my_segment(photo), meta=meta)` with
 #    `photo = PIL.Image.open("your.jpg").convert("RGB")`. What does a model trained on this dataset see in it?
 # 4. Set `output_dir = "build/models/none"` in the parameters cell (a folder with no model) and run the
 #    notebook again: the untrained stand-in. How do mean IoU and the number of predicted classes change?
@@ -830,8 +829,8 @@ ex.argmax_after_upsampling.check(upsample_answer)  # .hint() / .solution()
 # ### 更多探索
 #
 # 1. 修改手动流程：先在小尺寸的 logits 上取 argmax，再用最近邻插值把类别编号调整到原图尺寸。第一张图像有多少个像素的结果变了？它们都分布在哪里？
-# 2. 把真实标签和预测结果并排画出来：`sh.colorize(references[0], palette=labels.palette)` 和 `sh.colorize(preds[0], palette=labels.palette)`。模型把哪些类别搞混了？再和柱状图对照一下。
-# 3. 给你自己拍的照片做一张叠加图：`photo = PIL.Image.open("your.jpg").convert("RGB")`，然后 `sh.overlay(photo, my_segment(photo), palette=labels.palette)`。在这个数据集上训练的模型从照片里看到了什么？
+# 2. 把真实标签和预测结果并排画出来：`sh.colorize(references[0], meta=meta)` 和 `sh.colorize(preds[0], meta=meta)`。模型把哪些类别搞混了？再和柱状图对照一下。
+# 3. 给你自己拍的照片做一张叠加图：`photo = PIL.Image.open("your.jpg").convert("RGB")`，然后 `sh.overlay(photo, my_segment(photo), meta=meta)`。在这个数据集上训练的模型从照片里看到了什么？
 # 4. 在参数单元格里设置 `output_dir = "build/models/none"`（一个没有模型的文件夹），再运行一遍本篇，这时用的是未训练的替代模型。mIoU 和预测出的类别数分别有什么变化？
 
 # %% [markdown] tags=["lang-en", "collapsed", "pt"]

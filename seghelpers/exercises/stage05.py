@@ -77,14 +77,14 @@ segment_by_hand_tf = Exercise(1, lambda fn, model, proc, image: _check_segment(f
                               hint=_SEGMENT_HINT, solution=(_SEGMENT_TF, *_SEGMENT_WHY))
 
 
-def _check_colours(fn, pred, labels):
-    table = np.vstack([[0, 0, 0], labels.palette]).astype(np.uint8)  # the guide's layout: row 0 = "other"
-    last = labels.num_labels - 1
+def _check_colours(fn, pred, meta):
+    table = np.vstack([[0, 0, 0], meta.palette]).astype(np.uint8)  # the guide's layout: row 0 = "other"
+    last = meta.num_labels - 1
     cases = [(np.array([[0]]), "a one-pixel map of class 0", "只有一个像素、类别为 0 的图"),
              (np.array([[last, 0]]), f"the map [[{last}, 0]]", f"图 [[{last}, 0]]"),
              (np.asarray(pred), "your prediction `pred`", "你的预测结果 `pred`")]
     for p, en, zh in cases:
-        want = colorize(p, palette=labels.palette)
+        want = colorize(p, meta=meta)
         got = np.asarray(call(fn, p.copy(), table.copy()))
         if got.shape != want.shape:
             raise Wrong(f"for {en} expected an (H, W, 3) image of shape {want.shape}, got {got.shape}",
@@ -101,8 +101,8 @@ def _check_colours(fn, pred, labels):
             raise Wrong(f"for {en} the colour channels are reversed (BGR): matplotlib wants RGB, drop [..., ::-1]",
                         f"对{zh}，颜色通道反了（BGR）：matplotlib 要的是 RGB，去掉 [..., ::-1]")
         raise Wrong(f"for {en}, {int((got != want).any(-1).sum())} pixels get a different colour than "
-                    "sh.colorize(pred, palette=labels.palette)",
-                    f"对{zh}，有 {int((got != want).any(-1).sum())} 个像素的颜色与 sh.colorize(pred, palette=labels.palette) "
+                    "sh.colorize(pred, meta=meta)",
+                    f"对{zh}，有 {int((got != want).any(-1).sum())} 个像素的颜色与 sh.colorize(pred, meta=meta) "
                     "不同")
     return ("the guide's table has one extra first row for \"other\" (raw 0), so model class k is row k + 1 "
             "and RGB stays RGB; that is the dataset palette where row i = class i.",
