@@ -21,6 +21,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .i18n import tr
 from .labels import id2label as ADE_ID2LABEL
 
 RANDOM_PREFIX = "random:"
@@ -56,7 +57,8 @@ def build_random_segformer(out_dir, architecture: str = "tiny", image_size: int 
                            id2label: dict | None = None, overwrite: bool = False) -> Path:
     """Write a random-init SegFormer + image processor to ``out_dir`` (atomically) and return it."""
     if architecture not in ARCHITECTURES:
-        raise CheckpointError(f"architecture={architecture!r}; choose one of {sorted(ARCHITECTURES)}")
+        raise CheckpointError(tr(f"architecture={architecture!r}; choose one of {sorted(ARCHITECTURES)}",
+                                 f"architecture={architecture!r}；请从 {sorted(ARCHITECTURES)} 中选一个"))
     out_dir = Path(out_dir)
     if (out_dir / "config.json").exists() and not overwrite:
         return out_dir
@@ -104,14 +106,18 @@ def resolve_checkpoint(checkpoint: str, image_size: int = 64, seed: int = 0) -> 
       once-per-process probe of :mod:`seghelpers.hub`) it must already be cached
     """
     if not isinstance(checkpoint, (str, os.PathLike)) or not str(checkpoint).strip():
-        raise CheckpointError(f"checkpoint={checkpoint!r}: give a hub id ('nvidia/mit-b0'), a local folder, "
-                              f"or one of {[RANDOM_PREFIX + a for a in ARCHITECTURES]}")
+        raise CheckpointError(tr(f"checkpoint={checkpoint!r}: give a hub id ('nvidia/mit-b0'), a local folder, "
+                                 f"or one of {[RANDOM_PREFIX + a for a in ARCHITECTURES]}",
+                                 f"checkpoint={checkpoint!r}：请给出 Hub ID（如 'nvidia/mit-b0'）、本地文件夹，"
+                                 f"或 {[RANDOM_PREFIX + a for a in ARCHITECTURES]} 之一"))
     ckpt = str(checkpoint)
     if ckpt.startswith(RANDOM_PREFIX):
         arch = ckpt[len(RANDOM_PREFIX):]
         if arch not in ARCHITECTURES:
-            raise CheckpointError(f"checkpoint={ckpt!r}: unknown architecture {arch!r}; "
-                                  f"use one of {[RANDOM_PREFIX + a for a in ARCHITECTURES]}")
+            raise CheckpointError(tr(f"checkpoint={ckpt!r}: unknown architecture {arch!r}; "
+                                     f"use one of {[RANDOM_PREFIX + a for a in ARCHITECTURES]}",
+                                     f"checkpoint={ckpt!r}：未知的架构 {arch!r}；"
+                                     f"请用 {[RANDOM_PREFIX + a for a in ARCHITECTURES]} 之一"))
         from .paths import cache_dir
 
         return str(build_random_segformer(cache_dir() / f"random-{arch}-{image_size}px-seed{seed}",
@@ -119,18 +125,23 @@ def resolve_checkpoint(checkpoint: str, image_size: int = 64, seed: int = 0) -> 
     path = Path(ckpt).expanduser()
     if path.is_dir():
         if not (path / "config.json").exists():
-            raise CheckpointError(f"checkpoint={ckpt!r}: folder has no config.json. Point it at a folder written "
-                                  "by save_pretrained() (e.g. notebook 04's output_dir).")
+            raise CheckpointError(tr(f"checkpoint={ckpt!r}: folder has no config.json. Point it at a folder written "
+                                     "by save_pretrained() (e.g. notebook 04's output_dir).",
+                                     f"checkpoint={ckpt!r}：这个文件夹里没有 config.json。请指向用 save_pretrained() "
+                                     "保存的文件夹（例如第 04 篇的 output_dir）。"))
         return str(path)
     if path.exists() or not _HUB_ID_RE.match(ckpt) or ckpt.startswith((".", "/", "~")):
-        raise CheckpointError(f"checkpoint={ckpt!r}: no such folder. Train one with notebook 04, give a hub id "
-                              f"like 'nvidia/mit-b0', or use 'random:tiny' for an offline run.")
+        raise CheckpointError(tr(f"checkpoint={ckpt!r}: no such folder. Train one with notebook 04, give a hub id "
+                                 f"like 'nvidia/mit-b0', or use 'random:tiny' for an offline run.",
+                                 f"checkpoint={ckpt!r}：没有这个文件夹。请用第 04 篇训练一个，或给出 Hub ID（如 "
+                                 "'nvidia/mit-b0'），离线运行时也可以用 'random:tiny'。"))
     from . import hub
 
     ok, why = hub.reachable()  # probed once per process, in seconds; unreachable -> offline on the cache
     if not ok and not in_hf_cache(ckpt):
-        raise CheckpointError(hub.unreachable_message(f"checkpoint={ckpt!r}", why)
-                              + " Or pass checkpoint='random:tiny' / a local folder.")
+        raise CheckpointError(hub.unreachable_message(f"checkpoint={ckpt!r}", why,
+                                                      " Or pass checkpoint='random:tiny' / a local folder.",
+                                                      "也可以传 checkpoint='random:tiny' 或一个本地文件夹。"))
     return ckpt
 
 
@@ -215,8 +226,10 @@ def reheaded_copy(folder, id2label: dict, out_dir, seed: int = 0) -> bool:
         return False
     weights = folder / "model.safetensors"
     if not weights.exists():
-        raise CheckpointError(f"{folder}: no model.safetensors to re-head for {len(names)} classes; save the model "
-                              "with save_pretrained() (safetensors, transformers' default)")
+        raise CheckpointError(tr(f"{folder}: no model.safetensors to re-head for {len(names)} classes; save the model "
+                                 "with save_pretrained() (safetensors, transformers' default)",
+                                 f"{folder}：没有 model.safetensors，无法把分类头换成 {len(names)} 个类别；请用 "
+                                 "save_pretrained() 保存模型（safetensors 格式，transformers 的默认格式）"))
     with safe_open(str(weights), "np") as f:
         metadata = f.metadata() or {"format": "pt"}
     tensors = load_file(str(weights))

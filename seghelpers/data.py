@@ -28,6 +28,7 @@ from .hubdata import (DEFAULT_HUB_DATASET, SCRIPT_DATASETS, _HUB_ID_RE, _refuse_
                       load_hub, load_hub_layout, write_hub_layout)
 from .masks import (LOSSY_RAMPS, LOSSY_SPECKS, DataError, check_annotation, check_values, lossy_traces,  # noqa: F401
                     read_mask)
+from .i18n import tr
 from .paths import cache_dir, parse_split  # noqa: F401
 
 # The modules this one gathers (one responsibility each; data.py keeps the entry points and its old names):
@@ -108,8 +109,10 @@ def load_scene_parse(source: str = DEFAULT_HUB_DATASET, split: str = "train[:50]
     that is neither reachable nor cached.
     """
     if not isinstance(source, (str, os.PathLike)) or not str(source).strip():
-        raise ValueError(f"dataset={source!r}: give a Hub id like {DEFAULT_HUB_DATASET!r}, "
-                         "a local ADEChallengeData2016 folder, or 'synthetic'")
+        raise ValueError(tr(f"dataset={source!r}: give a Hub id like {DEFAULT_HUB_DATASET!r}, "
+                            "a local ADEChallengeData2016 folder, or 'synthetic'",
+                            f"dataset={source!r}：请给出 Hub ID（如 {DEFAULT_HUB_DATASET!r}）、"
+                            "本地的 ADEChallengeData2016 文件夹，或 'synthetic'"))
     parse_split(split)  # fail early on a malformed split
     src = str(source)
     if src == SYNTHETIC:
@@ -120,24 +123,34 @@ def load_scene_parse(source: str = DEFAULT_HUB_DATASET, split: str = "train[:50]
             return load_hub_layout(path, split)
         root = _dataset_root(path)
         if not (root / "images").is_dir() and not (root / "annotations").is_dir():
-            raise DataError(f"{path}: found neither a Hub-layout dataset folder (parquet shards such as "
-                            "data/train-00000-of-00001.parquet) nor an ADEChallengeData2016 folder (images/training, "
-                            "annotations/training). Point dataset= at one of those.")
+            raise DataError(tr(f"{path}: found neither a Hub-layout dataset folder (parquet shards such as "
+                               "data/train-00000-of-00001.parquet) nor an ADEChallengeData2016 folder (images/training, "
+                               "annotations/training). Point dataset= at one of those.",
+                               f"{path}：既不是 Hub 格式的数据集文件夹（含 data/train-00000-of-00001.parquet 这样的 "
+                               "parquet 分片），也不是 ADEChallengeData2016 文件夹（含 images/training、annotations/training）。"
+                               "请让 dataset= 指向这两种文件夹之一。"))
         return load_ade_folder(path, split, validate, num_labels)
     if path.exists():
-        raise ValueError(f"dataset={src!r} is a file; give an ADEChallengeData2016 folder, a Hub id or 'synthetic'")
+        raise ValueError(tr(f"dataset={src!r} is a file; give an ADEChallengeData2016 folder, a Hub id or 'synthetic'",
+                            f"dataset={src!r} 是一个文件；请给出 ADEChallengeData2016 文件夹、Hub ID 或 'synthetic'"))
     if not _HUB_ID_RE.match(src):
-        raise FileNotFoundError(f"dataset={src!r}: no such folder. Give an existing ADEChallengeData2016 folder, "
-                                f"a Hub id like {DEFAULT_HUB_DATASET!r}, or 'synthetic'.")
+        raise FileNotFoundError(tr(f"dataset={src!r}: no such folder. Give an existing ADEChallengeData2016 folder, "
+                                   f"a Hub id like {DEFAULT_HUB_DATASET!r}, or 'synthetic'.",
+                                   f"dataset={src!r}：没有这个文件夹。请给出一个已有的 ADEChallengeData2016 文件夹、"
+                                   f"Hub ID（如 {DEFAULT_HUB_DATASET!r}）或 'synthetic'。"))
     return load_hub(src, split)
 
 
 def split_train_test(ds, test_size: float = 0.2, seed: int = 0):
     """``ds.train_test_split`` with a clear error when the subset is too small to split."""
     if not 0 < test_size < 1:
-        raise ValueError(f"test_size must lie strictly between 0 and 1, got {test_size}")
+        raise ValueError(tr(f"test_size must lie strictly between 0 and 1, got {test_size}",
+                            f"test_size 必须严格介于 0 和 1 之间，实际是 {test_size}"))
     if len(ds) < MIN_EXAMPLES_TO_SPLIT:
-        raise DataError(f"the subset has {len(ds)} example(s); at least {MIN_EXAMPLES_TO_SPLIT} are needed to "
-                        f"split {round((1 - test_size) * 100)}/{round(test_size * 100)} into train and test. "
-                        "Use a larger split, e.g. split='train[:50]'.")
+        ratio = f"{round((1 - test_size) * 100)}/{round(test_size * 100)}"
+        raise DataError(tr(f"the subset has {len(ds)} example(s); at least {MIN_EXAMPLES_TO_SPLIT} are needed to "
+                           f"split {ratio} into train and test. "
+                           "Use a larger split, e.g. split='train[:50]'.",
+                           f"这个子集只有 {len(ds)} 个样本；要按 {ratio} 划分成训练集和测试集，至少需要 "
+                           f"{MIN_EXAMPLES_TO_SPLIT} 个。请用更大的 split，例如 split='train[:50]'。"))
     return ds.train_test_split(test_size=test_size, seed=seed)

@@ -43,19 +43,26 @@ def check_convention(root: Path, counts: np.ndarray, labels: DatasetMeta, declar
     _check_not_0_255(root, counts)
     if labels.reduce_labels and n >= 2 and total and counts[n] == 0 and counts[0] > 0.5 * total:
         state = f"{meta} says" if declared else "the kit assumed"
-        raise DataError(
+        state_zh = f"{meta} 声明了" if declared else "套件假定了"
+        raise DataError(tr(
             f"{root}: {state} reduce_labels true (mask 0 = ignored 'other', value k = class k-1), but value {n} "
             f"(class {labels.id2label[n - 1]!r}) never occurs while 0 covers {counts[0] / total:.0%} of the pixels: "
             f"0 looks like a real class. If mask value k is class k (0 = {labels.id2label[0]!r}), write {meta} "
-            "with {\"reduce_labels\": false}.")
+            "with {\"reduce_labels\": false}.",
+            f"{root}：{state_zh} reduce_labels 为 true（掩码值 0 = 被忽略的“其他”，值 k = 类别 k-1），但值 {n}"
+            f"（类别 {labels.id2label[n - 1]!r}）从未出现，而 0 却占了 {counts[0] / total:.0%} 的像素：0 看起来是一个真实的类别。"
+            f"如果掩码值 k 就是类别 k（0 = {labels.id2label[0]!r}），请在 {meta} 里写上 "
+            "{\"reduce_labels\": false}。"))
 
 
 def _find_pairs(root: Path, folder_split: str) -> list[tuple[Path, Path]]:
     img_dir, ann_dir = root / "images" / folder_split, root / "annotations" / folder_split
     for d in (img_dir, ann_dir):
         if not d.is_dir():
-            raise DataError(f"{d} is missing: an ADEChallengeData2016 folder needs "
-                            f"images/{folder_split}/*.jpg and annotations/{folder_split}/*.png")
+            raise DataError(tr(f"{d} is missing: an ADEChallengeData2016 folder needs "
+                               f"images/{folder_split}/*.jpg and annotations/{folder_split}/*.png",
+                               f"缺少 {d}：ADEChallengeData2016 文件夹需要 images/{folder_split}/*.jpg 和 "
+                               f"annotations/{folder_split}/*.png"))
     exts = {".jpg", ".jpeg", ".png"}
     images = {p.stem: p for p in sorted(img_dir.iterdir()) if p.suffix.lower() in exts}
     anns: dict[str, Path] = {}
@@ -63,22 +70,30 @@ def _find_pairs(root: Path, folder_split: str) -> list[tuple[Path, Path]]:
         if p.suffix.lower() in _MASK_EXTS and (p.stem not in anns or p.suffix.lower() == ".png"):
             anns[p.stem] = p
     if not images:
-        raise DataError(f"{img_dir} holds no images (*.jpg, *.png)")
+        raise DataError(tr(f"{img_dir} holds no images (*.jpg, *.png)",
+                           f"{img_dir} 里没有图像（*.jpg、*.png）"))
     lossy = [p for p in anns.values() if p.suffix.lower() in (".jpg", ".jpeg")]
     if lossy:
-        raise DataError(f"{lossy[0]}: annotation saved as JPEG (no {lossy[0].stem}.png next to it; {len(lossy)} such "
-                        "file(s)). JPEG is lossy: it blurs class values along every edge. Export the masks again as "
-                        "lossless PNG (mode L, pixel value = class value); renaming or re-saving the JPEG as .png "
-                        "does not undo the damage.")
+        raise DataError(tr(f"{lossy[0]}: annotation saved as JPEG (no {lossy[0].stem}.png next to it; {len(lossy)} such "
+                           "file(s)). JPEG is lossy: it blurs class values along every edge. Export the masks again as "
+                           "lossless PNG (mode L, pixel value = class value); renaming or re-saving the JPEG as .png "
+                           "does not undo the damage.",
+                           f"{lossy[0]}：标注被存成了 JPEG（旁边没有 {lossy[0].stem}.png；共有 {len(lossy)} 个这样的文件）。"
+                           "JPEG 是有损压缩，会把每条边缘上的类别值模糊掉。请重新导出无损的 PNG 掩码（mode L，像素值 = 类别值）；"
+                           "把 JPEG 改名或另存为 .png 并不能修复已有的损坏。"))
     missing = sorted(set(images) - set(anns))
     if missing:
-        raise DataError(f"{img_dir / images[missing[0]].name}: no annotation "
-                        f"{ann_dir / (missing[0] + '.png')} ({len(missing)} image(s) without one). "
-                        "Add the masks or remove those images.")
+        raise DataError(tr(f"{img_dir / images[missing[0]].name}: no annotation "
+                           f"{ann_dir / (missing[0] + '.png')} ({len(missing)} image(s) without one). "
+                           "Add the masks or remove those images.",
+                           f"{img_dir / images[missing[0]].name}：找不到标注 {ann_dir / (missing[0] + '.png')}"
+                           f"（共有 {len(missing)} 张图像没有标注）。请补上掩码，或者删掉这些图像。"))
     orphans = sorted(set(anns) - set(images))
     if orphans:
-        raise DataError(f"{anns[orphans[0]]}: annotation without an image in {img_dir} "
-                        f"({len(orphans)} in all). Remove it or add the image.")
+        raise DataError(tr(f"{anns[orphans[0]]}: annotation without an image in {img_dir} "
+                           f"({len(orphans)} in all). Remove it or add the image.",
+                           f"{anns[orphans[0]]}：这个标注在 {img_dir} 里没有对应的图像（共 {len(orphans)} 个）。"
+                           "请删掉它，或者补上图像。"))
     return [(images[k], anns[k]) for k in sorted(images)]
 
 
@@ -119,14 +134,18 @@ def _read_meta(root: Path) -> dict:
     try:
         meta = json.loads(f.read_text("utf-8"))
     except json.JSONDecodeError as e:
-        raise DataError(f"{f} is not valid JSON ({e}); expected e.g. {{\"reduce_labels\": false}}") from None
+        raise DataError(tr(f"{f} is not valid JSON ({e}); expected e.g. {{\"reduce_labels\": false}}",
+                           f"{f} 不是合法的 JSON（{e}）；应当形如 {{\"reduce_labels\": false}}")) from None
     if not isinstance(meta, dict):
-        raise DataError(f"{f}: expected a JSON object such as {{\"reduce_labels\": false}}")
+        raise DataError(tr(f"{f}: expected a JSON object such as {{\"reduce_labels\": false}}",
+                           f"{f}：应当是一个 JSON 对象，例如 {{\"reduce_labels\": false}}"))
     unknown = set(meta) - _META_KEYS
     if unknown:
-        raise DataError(f"{f}: unknown key(s) {sorted(unknown)}; known: {sorted(_META_KEYS)}")
+        raise DataError(tr(f"{f}: unknown key(s) {sorted(unknown)}; known: {sorted(_META_KEYS)}",
+                           f"{f}：未知的键 {sorted(unknown)}；可用的键：{sorted(_META_KEYS)}"))
     if "reduce_labels" in meta and not isinstance(meta["reduce_labels"], bool):
-        raise DataError(f"{f}: reduce_labels must be true or false (JSON), got {meta['reduce_labels']!r}")
+        raise DataError(tr(f"{f}: reduce_labels must be true or false (JSON), got {meta['reduce_labels']!r}",
+                           f"{f}：reduce_labels 必须是 true 或 false（JSON 写法），实际是 {meta['reduce_labels']!r}"))
     return meta
 
 
@@ -157,9 +176,12 @@ def _scan_values(root: Path, files: list[Path]) -> np.ndarray:
             values, _ = read_mask(p, probe)
         except DataError as e:
             if "colour mask" in str(e):
-                raise DataError(f"{p}: RGB colour masks. Write {root / META_FILE} declaring the label convention and "
-                                "the colours, e.g. {\"reduce_labels\": false, \"palette\": [[0, 0, 0], [255, 0, 0]]} "
-                                "(one [r, g, b] per class, in id2label order).") from None
+                raise DataError(tr(f"{p}: RGB colour masks. Write {root / META_FILE} declaring the label convention and "
+                                   "the colours, e.g. {\"reduce_labels\": false, \"palette\": [[0, 0, 0], [255, 0, 0]]} "
+                                   "(one [r, g, b] per class, in id2label order).",
+                                   f"{p}：这是 RGB 彩色掩码。请写一个 {root / META_FILE}，声明标签约定和各类别的颜色，例如 "
+                                   "{\"reduce_labels\": false, \"palette\": [[0, 0, 0], [255, 0, 0]]}"
+                                   "（每个类别一个 [r, g, b]，按 id2label 的顺序）。")) from None
             raise
         counts += np.bincount(values.ravel(), minlength=256)
     _SCAN_CACHE[key] = counts
@@ -200,8 +222,10 @@ def dataset_meta(source) -> DatasetMeta:
     if palette is not None:
         palette = np.asarray(palette)
         if palette.shape != (len(i2l), 3):
-            raise DataError(f"{root / META_FILE}: palette must list one [r, g, b] per class ({len(i2l)} rows, in "
-                            f"id2label order), got shape {palette.shape}")
+            raise DataError(tr(f"{root / META_FILE}: palette must list one [r, g, b] per class ({len(i2l)} rows, in "
+                               f"id2label order), got shape {palette.shape}",
+                               f"{root / META_FILE}：palette 必须为每个类别列出一个 [r, g, b]（共 {len(i2l)} 行，"
+                               f"按 id2label 的顺序），实际形状是 {palette.shape}"))
     if len(i2l) == 1:
         DatasetMeta(i2l, name=str(root / LABEL_FILE))  # raises the one-class message
     reduce = meta.get("reduce_labels")
@@ -217,20 +241,30 @@ def dataset_meta(source) -> DatasetMeta:
             reduce = True
             if str(root) not in _WARNED:
                 _WARNED.add(str(root))
-                warnings.warn(f"{root}: no {META_FILE}; the masks use values 0..{n} for {n} classes, so the kit "
-                              f"reads them the ADE way (0 = ignored 'other', k = class k-1). Write {root / META_FILE} "
-                              "with {\"reduce_labels\": true} to say so and silence this warning.", UserWarning,
+                warnings.warn(tr(f"{root}: no {META_FILE}; the masks use values 0..{n} for {n} classes, so the kit "
+                                 f"reads them the ADE way (0 = ignored 'other', k = class k-1). Write {root / META_FILE} "
+                                 "with {\"reduce_labels\": true} to say so and silence this warning.",
+                                 f"{root}：没有 {META_FILE}；掩码对 {n} 个类别用了 0..{n} 这些值，所以套件按 ADE 的约定读取它们"
+                                 f"（0 = 被忽略的“其他”，k = 类别 k-1）。请写一个 {root / META_FILE}，内容为 "
+                                 "{\"reduce_labels\": true}，明确这一点，这条警告也就不会再出现。"), UserWarning,
                               stacklevel=2)
         elif top > n:
-            raise DataError(f"{root}: masks hold value {top}, above the {n} classes of {root / LABEL_FILE}. "
-                            "Add the missing classes to id2label.json, or fix the masks.")
+            raise DataError(tr(f"{root}: masks hold value {top}, above the {n} classes of {root / LABEL_FILE}. "
+                               "Add the missing classes to id2label.json, or fix the masks.",
+                               f"{root}：掩码里出现了值 {top}，超出了 {root / LABEL_FILE} 中的 {n} 个类别。"
+                               "请把缺少的类别补进 id2label.json，或者修正掩码。"))
         else:
-            raise DataError(
+            low = present[0] if present else 0
+            raise DataError(tr(
                 f"{root}: {LABEL_FILE} lists {n} classes (ids 0..{n - 1}) and the masks use values "
-                f"{present[0] if present else 0}..{top}, so it is ambiguous whether mask value 0 is class 0 "
+                f"{low}..{top}, so it is ambiguous whether mask value 0 is class 0 "
                 f"({i2l[0]!r}) or ignored 'other'. Declare it in {root / META_FILE}: {{\"reduce_labels\": false}} if "
                 f"mask value k is class k (0 = {i2l[0]!r}), or {{\"reduce_labels\": true}} if 0 means 'other, "
-                "ignore' and value k is class k-1 (the ADE convention).")
+                "ignore' and value k is class k-1 (the ADE convention).",
+                f"{root}：{LABEL_FILE} 列出了 {n} 个类别（编号 0..{n - 1}），掩码用的值是 {low}..{top}，"
+                f"因此无法判断掩码值 0 是类别 0（{i2l[0]!r}）还是被忽略的“其他”。请在 {root / META_FILE} 里声明："
+                f"如果掩码值 k 就是类别 k（0 = {i2l[0]!r}），写 {{\"reduce_labels\": false}}；"
+                f"如果 0 表示“其他，忽略”、值 k 是类别 k-1（ADE 的约定），写 {{\"reduce_labels\": true}}。"))
     return _meta.register(DatasetMeta(i2l, reduce_labels=reduce, palette=palette, name=name))
 
 
@@ -311,7 +345,8 @@ def load_ade_folder(root, split: str = "train", validate: bool = True, num_label
     declared_palette = own and "palette" in _read_meta(root)
     name, spec = parse_split(split)
     if name not in _FOLDER_SPLITS:
-        raise ValueError(f"split={split!r}: an ADE folder has splits 'train' and 'validation'")
+        raise ValueError(tr(f"split={split!r}: an ADE folder has splits 'train' and 'validation'",
+                            f"split={split!r}：ADE 文件夹只有 'train' 和 'validation' 两个划分"))
     pairs = _find_pairs(root, _FOLDER_SPLITS[name])
     pairs = [pairs[i] for i in _apply_slice(len(pairs), spec, split)]
     if validate:
@@ -326,10 +361,12 @@ def load_ade_folder(root, split: str = "train", validate: bool = True, num_label
 
                     with Image.open(ann) as a:
                         if a.size == raw_size:
-                            raise DataError(
+                            raise DataError(tr(
                                 f"{img}: EXIF orientation {orientation} rotates this image when it is loaded, but "
                                 f"its annotation {ann.name} matches the unrotated pixels. Re-save the image without "
-                                "the EXIF orientation tag (or rotate the annotation the same way).") from None
+                                "the EXIF orientation tag (or rotate the annotation the same way).",
+                                f"{img}：EXIF 方向标记 {orientation} 会让这张图像在加载时被旋转，但它的标注 {ann.name} "
+                                "对应的是未旋转的像素。请去掉 EXIF 方向标记后重新保存图像（或者把标注做同样的旋转）。")) from None
                 raise
             counts += np.bincount(values.ravel(), minlength=256)
             if converted:

@@ -147,9 +147,15 @@ def go_offline() -> None:
         tf_hub._is_offline_mode = True
 
 
-def unreachable_message(what: str, why: str) -> str:
-    """The kit's message for a Hub asset that is neither reachable nor cached."""
-    return (f"{what} is not in the local cache and the Hugging Face Hub cannot be reached ({why}; "
-            f"endpoint {endpoint()}). Run `make prefetch` while online (it caches the workshop assets), copy a "
-            "prefetched cache or a shared dataset folder from someone who has one, or work offline with "
-            "profile='smoke' (synthetic data, random-init model).")
+def unreachable_message(what: str, why: str, more_en: str = "", more_zh: str = "") -> str:
+    """The kit's message for a Hub asset that is neither reachable nor cached (``more_en``/``more_zh``: a
+    caller's extra sentence, in the session's language like the rest, see :func:`seghelpers.i18n.tr`)."""
+    from .i18n import tr
+
+    return tr(f"{what} is not in the local cache and the Hugging Face Hub cannot be reached ({why}; "
+              f"endpoint {endpoint()}). Run `make prefetch` while online (it caches the workshop assets), copy a "
+              "prefetched cache or a shared dataset folder from someone who has one, or work offline with "
+              "profile='smoke' (synthetic data, random-init model)." + more_en,
+              f"{what} 不在本地缓存里，而且连不上 Hugging Face Hub（{why}；端点 {endpoint()}）。"
+              "请在联网时运行 `make prefetch`（它会缓存工作坊要用的资源），或者从别人那里拷贝一份预取好的缓存或共享的数据集文件夹，"
+              "或者用 profile='smoke' 离线学习（合成数据 + 随机初始化的模型）。" + more_zh)

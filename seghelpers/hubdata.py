@@ -25,8 +25,10 @@ def _sceneparse_columns(ds, where: str):
 
     missing = {"image", "annotation"} - set(ds.column_names)
     if missing:
-        raise DataError(f"{where}: no column(s) {sorted(missing)}; a SceneParse150-style dataset needs 'image' and "
-                        f"'annotation' (it has {ds.column_names}).")
+        raise DataError(tr(f"{where}: no column(s) {sorted(missing)}; a SceneParse150-style dataset needs 'image' and "
+                           f"'annotation' (it has {ds.column_names}).",
+                           f"{where}：缺少列 {sorted(missing)}；SceneParse150 格式的数据集需要 'image' 和 'annotation' 两列"
+                           f"（它现有的列是 {ds.column_names}）。"))
     return ds.cast_column("image", datasets.Image(mode="RGB"))
 
 
@@ -34,8 +36,10 @@ def _hub_offline_error(source: str, err: Exception | str) -> Exception:
     from .hub import unreachable_message
 
     why = err if isinstance(err, str) else f"{type(err).__name__}"
-    return ConnectionError(unreachable_message(f"dataset={source!r}", why) + " Or pass dataset=<folder>: an "
-                           "ADEChallengeData2016 folder or a Hub-layout parquet folder (a prefetched or shared copy).")
+    return ConnectionError(unreachable_message(
+        f"dataset={source!r}", why, " Or pass dataset=<folder>: an "
+        "ADEChallengeData2016 folder or a Hub-layout parquet folder (a prefetched or shared copy).",
+        "也可以传 dataset=<文件夹>：ADEChallengeData2016 文件夹，或 Hub 格式的 parquet 文件夹（预取的或别人共享的副本）。"))
 
 
 #: Hub ids of SceneParse150 as a loading script, which datasets>=4 refuses
@@ -98,8 +102,10 @@ def load_hub_layout(folder, split: str):
     except ValueError as e:
         if "split" in str(e).lower() or "Unknown" in str(e):
             shards = ", ".join(p.relative_to(folder).as_posix() for p in _parquet_files(folder)[:4])
-            raise DataError(f"{folder}: no split {name!r} in this parquet folder ({shards}); shard names must "
-                            "start with the split, e.g. data/train-00000-of-00001.parquet") from None
+            raise DataError(tr(f"{folder}: no split {name!r} in this parquet folder ({shards}); shard names must "
+                               "start with the split, e.g. data/train-00000-of-00001.parquet",
+                               f"{folder}：这个 parquet 文件夹里没有划分 {name!r}（{shards}）；分片文件名必须以划分名开头，"
+                               "例如 data/train-00000-of-00001.parquet")) from None
         raise
     return _sceneparse_columns(ds, str(folder))
 

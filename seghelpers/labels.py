@@ -23,6 +23,8 @@ from importlib import resources
 
 import numpy as np
 
+from .i18n import tr
+
 IGNORE_INDEX = 255
 NUM_LABELS = 150
 
@@ -56,21 +58,28 @@ def normalize_id2label(id2label, name: str = "id2label") -> dict[int, str]:
     if isinstance(obj, (list, tuple)):
         obj = dict(enumerate(obj))
     if not isinstance(obj, dict):
-        raise TypeError(f"{name}: expected a dict {{0: 'wall', ...}}, a list of class names, a model or its "
-                        f"config, got {type(id2label).__name__}")
+        raise TypeError(tr(f"{name}: expected a dict {{0: 'wall', ...}}, a list of class names, a model or its "
+                           f"config, got {type(id2label).__name__}",
+                           f"{name}：应当是字典 {{0: 'wall', ...}}、类别名列表、模型或模型的 config，"
+                           f"实际是 {type(id2label).__name__}"))
     try:
         mapping = {int(k): v for k, v in obj.items()}
     except (TypeError, ValueError):
-        raise ValueError(f"{name}: keys must be integer class ids (or their strings, as JSON gives them), "
-                         f"e.g. {{\"0\": \"wall\"}}; got keys {list(obj)[:5]}") from None
+        raise ValueError(tr(f"{name}: keys must be integer class ids (or their strings, as JSON gives them), "
+                            f"e.g. {{\"0\": \"wall\"}}; got keys {list(obj)[:5]}",
+                            f"{name}：键必须是整数类别编号（或者像 JSON 里那样写成字符串），例如 {{\"0\": \"wall\"}}；"
+                            f"实际的键是 {list(obj)[:5]}")) from None
     if not mapping or sorted(mapping) != list(range(len(mapping))):
-        raise ValueError(f"{name}: class ids must be 0..N-1 without gaps, got {sorted(mapping)[:10]}")
+        raise ValueError(tr(f"{name}: class ids must be 0..N-1 without gaps, got {sorted(mapping)[:10]}",
+                            f"{name}：类别编号必须是连续的 0..N-1，不能有空缺，实际是 {sorted(mapping)[:10]}"))
     bad = [v for v in mapping.values() if not isinstance(v, str)]
     if bad:
-        raise ValueError(f"{name}: class names must be strings, got {bad[0]!r}")
+        raise ValueError(tr(f"{name}: class names must be strings, got {bad[0]!r}",
+                            f"{name}：类别名必须是字符串，实际是 {bad[0]!r}"))
     if len(set(mapping.values())) != len(mapping):
         dup = next(v for v in mapping.values() if list(mapping.values()).count(v) > 1)
-        raise ValueError(f"{name}: class names must be unique, {dup!r} appears twice")
+        raise ValueError(tr(f"{name}: class names must be unique, {dup!r} appears twice",
+                            f"{name}：类别名不能重复，{dup!r} 出现了两次"))
     return dict(sorted(mapping.items()))
 
 
@@ -85,11 +94,14 @@ def load_label_file(path) -> tuple[dict[int, str], dict[str, int]]:
     try:
         raw = json.loads(path.read_text("utf-8"))
     except FileNotFoundError:
-        raise FileNotFoundError(f"label file {path} does not exist; write it as JSON {{\"0\": \"name\", ...}}") from None
+        raise FileNotFoundError(tr(f"label file {path} does not exist; write it as JSON {{\"0\": \"name\", ...}}",
+                                   f"标签文件 {path} 不存在；请把它写成 JSON：{{\"0\": \"name\", ...}}")) from None
     except json.JSONDecodeError as e:
-        raise ValueError(f"label file {path} is not valid JSON ({e}); expected {{\"0\": \"name\", ...}}") from None
+        raise ValueError(tr(f"label file {path} is not valid JSON ({e}); expected {{\"0\": \"name\", ...}}",
+                            f"标签文件 {path} 不是合法的 JSON（{e}）；应当形如 {{\"0\": \"name\", ...}}")) from None
     if not isinstance(raw, (dict, list)):
-        raise ValueError(f"label file {path}: expected a JSON object {{\"0\": \"name\", ...}}")
+        raise ValueError(tr(f"label file {path}: expected a JSON object {{\"0\": \"name\", ...}}",
+                            f"标签文件 {path}：应当是一个 JSON 对象 {{\"0\": \"name\", ...}}"))
     mapping = normalize_id2label(raw, name=f"label file {path}")
     return mapping, {v: k for k, v in mapping.items()}
 
@@ -101,7 +113,8 @@ def reduce_labels(annotation) -> np.ndarray:
     """
     a = np.asarray(annotation)
     if a.size and (a.min() < 0 or a.max() > 255):
-        raise ValueError(f"annotation values must lie in 0..255, got {a.min()}..{a.max()}")
+        raise ValueError(tr(f"annotation values must lie in 0..255, got {a.min()}..{a.max()}",
+                            f"标注的取值必须在 0..255 之内，实际是 {a.min()}..{a.max()}"))
     out = a.astype(np.uint8) - np.uint8(1)  # 0 wraps to 255, k -> k-1
     out[out == 254] = IGNORE_INDEX  # raw 255 (not an ADE class) stays ignored, as in the processor
     return out

@@ -30,11 +30,15 @@ def _check_image(path: Path):
             mode, raw_size = im.mode, im.size
             orientation = im.getexif().get(0x0112)  # EXIF Orientation
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as e:
-        raise DataError(f"{path}: cannot read this image ({e}). Re-download or re-export it, "
-                        "or remove it together with its annotation.") from None
+        raise DataError(tr(f"{path}: cannot read this image ({e}). Re-download or re-export it, "
+                           "or remove it together with its annotation.",
+                           f"{path}：无法读取这张图像（{e}）。请重新下载或重新导出它，或者把它和对应的标注一起删掉。")) from None
     if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        raise DataError(f"{path}: {mode} ({'16-bit' if mode.startswith('I;16') else '32-bit'}) image; the models "
-                        "expect 8-bit RGB. Convert it, e.g. with numpy: (arr / arr.max() * 255).astype('uint8').")
+        bits = '16-bit' if mode.startswith('I;16') else '32-bit'
+        raise DataError(tr(f"{path}: {mode} ({bits}) image; the models "
+                           "expect 8-bit RGB. Convert it, e.g. with numpy: (arr / arr.max() * 255).astype('uint8').",
+                           f"{path}：这是 {mode}（{bits}）图像，而模型需要 8 位 RGB 图像。请先转换，例如用 numpy："
+                           "(arr / arr.max() * 255).astype('uint8')。"))
     # datasets applies the EXIF orientation when it decodes (ImageOps.exif_transpose): 5..8 swap width/height
     size = raw_size[::-1] if orientation in (5, 6, 7, 8) else raw_size
     return size, raw_size, orientation
@@ -74,11 +78,16 @@ def _values_from_colors(rgb: np.ndarray, labels: DatasetMeta, path: Path, declar
     if unknown:
         c = unknown[0]
         where = "the palette in dataset.json" if declared_palette else f"the palette of {labels.name}"
-        raise DataError(
+        where_zh = "dataset.json 的调色板" if declared_palette else f"{labels.name} 的调色板"
+        rgb_c = ((c >> 16) & 255, (c >> 8) & 255, c & 255)
+        raise DataError(tr(
             f"{path}: colour mask with {len(unknown)} colour(s) that are no class in {where}, e.g. "
-            f"RGB {((c >> 16) & 255, (c >> 8) & 255, c & 255)}. Either save index masks (mode L PNG, pixel value = "
+            f"RGB {rgb_c}. Either save index masks (mode L PNG, pixel value = "
             "class value), or list each class's colour in dataset.json: \"palette\": [[r, g, b], ...] in id2label "
-            "order. (A JPEG-compressed or bilinearly resized colour mask cannot be recovered: re-export it.)")
+            "order. (A JPEG-compressed or bilinearly resized colour mask cannot be recovered: re-export it.)",
+            f"{path}：彩色掩码里有 {len(unknown)} 种颜色不对应{where_zh}中的任何类别，例如 RGB {rgb_c}。"
+            "请改存索引掩码（mode L 的 PNG，像素值 = 类别值），或者在 dataset.json 里按 id2label 的顺序列出每个类别的颜色："
+            "\"palette\": [[r, g, b], ...]。（经过 JPEG 压缩或双线性调整尺寸的彩色掩码无法恢复，只能重新导出。）"))
     return np.asarray([table[int(c)] for c in uniq], np.uint8)[inv].reshape(codes.shape)
 
 
@@ -106,15 +115,19 @@ def read_mask(path, labels: DatasetMeta = ADE20K, declared_palette: bool = False
             fmt, mode = im.format, im.mode
             if fmt in ("JPEG", "MPO"):
                 how = "" if path.suffix.lower() in (".jpg", ".jpeg") else f" although its name ends in {path.suffix}"
-                raise DataError(
+                how_zh = "" if not how else f"（虽然文件名以 {path.suffix} 结尾）"
+                raise DataError(tr(
                     f"{path}: this mask is stored as {fmt}{how}. {fmt} is lossy: it blurs the values along every "
                     "edge into other classes. Export the masks again as lossless PNG (mode L, pixel value = class "
-                    "value) from your labelling tool; converting this file to PNG does not undo the damage.")
+                    "value) from your labelling tool; converting this file to PNG does not undo the damage.",
+                    f"{path}：这个掩码是以 {fmt} 格式保存的{how_zh}。{fmt} 是有损压缩，会把每条边缘上的值模糊成其他类别。"
+                    "请从标注工具重新导出无损的 PNG 掩码（mode L，像素值 = 类别值）；把这个文件转存成 PNG 并不能修复已有的损坏。"))
             palette = im.getpalette() if mode == "P" else None
             arr = np.asarray(im)
             rgb = np.asarray(im.convert("RGB")) if mode == "P" else None
     except (UnidentifiedImageError, OSError, SyntaxError) as e:
-        raise DataError(f"{path}: cannot read this annotation ({e}). Re-export it as PNG.") from None
+        raise DataError(tr(f"{path}: cannot read this annotation ({e}). Re-export it as PNG.",
+                           f"{path}：无法读取这个标注文件（{e}）。请重新导出为 PNG。")) from None
     if mode == "L":
         return arr, False
     if mode == "1":
@@ -123,8 +136,10 @@ def read_mask(path, labels: DatasetMeta = ADE20K, declared_palette: bool = False
         return np.ascontiguousarray(arr[..., 0]), True
     if mode in ("I;16", "I;16B", "I;16L", "I"):
         if arr.size and (arr.min() < 0 or arr.max() > 255):
-            raise DataError(f"{path}: {mode} mask with values {arr.min()}..{arr.max()}; class values must fit 0..255. "
-                            "Re-export the mask with one value per class in 0..255 (mode L PNG).")
+            raise DataError(tr(f"{path}: {mode} mask with values {arr.min()}..{arr.max()}; class values must fit 0..255. "
+                               "Re-export the mask with one value per class in 0..255 (mode L PNG).",
+                               f"{path}：{mode} 掩码的取值范围是 {arr.min()}..{arr.max()}，而类别值必须在 0..255 之内。"
+                               "请重新导出掩码，每个类别用 0..255 中的一个值（mode L 的 PNG）。"))
         return arr.astype(np.uint8), True
     if mode == "P":
         used = np.unique(arr)
@@ -143,8 +158,9 @@ def read_mask(path, labels: DatasetMeta = ADE20K, declared_palette: bool = False
         if np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2]):
             return np.ascontiguousarray(rgb[..., 0]), True
         return _values_from_colors(rgb, labels, path, declared_palette), True
-    raise DataError(f"{path}: mode {mode} masks are not supported; save index masks as mode L PNG "
-                    "(pixel value = class value).")
+    raise DataError(tr(f"{path}: mode {mode} masks are not supported; save index masks as mode L PNG "
+                       "(pixel value = class value).",
+                       f"{path}：不支持 mode {mode} 的掩码；请把索引掩码保存为 mode L 的 PNG（像素值 = 类别值）。"))
 
 
 #: thresholds (share of pixels) above which a mask was almost surely saved lossy (JPEG) or resized bilinearly
@@ -188,11 +204,16 @@ def check_values(path, values: np.ndarray, labels: DatasetMeta) -> None:
     if bad:
         if labels.reduce_labels:
             rule = f"0 = other, 1..{n} = classes"
+            rule_zh = f"0 = 其他，1..{n} = 类别"
             hint = "Is this the right dataset, or does it need its own id2label.json?"
+            hint_zh = "数据集选对了吗？还是它需要自己的 id2label.json？"
         else:
             rule = f"0..{n - 1} = classes, 255 = ignored"
+            rule_zh = f"0..{n - 1} = 类别，255 = 忽略"
             hint = "Add the missing classes to id2label.json, or fix the masks."
-        raise DataError(f"{path}: label value {bad[0]} is above {top} ({rule}; {labels.name} has {n} classes). {hint}")
+            hint_zh = "请把缺少的类别补进 id2label.json，或者修正掩码。"
+        raise DataError(tr(f"{path}: label value {bad[0]} is above {top} ({rule}; {labels.name} has {n} classes). {hint}",
+                           f"{path}：标签值 {bad[0]} 超过了 {top}（{rule_zh}；{labels.name} 共有 {n} 个类别）。{hint_zh}"))
 
 
 def check_annotation(path, image_size, num_labels=None, labels: DatasetMeta | None = None,
@@ -210,16 +231,21 @@ def check_annotation(path, image_size, num_labels=None, labels: DatasetMeta | No
     values, converted = read_mask(path, labels, declared_palette)
     size = values.shape[::-1]
     if size != tuple(image_size):
-        raise DataError(f"{path}: annotation size {size[0]}x{size[1]} differs from its image "
-                        f"{image_size[0]}x{image_size[1]}; annotations must be pixel-aligned with images "
-                        "(resize masks with nearest neighbour, never bilinear).")
+        raise DataError(tr(f"{path}: annotation size {size[0]}x{size[1]} differs from its image "
+                           f"{image_size[0]}x{image_size[1]}; annotations must be pixel-aligned with images "
+                           "(resize masks with nearest neighbour, never bilinear).",
+                           f"{path}：标注尺寸 {size[0]}x{size[1]} 与对应图像的 {image_size[0]}x{image_size[1]} 不一致；"
+                           "标注必须和图像逐像素对齐（调整掩码尺寸只能用最近邻插值，不能用双线性）。"))
     specks, ramps = lossy_traces(values)
     if specks > LOSSY_SPECKS or ramps > LOSSY_RAMPS:
-        raise DataError(
+        raise DataError(tr(
             f"{path}: {specks:.1%} of the pixels are single-pixel specks and {ramps:.1%} lie on value ramps between "
             "two regions: the traces a JPEG (or a bilinear resize) leaves in a mask; drawn masks have almost none. "
             "Was it ever saved as JPEG? Export the masks again as lossless PNG from the original labels (resize "
-            "masks with nearest neighbour only).")
+            "masks with nearest neighbour only).",
+            f"{path}：{specks:.1%} 的像素是孤立的单像素噪点，{ramps:.1%} 的像素落在两个区域之间的渐变过渡上——"
+            "这正是 JPEG（或双线性调整尺寸）在掩码里留下的痕迹，手工标注的掩码几乎没有这种像素。"
+            "它是不是曾经被存成 JPEG？请从原始标注重新导出无损的 PNG 掩码（调整掩码尺寸只能用最近邻插值）。"))
     check_values(path, values, labels)
     return values, converted
 

@@ -113,7 +113,8 @@ class DatasetMeta:
 
         a = np.asarray(annotation)
         if a.ndim != 2:
-            raise ValueError(f"{self.name}: an annotation must be a (H, W) map of class values, got shape {a.shape}")
+            raise ValueError(tr(f"{self.name}: an annotation must be a (H, W) map of class values, got shape {a.shape}",
+                                f"{self.name}：标注必须是 (H, W) 的类别值图，实际形状是 {a.shape}"))
         out = reduce_labels(a) if self.reduce_labels else a.astype(np.int64)
         out = np.where((out >= 0) & (out < self.num_labels), out, self.ignore_index)
         return out.astype(np.uint8)
@@ -198,7 +199,8 @@ def resolve(meta=None, id2label=None, palette=None, num_labels: int | None = Non
         meta, id2label = None, meta if id2label is None else id2label
     if is_meta(id2label):
         if meta is not None and meta is not id2label:
-            raise ValueError(f"{where}: meta= and id2label= are two different descriptions; pass meta= only")
+            raise ValueError(tr(f"{where}: meta= and id2label= are two different descriptions; pass meta= only",
+                                f"{where}：meta= 和 id2label= 是两个不同的数据集描述；只传 meta= 即可"))
         meta, id2label = id2label, None
     if meta is not None and id2label is not None:
         if normalize_id2label(id2label) != meta.id2label:
@@ -231,7 +233,8 @@ def resolve(meta=None, id2label=None, palette=None, num_labels: int | None = Non
     if palette is not None:
         pal = np.asarray(palette)
         if pal.ndim != 2 or pal.shape[1] != 3:
-            raise ValueError(f"{where}: palette must be an (N, 3) array of RGB colours, got shape {pal.shape}")
+            raise ValueError(tr(f"{where}: palette must be an (N, 3) array of RGB colours, got shape {pal.shape}",
+                                f"{where}：palette 必须是 (N, 3) 的 RGB 颜色数组，实际形状是 {pal.shape}"))
         if pal.shape[0] != meta.num_labels or not np.array_equal(pal, meta.palette):
             meta = _with_palette(meta, pal)
     return meta

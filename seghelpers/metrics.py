@@ -21,18 +21,23 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .i18n import tr
+
 def _as_int_array(x, name: str) -> np.ndarray:
     a = np.asarray(x)
     if a.dtype == object:
-        raise TypeError(f"{name}: got ragged/object data; pass arrays of equal shape or a list of arrays")
+        raise TypeError(tr(f"{name}: got ragged/object data; pass arrays of equal shape or a list of arrays",
+                           f"{name}：收到的是长短不一的 object 数据；请传入形状相同的数组，或一个数组列表"))
     if a.dtype.kind == "f":
         if not np.all(np.isfinite(a)) or np.any(a != np.round(a)):
-            raise TypeError(f"{name} must hold integer class ids, got non-integer floats")
+            raise TypeError(tr(f"{name} must hold integer class ids, got non-integer floats",
+                               f"{name} 必须是整数类别编号，实际收到了非整数的浮点数"))
         a = a.astype(np.int64)
     elif a.dtype.kind == "b":
         a = a.astype(np.int64)
     elif a.dtype.kind not in "iu":
-        raise TypeError(f"{name} must hold integer class ids, got dtype {a.dtype}")
+        raise TypeError(tr(f"{name} must hold integer class ids, got dtype {a.dtype}",
+                           f"{name} 必须是整数类别编号，实际 dtype 是 {a.dtype}"))
     return a
 
 def _reduce_reference(ref: np.ndarray) -> np.ndarray:
@@ -54,8 +59,10 @@ def confusion_matrix(prediction, reference, num_labels: int, ignore_index: int |
     pred = _as_int_array(prediction, "predictions")
     ref = _as_int_array(reference, "references")
     if pred.shape != ref.shape:
-        raise ValueError(f"prediction shape {pred.shape} != reference shape {ref.shape}; "
-                         "upsample logits to the label size before argmax")
+        raise ValueError(tr(f"prediction shape {pred.shape} != reference shape {ref.shape}; "
+                            "upsample logits to the label size before argmax",
+                            f"预测的形状 {pred.shape} 与真实标签的形状 {ref.shape} 不一致；"
+                            "请先把 logits 上采样到标签尺寸，再做 argmax"))
     if label_map:
         ref = ref.copy()
         for old, new in label_map.items():  # applied one after another, like the hub metric
@@ -219,7 +226,8 @@ class MeanIoU:
     def __init__(self, num_labels: int, ignore_index: int | None = 255, label_map: dict | None = None,
                  reduce_labels: bool = False):
         if int(num_labels) < 1:
-            raise ValueError(f"num_labels must be >= 1, got {num_labels}")
+            raise ValueError(tr(f"num_labels must be >= 1, got {num_labels}",
+                                f"num_labels 必须 >= 1，实际是 {num_labels}"))
         self.num_labels = int(num_labels)
         self.ignore_index = ignore_index
         self.label_map = label_map
@@ -236,7 +244,8 @@ class MeanIoU:
         """Add one label map or a batch of them (any leading shape, or a list of maps of varying size)."""
         if isinstance(predictions, (list, tuple)) or isinstance(references, (list, tuple)):
             if len(predictions) != len(references):
-                raise ValueError(f"got {len(predictions)} predictions but {len(references)} references")
+                raise ValueError(tr(f"got {len(predictions)} predictions but {len(references)} references",
+                                    f"收到了 {len(predictions)} 个预测，却有 {len(references)} 个真实标签，数量不一致"))
             for p, r in zip(predictions, references):
                 self.update(p, r)
             return self

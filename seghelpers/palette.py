@@ -13,6 +13,7 @@ from importlib import resources
 
 import numpy as np
 
+from .i18n import tr
 from .labels import IGNORE_INDEX
 
 #: colour used for ignored (255) / "other" pixels and for ids outside the palette
@@ -60,9 +61,11 @@ def colorize(seg, palette=None, *, meta=None) -> np.ndarray:
         palette = palette.palette
     seg = np.asarray(seg)
     if seg.ndim != 2:
-        raise ValueError(f"colorize expects a (H, W) segmentation map, got shape {seg.shape}")
+        raise ValueError(tr(f"colorize expects a (H, W) segmentation map, got shape {seg.shape}",
+                            f"colorize 需要 (H, W) 的分割图，实际形状是 {seg.shape}"))
     if not np.issubdtype(seg.dtype, np.integer):
-        raise TypeError(f"colorize expects integer class ids, got dtype {seg.dtype}")
+        raise TypeError(tr(f"colorize expects integer class ids, got dtype {seg.dtype}",
+                           f"colorize 需要整数类别编号，实际 dtype 是 {seg.dtype}"))
     key = None if palette is None else np.ascontiguousarray(palette, dtype=np.uint8).tobytes()
     if not (seg.dtype == np.uint8 or (seg.size and 0 <= seg.min() and seg.max() < 256)):
         # ids outside 0..255 (e.g. negative padding) become black
@@ -87,7 +90,8 @@ def ids_from_colors(color_mask) -> np.ndarray:
     """
     rgb = np.asarray(color_mask)
     if rgb.ndim != 3 or rgb.shape[2] < 3:
-        raise ValueError(f"ids_from_colors expects an (H, W, 3) colour mask, got shape {rgb.shape}")
+        raise ValueError(tr(f"ids_from_colors expects an (H, W, 3) colour mask, got shape {rgb.shape}",
+                            f"ids_from_colors 需要 (H, W, 3) 的彩色掩码，实际形状是 {rgb.shape}"))
     rgb = rgb[..., :3].astype(np.uint32)
     codes = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
     pal = _palette().astype(np.uint32)
@@ -99,6 +103,9 @@ def ids_from_colors(color_mask) -> np.ndarray:
     found = sorted_codes[pos] == codes
     if not found.all():
         c = int(codes[~found][0])
-        raise ValueError(f"colour {(c >> 16) & 255, (c >> 8) & 255, c & 255} is not in the ADE palette; "
-                         "this mask cannot be converted to class ids (was it saved as JPEG or resized bilinearly?)")
+        colour = ((c >> 16) & 255, (c >> 8) & 255, c & 255)
+        raise ValueError(tr(f"colour {colour} is not in the ADE palette; "
+                            "this mask cannot be converted to class ids (was it saved as JPEG or resized bilinearly?)",
+                            f"颜色 {colour} 不在 ADE 调色板里；这个掩码无法转换成类别编号"
+                            "（它是不是被存成过 JPEG，或者用双线性插值调整过尺寸？）"))
     return order[pos].astype(np.uint8)

@@ -8,6 +8,8 @@ import os
 import re
 from pathlib import Path
 
+from .i18n import tr
+
 #: the manifest ``make prefetch`` writes next to the rows it cached
 MANIFEST = "prefetch.json"
 
@@ -24,8 +26,10 @@ def parse_split(split: str) -> tuple[str, slice | None]:
     """``"train[:50]"`` -> ``("train", slice(None, 50))``; percentages stay as ``("%", a, b)`` markers."""
     m = _SPLIT_RE.match(split or "")
     if not m:
-        raise ValueError(f"split={split!r} is not understood; use e.g. 'train', 'train[:50]', "
-                         "'validation[10:20]' or 'train[:10%]'")
+        raise ValueError(tr(f"split={split!r} is not understood; use e.g. 'train', 'train[:50]', "
+                            "'validation[10:20]' or 'train[:10%]'",
+                            f"无法识别 split={split!r}；请写成 'train'、'train[:50]'、'validation[10:20]' 或 "
+                            "'train[:10%]' 这样的形式"))
     name, a, pa, b, pb = m.groups()
     if split.strip() == name:
         return name, None

@@ -28,6 +28,7 @@ import json
 import sys
 from pathlib import Path
 
+from .i18n import tr
 from .paths import MANIFEST, _repo_dir, prefetched_dataset, prefetched_root, rows_needed  # noqa: F401
 
 #: the Hub address probed; None = ``$HF_ENDPOINT`` or https://huggingface.co (tests point it elsewhere)
@@ -97,7 +98,7 @@ def prefetch_dataset(source: str = DEFAULT_DATASET, split: str = DEFAULT_SPLIT, 
                 stream = stream.cast_column(col, datasets.Image(decode=False))
     rows = list(stream if n is None else stream.take(n))
     if not rows:
-        raise ValueError(f"{source} {split}: no rows")
+        raise ValueError(tr(f"{source} {split}: no rows", f"{source} {split}：一行数据也没有"))
     raw_features = stream.features if stream.features is not None else None
     ds = datasets.Dataset.from_list(rows, features=raw_features)
     for col, feat in (raw_features or {}).items():
@@ -129,9 +130,11 @@ def plan_model_files(files, frameworks=("pt", "tf")) -> list[str]:
         elif pt and pt not in want:
             want.append(pt)
     if "config.json" not in want:
-        raise ValueError(f"no config.json among the repository's files {sorted(files)}: not a transformers model")
+        raise ValueError(tr(f"no config.json among the repository's files {sorted(files)}: not a transformers model",
+                            f"仓库的文件 {sorted(files)} 里没有 config.json：这不是 transformers 模型"))
     if not any(f in want for f in PT_WEIGHTS + TF_WEIGHTS):
-        raise ValueError(f"no weights for {list(frameworks)} among the repository's files {sorted(files)}")
+        raise ValueError(tr(f"no weights for {list(frameworks)} among the repository's files {sorted(files)}",
+                            f"仓库的文件 {sorted(files)} 里没有 {list(frameworks)} 可用的权重"))
     return want
 
 

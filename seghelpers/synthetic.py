@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from .i18n import tr
 from .labels import label2id
 
 #: model class name -> (base RGB colour, texture); raw ADE id = model id + 1
@@ -120,7 +121,8 @@ def build_synthetic_ade(root, n_train: int = 60, n_val: int = 10, seed: int = 0,
     leaves a half data set behind. An existing complete folder is reused unless ``overwrite``.
     """
     if n_train < 1 or n_val < 0:
-        raise ValueError(f"n_train must be >= 1 and n_val >= 0, got n_train={n_train}, n_val={n_val}")
+        raise ValueError(tr(f"n_train must be >= 1 and n_val >= 0, got n_train={n_train}, n_val={n_val}",
+                            f"n_train 必须 >= 1，n_val 必须 >= 0，实际是 n_train={n_train}，n_val={n_val}"))
     root = Path(root)
     target = root / "ADEChallengeData2016"
     if target.exists():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .i18n import tr
 from .images import as_rgb_array
 from .labels import IGNORE_INDEX
 from .meta import resolve
@@ -31,14 +32,18 @@ def overlay(image, seg, alpha: float = 0.5, palette=None, *, meta=None) -> np.nd
     ``TypeError`` for an image it cannot read, ``ValueError`` when the sizes differ.
     """
     if not 0.0 <= float(alpha) <= 1.0:
-        raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+        raise ValueError(tr(f"alpha must lie in [0, 1], got {alpha}",
+                            f"alpha 必须在 [0, 1] 之内，实际是 {alpha}"))
     img = as_rgb_array(image)
     seg = np.asarray(seg)
     if seg.ndim != 2:
-        raise ValueError(f"seg must be a (H, W) map of class ids, got shape {seg.shape}")
+        raise ValueError(tr(f"seg must be a (H, W) map of class ids, got shape {seg.shape}",
+                            f"seg 必须是 (H, W) 的类别编号图，实际形状是 {seg.shape}"))
     if img.shape[:2] != seg.shape:
-        raise ValueError(f"image is {img.shape[1]}x{img.shape[0]} but seg is {seg.shape[1]}x{seg.shape[0]}; "
-                         "upsample the logits to the image size before argmax")
+        raise ValueError(tr(f"image is {img.shape[1]}x{img.shape[0]} but seg is {seg.shape[1]}x{seg.shape[0]}; "
+                            "upsample the logits to the image size before argmax",
+                            f"图像是 {img.shape[1]}x{img.shape[0]}，而 seg 是 {seg.shape[1]}x{seg.shape[0]}；"
+                            "请先把 logits 上采样到图像尺寸，再做 argmax"))
     if meta is not None or hasattr(palette, "reduce_labels"):
         _, palette = _names_and_palette(None, palette, meta, "overlay")
     color = colorize(seg, palette)
@@ -164,7 +169,8 @@ def plot_training_curves(history: list[dict] | dict, keys=("loss", "eval_loss", 
                 series[k] = tuple(map(list, zip(*pts)))
         xlabel = "step"
     if not series:
-        raise ValueError(f"none of {list(keys)} found in the training history")
+        raise ValueError(tr(f"none of {list(keys)} found in the training history",
+                            f"训练记录里找不到 {list(keys)} 中的任何一项"))
     if ax is None:
         _, ax = plt.subplots(1, len(series), figsize=(5 * len(series), 3.5), squeeze=False)
         ax = ax[0]

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..i18n import tr
 from ..images import as_rgb
 from ..labels import IGNORE_INDEX, NUM_LABELS
 from ..metrics import MeanIoU
@@ -110,10 +111,13 @@ def AugmentationEpoch(train_transforms):  # noqa: N802 - reads like the callback
 def check_num_classes(num_classes: int, where: str) -> None:
     """Refuse a one-channel output: argmax over one channel is always class 0, whatever the logits say."""
     if int(num_classes) < 2:
-        raise ValueError(
+        raise ValueError(tr(
             f"{where}: the model has {num_classes} output channel; argmax over one channel calls every pixel "
             "class 0, so predictions and mean IoU would be meaningless. Train with a background class: "
-            "id2label {0: 'background', 1: '<object>'} (masks 0 = background, 1 = object, reduce_labels false).")
+            "id2label {0: 'background', 1: '<object>'} (masks 0 = background, 1 = object, reduce_labels false).",
+            f"{where}：模型只有 {num_classes} 个输出通道；在一个通道上做 argmax，每个像素都会被判为类别 0，"
+            "预测结果和 mIoU 都没有意义。请加一个背景类别再训练：id2label {0: 'background', 1: '<object>'}"
+            "（掩码 0 = 背景，1 = 目标，reduce_labels 为 false）。"))
 
 
 def upsample_argmax(logits, size) -> torch.Tensor:
@@ -284,5 +288,6 @@ def last_complete_checkpoint(folder) -> str | None:
         has_weights = any((path / f).exists() for f in ("model.safetensors", "pytorch_model.bin"))
         if has_weights and all((path / f).exists() for f in CHECKPOINT_FILES):
             return str(path)
-        warnings.warn(f"{path} is incomplete (interrupted while saving?); skipping it")
+        warnings.warn(tr(f"{path} is incomplete (interrupted while saving?); skipping it",
+                         f"{path} 不完整（保存时被中断了？）；跳过这个检查点"))
     return None

@@ -19,7 +19,8 @@ class ProgressPrinter(TrainerCallback):
 
     def __init__(self, every: int = 100, metric: str = "eval_mean_iou"):
         if int(every) < 1:
-            raise ValueError(f"every={every!r}: print a loss line every N >= 1 steps")
+            raise ValueError(tr(f"every={every!r}: print a loss line every N >= 1 steps",
+                                f"every={every!r}：每 N 步打印一行损失，N 必须 >= 1"))
         self.every = int(every)
         self.metric = metric
         self._losses: list[float] = []

@@ -53,10 +53,14 @@ import tensorflow as tf
 # raised by transformers' own TF code on every fit() epoch with tf-keras 2.21; nothing a learner can act on
 warnings.filterwarnings("ignore", message="`seed_generator` is deprecated")
 
+from ..i18n import tr  # noqa: E402
+
 if not tf.keras.optimizers.Adam.__module__.startswith("tf_keras"):
-    raise RuntimeError(
+    raise RuntimeError(tr(
         "tf.keras is Keras 3 here, but transformers' TensorFlow models need Keras 2 (tf-keras). Import "
-        "seghelpers.tf before using tf.keras, or set TF_USE_LEGACY_KERAS=1 before importing TensorFlow.")
+        "seghelpers.tf before using tf.keras, or set TF_USE_LEGACY_KERAS=1 before importing TensorFlow.",
+        "这里的 tf.keras 是 Keras 3，而 transformers 的 TensorFlow 模型需要 Keras 2（tf-keras）。请在使用 tf.keras "
+        "之前先 import seghelpers.tf，或者在 import TensorFlow 之前设置 TF_USE_LEGACY_KERAS=1。"))
 
 from ..images import as_rgb, as_rgb_array
 from ..labels import IGNORE_INDEX
@@ -76,10 +80,13 @@ def to_channels_first_uint8(image) -> np.ndarray:
 def check_num_classes(num_classes: int, where: str) -> None:
     """Refuse a one-channel output: argmax over one channel is always class 0 and softmax CE is always 0."""
     if num_classes is not None and int(num_classes) < 2:
-        raise ValueError(
+        raise ValueError(tr(
             f"{where}: {num_classes} output channel; with one class the softmax loss is always 0 and the argmax "
             "always class 0, so nothing is learned or measured. Train with a background class: id2label "
-            "{0: 'background', 1: '<object>'} (masks 0 = background, 1 = object, reduce_labels false).")
+            "{0: 'background', 1: '<object>'} (masks 0 = background, 1 = object, reduce_labels false).",
+            f"{where}：只有 {num_classes} 个输出通道；只有一个类别时，softmax 损失恒为 0，argmax 也永远是类别 0，"
+            "模型什么也学不到，指标也测不出任何东西。请加一个背景类别再训练：id2label "
+            "{0: 'background', 1: '<object>'}（掩码 0 = 背景，1 = 目标，reduce_labels 为 false）。"))
 
 
 def aug_transforms(image, jitter: dict | None = None, seed=None) -> np.ndarray:
