@@ -221,10 +221,13 @@ def main(argv=None) -> int:
         return 0
     ok, why = hub_reachable(args.timeout)
     if not ok:
-        print(f"prefetch: the Hugging Face Hub is unreachable: {why}.\n"
-              "Run this where the Hub can be reached; offline, use the smoke profile (synthetic data, "
-              "random-init model), or copy ~/.cache/huggingface and ~/.cache/seghelpers/prefetched from a "
-              "machine that has prefetched.", file=sys.stderr)
+        print(tr(f"prefetch: the Hugging Face Hub is unreachable: {why}.\n"
+                 "Run this where the Hub can be reached; offline, use the smoke profile (synthetic data, "
+                 "random-init model), or copy ~/.cache/huggingface and ~/.cache/seghelpers/prefetched from a "
+                 "machine that has prefetched.",
+                 f"prefetch：连不上 Hugging Face Hub：{why}。\n"
+                 "请在能访问 Hub 的地方运行；离线时请用 smoke 预设（合成数据 + 随机初始化的模型），或者从已经预取过的机器上"
+                 "拷贝 ~/.cache/huggingface 和 ~/.cache/seghelpers/prefetched。"), file=sys.stderr)
         return 2
     prefetch(plan["dataset"], plan["split"], plan["checkpoint"], tuple(args.frameworks))
     return 0
