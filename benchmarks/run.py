@@ -3,6 +3,7 @@
     python -m benchmarks.run            # full run (~20 min on 2 CPU cores)
     python -m benchmarks.run --quick    # smaller sizes, same method (~3 min)
     python -m benchmarks.run --only metrics palette --out /tmp/r.md
+    python -m benchmarks.run --only evaluate --merge   # re-measure some rows, keep the others (each run dated)
 
 Every figure is a ratio measured side by side in this one run (interleaved repetitions, medians),
 after a correctness check against the baseline; a failed check is written as ``FAILED CHECK``.
@@ -127,6 +128,39 @@ def render(rows: list[Row], quick: bool, seconds: dict[str, float], total: float
     return "\n".join(lines)
 
 
+def merge(existing: str, rows: list[Row], argv: list[str], load: tuple[str, str]) -> str:
+    """``existing`` RESULTS.md with the rows of this (partial) run in place of the rows of the same benchmark
+    numbers (the measure's leading ``N.``), their goal lines likewise, and a line under "## Machine" saying which
+    rows came from which run and when (the table's other rows keep the date of the run that wrote the file)."""
+    machine = machine_short()
+    numbers = {r.measure.split(" ", 1)[0] for r in rows}
+
+    def ours(line: str, prefix: str) -> bool:
+        return line.startswith(prefix) and line[len(prefix):].split(" ", 1)[0] in numbers
+
+    lines = existing.splitlines()
+    table = [i for i, ln in enumerate(lines) if ln.startswith("| ")]
+    if not table or "## Goals" not in lines or "## Machine" not in lines:
+        raise SystemExit("--merge: the existing file is not a RESULTS.md written by benchmarks.run; run without --merge")
+    new_rows = ["| " + " | ".join(_cell(c) for c in (r.measure, r.baseline, r.ours, r.ratio, r.goal_cell, r.how,
+                                                        machine)) + " |" for r in rows]
+    head, body, tail = lines[:table[0] + 2], lines[table[0] + 2:table[-1] + 1], lines[table[-1] + 1:]
+    body = [ln for ln in body if not ours(ln, "| ")] + new_rows
+    goals = tail.index("## Goals") + 2
+    end = goals
+    while end < len(tail) and tail[end].startswith("- "):
+        end += 1
+    verdict = {True: "met", False: "MISSED", None: "not decided (check failed or error)"}
+    tail[goals:end] = [ln for ln in tail[goals:end] if not ours(ln, "- ")] + [
+        f"- {r.measure}: {r.goal} — **{verdict[r.met]}** ({r.ratio})" for r in rows if r.goal]
+    machine_at = tail.index("## Machine") + 2
+    stamp = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    tail.insert(machine_at, f"- rows {', '.join(sorted(numbers))} come from a later run, "
+                            f"`python -m benchmarks.run {' '.join(argv)}` on {stamp} (load average at start {load[0]}, "
+                            f"at end {load[1]}); every other row from the run named at the top")
+    return "\n".join(head + body + tail) + "\n"
+
+
 def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -145,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="smaller sizes (same method), ~3 minutes")
     ap.add_argument("--only", nargs="+", choices=list(BENCHMARKS), help="run only these benchmarks")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output file (default {DEFAULT_OUT})")
+    ap.add_argument("--merge", action="store_true",
+                    help="with --only: replace just those benchmarks' rows in the existing --out file")
     args = ap.parse_args(argv)
 
     rows: list[Row] = []
@@ -165,7 +201,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {r.measure}: {r.ratio}  [{r.goal_cell}]", flush=True)
         rows.extend(new_rows)
     total = time.perf_counter() - t_start
-    write_atomic(args.out, render(rows, args.quick, seconds, total, argv, (load_start, loadavg())))
+    if args.merge:
+        if not args.only or not args.out.exists():
+            raise SystemExit("--merge needs --only and an existing --out file")
+        text = merge(args.out.read_text(encoding="utf-8"), rows, argv, (load_start, loadavg()))
+    else:
+        text = render(rows, args.quick, seconds, total, argv, (load_start, loadavg()))
+    write_atomic(args.out, text)
     print(f"[bench] wrote {args.out} ({total / 60:.1f} min)")
     return 0
 

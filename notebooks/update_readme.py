@@ -276,11 +276,11 @@ SUMMARY = [
      lambda cell, lang: _time(cell),
      "one confusion matrix, not histograms per image; every key identical",
      "只统计一次混淆矩阵，而不是像 Hub 上的指标那样逐张图做直方图；所有返回值完全一致"),
-    ("palette", r"^3\. palette colouring \(int64",
-     "colour a prediction with the palette", "用调色板给预测结果上色",
+    ("evaluate", r"^10\. the guide's compute_metrics",
+     "the guide's `compute_metrics` as written, 3 maps of 512²", "指南原样的 `compute_metrics`，3 张 512² 标签图",
      lambda cell, lang: _time(cell),
-     "one table look-up instead of the guide's loop over 150 classes; bit-identical image",
-     "一次查表代替指南中对 150 个类别的循环；输出图像逐位相同"),
+     "`evaluate` turns every pixel into Arrow before counting (the metrics notebook times it on yours); same numbers",
+     "`evaluate` 先把每个像素转成 Arrow 再统计（讲评估指标的那一篇会在你的机器上实测）；结果完全相同"),
 ]
 FIFTH_SMOKE = ("smoke", r"(?i)smoke",
                "run the whole collection (`smoke`)", "运行全部笔记本（`smoke`）",
@@ -313,15 +313,18 @@ def _when_where(text: str, lang: str) -> str:
     cpu = re.search(r"^- CPU: ([^,;]+), (\d+) cores?", text, re.M)
     gpu_none = re.search(r"GPU figures: not measured", text)
     date = date.group(1) if date else "?"
+    later = re.search(r"^- rows (.+?) come from a later run, .*? on (\d{4}-\d{2}-\d{2})", text, re.M)
     if lang == "zh":
         s = f"{date} 用 `make bench` 测得"
         if cpu:
             s += f"，机器为 {cpu.group(1)}（{cpu.group(2)} 核 CPU）"
+        s += f"（第 {later.group(1).rstrip('.')} 行于 {later.group(2)} 重测）" if later else ""
         s += "；未测 GPU。" if gpu_none else "；GPU 结果见完整表格。"
         return s
     s = f"Measured by `make bench` on {date}"
     if cpu:
         s += f", {cpu.group(1)} CPU with {cpu.group(2)} cores"
+    s += f" (row {later.group(1).rstrip('.')} on {later.group(2)})" if later else ""
     s += "; GPU not measured." if gpu_none else "; GPU rows in the full table."
     return s
 

@@ -83,3 +83,19 @@ def test_training_rows_loss_check_and_ratio():
     assert row.ratio == "1.90x images/s" and row.met is True
     slow = _row("8. x", ">= 1.5x", "how", {"baseline": [3.0], "ours": [2.5]}, "ok")
     assert slow.met is False
+
+
+def test_merge_replaces_only_the_rerun_rows():
+    """`benchmarks.run --only X --merge` swaps X's rows and goal lines in RESULTS.md and dates them; the rest stays."""
+    from benchmarks import run
+    from benchmarks.common import Row
+
+    existing = run.render([Row("1. a", "1 s", "0.5 s", "2x", "faster", True, "how a"),
+                           Row("10. old", "9 s", "1 s", "9x", ">= 100x", False, "how old")], False, {}, 1.0, [])
+    merged = run.merge(existing, [Row("10. new", "8 s", "2 ms", "4000x", ">= 100x", True, "how new")],
+                       ["--only", "evaluate", "--merge"], ("0.1", "0.2"))
+    assert "| 1. a |" in merged and "| 10. new |" in merged and "10. old" not in merged
+    assert "- 10. new: >= 100x — **met** (4000x)" in merged and "- 1. a: faster — **met** (2x)" in merged
+    assert "rows 10. come from a later run, `python -m benchmarks.run --only evaluate --merge`" in merged
+    with pytest.raises(SystemExit):
+        run.merge("no table here", [], [], ("", ""))

@@ -33,7 +33,7 @@ HEADINGS = {
 SUMMARY_SOURCES = {
     "label a batch of photos": "6. batch inference, mit-b0 512x512, PyTorch CPU",
     "mean IoU of 100 maps": "1. mean IoU vs hub algorithm",
-    "colour a prediction": "3. palette colouring (int64 ids)",
+    "the guide's `compute_metrics`": "10. the guide's compute_metrics (evaluate .compute)",
     "train with the guide's recipe, PyTorch": "8. training throughput, guide recipe (mit-b0 512x512, batch 2), PyTorch CPU",
     "the same, TensorFlow": "8. training throughput, guide recipe (mit-b0 512x512, batch 2), TensorFlow CPU",
     "peak memory of Trainer evaluation": "4. Trainer eval peak RSS, 20 -> 200 images (mit-b0, 512x512)",
