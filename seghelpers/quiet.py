@@ -154,6 +154,7 @@ class _QuietLoader(importlib.abc.Loader):
         return self.loader.create_module(spec)
 
     def exec_module(self, module):
+        _remove_hook()  # the import is happening now: one-shot
         with native_stderr_filtered():
             self.loader.exec_module(module)
         _quiet_tensorflow_python()
@@ -163,12 +164,12 @@ class _QuietLoader(importlib.abc.Loader):
 
 
 class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
-    """One-shot: wraps the loader of the top-level ``tensorflow`` package, then removes itself."""
+    """One-shot: wraps the loader of the top-level ``tensorflow`` package; removed when that loader runs (not
+    here: ``importlib.util.find_spec("tensorflow")``, e.g. the kit's framework check, asks without importing)."""
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname != "tensorflow":
             return None
-        _remove_hook()
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is not None and spec.loader is not None:
             spec.loader = _QuietLoader(spec.loader)
