@@ -7,7 +7,8 @@
 Sources (both written by commands of the repo, never typed):
 
 * ``run_all.py``'s ``SUMMARY.md`` (``make run``): per notebook, time to first output and wall time;
-* ``build/colab-check/SUMMARY.md`` (``make colab-check``), if present: the Colab-like runs of 04 -> 05.
+* ``build/colab-check/SUMMARY.md`` (``make colab-check``), if present: the Colab-like runs of 04 -> 05;
+* ``benchmarks/WORKSHOP.md`` (``python scripts/workshop_timing.py``), if present: notebook 04 under ``workshop``.
 
 The block between ``<!-- timings:start -->`` and ``<!-- timings:end -->`` gets one row per stage (PyTorch and
 TensorFlow), the total per framework path, and the Colab rows. Without a summary the pages are left as they are.
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = {"en": ROOT / "notebooks" / "INSTRUCTOR.md", "zh": ROOT / "notebooks" / "INSTRUCTOR.zh-CN.md"}
 SUMMARY = ROOT / "build" / "executed" / "SUMMARY.md"
 COLAB = ROOT / "build" / "colab-check" / "SUMMARY.md"
+WORKSHOP = ROOT / "benchmarks" / "WORKSHOP.md"  # scripts/workshop_timing.py: notebook 04 under the workshop profile
 START, END = "<!-- timings:start -->", "<!-- timings:end -->"
 STAGES = ("01_data", "02_preprocess", "03_metrics", "04_train", "05_inference")
 ROW = re.compile(r"^\| `(en|zh)/([0-9a-z_]+)` \| (\w+) \| ([0-9.]+|—) \| ([0-9.]+) \|", re.M)
@@ -90,6 +92,17 @@ def block(lang: str, profile: str, jobs: int, rows: dict, colab: list) -> str:
             "only, no reading, no exercises.\n")
     out = "\n".join(lines) + "\n" + note + "\n" + ("### 3 小时工作坊（每位学员选一个框架）\n\n" if zh else
                                                 "### A 3-hour workshop (one framework per learner)\n\n") + plan(lang, rows)
+    if WORKSHOP.is_file():
+        _, _, w = read_summary(WORKSHOP)
+        pt, tf = (w.get(("en", f"04_train_{fw}"), (None, None))[1] for fw in ("pytorch", "tensorflow"))
+        if pt and tf:
+            out += (f"\n`workshop` 预设（预训练的 mit-b0、真实照片、256 px，2 核 CPU）下，第 04 篇实测 {pt / 60:.0f} 分钟（PyTorch）/ "
+                    f"{tf / 60:.0f} 分钟（TensorFlow）（[`benchmarks/WORKSHOP.md`](../benchmarks/WORKSHOP.md)，由 "
+                    "`python scripts/workshop_timing.py` 生成）：休息前先对第 04 篇点 Run All，回来时就训练完了。\n" if zh else
+                    f"\nWith the `workshop` profile (pretrained mit-b0, real photos, 256 px, 2-core CPU) notebook 04 took "
+                    f"{pt / 60:.0f} min (PyTorch) / {tf / 60:.0f} min (TensorFlow) ([`benchmarks/WORKSHOP.md`]"
+                    "(../benchmarks/WORKSHOP.md), written by `python scripts/workshop_timing.py`): start its Run All "
+                    "before the break and it has finished when the learners are back.\n")
     if colab:
         out += ("\n`make colab-check`（类 Colab 环境，安装单元格在内）：\n\n| 笔记本 | 结果 | 总时长（秒） |\n|---|---|---:|\n"
                 if zh else "\n`make colab-check` (a Colab-like runtime, install cell included):\n\n"

@@ -207,6 +207,22 @@ def check_model_kwargs(kwargs: dict, where: str) -> None:
             "sh.load_image_processor(checkpoint, meta=meta) 和 load_model(checkpoint, meta=meta)。"))
 
 
+def model_load_args(checkpoint, meta, kwargs: dict, where: str) -> tuple[str, dict]:
+    """What both frameworks' ``load_model`` do first: refuse image-processor keywords (:func:`check_model_kwargs`),
+    build a ``"random:..."`` stand-in (:func:`resolve_checkpoint`), and take ``id2label`` / ``label2id`` from
+    ``meta`` (the data set's :class:`~seghelpers.DatasetMeta`). Returns ``(checkpoint, kwargs)``; ``kwargs`` is
+    updated in place."""
+    check_model_kwargs(kwargs, where)
+    if str(checkpoint).startswith("random:"):  # the offline stand-in: build (once) and use its folder
+        checkpoint = resolve_checkpoint(checkpoint)
+    if meta is not None:
+        from .meta import resolve
+
+        meta = resolve(meta, where=where)
+        kwargs.update(id2label=dict(meta.id2label), label2id=meta.label2id)
+    return checkpoint, kwargs
+
+
 def reheaded_copy(folder, id2label: dict, out_dir, seed: int = 0) -> bool:
     """Copy a PyTorch-weights SegFormer ``folder`` to ``out_dir`` with a new classifier for ``id2label``.
 

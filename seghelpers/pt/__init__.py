@@ -207,18 +207,9 @@ def load_model(checkpoint: str, *, meta=None, **kwargs):
     """
     from transformers import AutoConfig, AutoModelForSemanticSegmentation
 
-    from ..checkpoints import check_model_kwargs
+    from ..checkpoints import model_load_args
 
-    check_model_kwargs(kwargs, "shpt.load_model")
-    if str(checkpoint).startswith("random:"):  # the offline stand-in: build (once) and use its folder
-        from ..checkpoints import resolve_checkpoint
-
-        checkpoint = resolve_checkpoint(checkpoint)
-    if meta is not None:
-        from ..meta import resolve
-
-        meta = resolve(meta, where="shpt.load_model")
-        kwargs.update(id2label=dict(meta.id2label), label2id=meta.label2id)
+    checkpoint, kwargs = model_load_args(checkpoint, meta, kwargs, "shpt.load_model")
     if kwargs.get("id2label") is not None and "ignore_mismatched_sizes" not in kwargs:
         kwargs["ignore_mismatched_sizes"] = AutoConfig.from_pretrained(str(checkpoint)).num_labels != len(kwargs["id2label"])
     with torch.random.fork_rng(devices=[]):

@@ -205,18 +205,9 @@ def load_model(checkpoint: str, fix_loss_fn: bool = True, *, meta=None, **kwargs
 
     from transformers import TFAutoModelForSemanticSegmentation
 
-    from ..checkpoints import check_model_kwargs
+    from ..checkpoints import model_load_args
 
-    check_model_kwargs(kwargs, "shtf.load_model")
-    if str(checkpoint).startswith("random:"):  # the offline stand-in: build (once) and use its folder
-        from ..checkpoints import resolve_checkpoint
-
-        checkpoint = resolve_checkpoint(checkpoint)
-    if meta is not None:
-        from ..meta import resolve
-
-        meta = resolve(meta, where="shtf.load_model")
-        kwargs.update(id2label=dict(meta.id2label), label2id=meta.label2id)
+    checkpoint, kwargs = model_load_args(checkpoint, meta, kwargs, "shtf.load_model")
     path = Path(checkpoint)
     tmp = None
     if path.is_dir() and not (path / "tf_model.h5").exists():
