@@ -120,9 +120,15 @@ class DatasetMeta:
         return out.astype(np.uint8)
 
     def describe(self) -> str:
-        conv = ("mask 0 = ignored 'other', mask k = class k-1 (reduce_labels=True)" if self.reduce_labels
-                else "mask k = class k, 255 = ignored (reduce_labels=False)")
-        return f"{self.name}: {self.num_labels} classes; {conv}"
+        """One line: the name, the class count and the label convention, in the session's language."""
+        if self.reduce_labels:
+            conv = tr("mask 0 = ignored 'other', mask k = class k-1 (reduce_labels=True)",
+                      "标注值 0 是被忽略的“其他”，标注值 k 对应类别 k-1（reduce_labels=True）", keep_en=False)
+        else:
+            conv = tr("mask k = class k, 255 = ignored (reduce_labels=False)",
+                      "标注值 k 对应类别 k，255 表示忽略（reduce_labels=False）", keep_en=False)
+        return tr(f"{self.name}: {self.num_labels} classes; {conv}", f"{self.name}：{self.num_labels} 个类别；{conv}",
+                  keep_en=False)
 
     def to_dict(self) -> dict:
         """JSON-ready: ``{"id2label": {"0": ...}, "reduce_labels", "ignore_index", "palette", "name"}``."""

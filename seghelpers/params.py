@@ -202,29 +202,36 @@ class Params:
         """One line: the profile and the values that matter, overridden ones marked with ``*``.
 
         ``profile smoke · random:tiny · synthetic train[:50] · 64 px · 50 steps × batch 4 · lr 0.002``
+        (``预设 smoke · … · 50 步 × 批大小 4 · 学习率 0.002`` in a Chinese session)
         """
         changed = set(self.changed())
 
         def v(name, text=None):
             return f"{getattr(self, name) if text is None else text}{'*' if name in changed else ''}"
 
+        def t(en, zh):
+            return tr(en, zh, keep_en=False)
+
         epochs = f"{self.num_train_epochs:g}{'*' if changed & {'num_train_epochs', 'max_steps'} else ''}"
-        length = f"{epochs} epochs" if self.max_steps == -1 else f"{v('max_steps')} steps"
-        parts = [f"profile {self.profile}", v("checkpoint"), f"{v('dataset')} {v('split')}",
-                 f"{v('image_size')} px", f"{length} × batch {v('batch_size')}",
-                 f"lr {v('learning_rate', f'{self.learning_rate:g}')}"]
+        length = t(f"{epochs} epochs", f"{epochs} 轮") if self.max_steps == -1 else t(f"{v('max_steps')} steps",
+                                                                                    f"{v('max_steps')} 步")
+        lr = v("learning_rate", f"{self.learning_rate:g}")
+        parts = [t(f"profile {self.profile}", f"预设 {self.profile}"), v("checkpoint"), f"{v('dataset')} {v('split')}",
+                 f"{v('image_size')} px", t(f"{length} × batch {v('batch_size')}", f"{length} × 批大小 {v('batch_size')}"),
+                 t(f"lr {lr}", f"学习率 {lr}")]
         if "num_train_epochs" in changed and self.max_steps != -1:
-            parts.append(f"{epochs} epochs (max_steps wins)")
-        parts += [f"{name.split('_')[0]} every {v(name)}" for name in ("eval_steps", "save_steps") if name in changed]
-        parts += [f"seed {v('seed')}"] if "seed" in changed else []
-        parts += ["the kit's fast path (fast = True)"] if self.fast else []
-        parts += ["resume"] if self.resume else []
+            parts.append(t(f"{epochs} epochs (max_steps wins)", f"{epochs} 轮（以 max_steps 为准）"))
+        parts += [t(f"{name.split('_')[0]} every {v(name)}", f"每 {v(name)} 步{'评估' if name == 'eval_steps' else '保存'}")
+                  for name in ("eval_steps", "save_steps") if name in changed]
+        parts += [t(f"seed {v('seed')}", f"种子 {v('seed')}")] if "seed" in changed else []
+        parts += [t("the kit's fast path (fast = True)", "套件的快速路径（fast = True）")] if self.fast else []
+        parts += [t("resume", "断点续训")] if self.resume else []
         parts += [f"push_to_hub {self.hub_model_id or ''}".rstrip()] if self.push_to_hub else []
         drive = colab_drive()
         if drive and Path(self.output_dir).absolute().is_relative_to(drive):
-            parts.append("models on Google Drive")
+            parts.append(t("models on Google Drive", "模型保存在 Google Drive"))
         if changed:
-            parts.append("* = your value")
+            parts.append(t("* = your value", "* = 你设的值"))
         return " · ".join(parts)
 
 

@@ -211,3 +211,25 @@ def test_tf_fast_training_same_loss_and_gradients(tiny_checkpoint):
         model.compile(optimizer=tf.keras.optimizers.SGD(0.0))
     batch = {"pixel_values": x.numpy(), "labels": labels}
     assert fast.train_on_batch(batch) == pytest.approx(plain.train_on_batch(batch), rel=1e-5)
+
+
+def test_tf_live_progress_shows_loss_and_mean_iou_only(capsys):
+    """shtf.LiveProgress: one bar over every step with loss / val_mean_iou, never the per-class values that
+    Keras' own bar (verbose=1) prints by the hundred."""
+    import numpy as np
+    import tensorflow as tf
+
+    import seghelpers.tf as shtf
+
+    class PerClass(tf.keras.callbacks.Callback):  # what KerasMetricCallback adds to the logs
+        def on_epoch_end(self, epoch, logs=None):
+            logs.update({"val_mean_iou": 0.5, **{f"val_iou_class{i}": float("nan") for i in range(150)}})
+
+    model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    bar = shtf.LiveProgress()
+    x, y = np.zeros((8, 3), "float32"), np.zeros((8, 1), "float32")
+    model.fit(x, y, batch_size=2, epochs=2, verbose=0, callbacks=[PerClass(), bar])
+    err = capsys.readouterr().err
+    assert "8/8" in err and "val_mean_iou=0.5000" in err and "loss=" in err and "epoch=2" in err
+    assert "val_iou_class" not in err and bar.bar is None  # closed at the end

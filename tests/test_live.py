@@ -212,3 +212,14 @@ def test_a_polluted_machine_cache_does_not_reach_make_test(tmp_path):
                            cwd=work, capture_output=True, text=True).stdout
     assert "LOADED" in machine  # the pollution is real: the machine's cache answers the guide's call
     assert hermetic == clean and "FAILED" in hermetic  # make test's environment behaves as a clean machine
+
+
+def test_kit_status_lines_follow_the_language(zh):
+    """What the 中文 notebooks print from the kit (the parameter summary, the data set's description) is Chinese."""
+    import seghelpers as sh
+
+    line = params.resolve("guide", seed=3).summary()
+    assert line.startswith("预设 guide") and "50 轮 × 批大小 2" in line and "种子 3*" in line and "your value" not in line
+    assert sh.ADE20K.describe().endswith("标注值 0 是被忽略的“其他”，标注值 k 对应类别 k-1（reduce_labels=True）")
+    i18n.set_language("en")
+    assert params.resolve("guide").summary().startswith("profile guide") and "classes;" in sh.ADE20K.describe()

@@ -66,6 +66,7 @@ from ..images import as_rgb, as_rgb_array
 from ..labels import IGNORE_INDEX
 from ..metrics import MeanIoU, named_metrics
 from .fast import fast_training  # noqa: F401 (re-exported: shtf.fast_training)
+from .progress import LiveProgress  # noqa: F401 (re-exported: shtf.LiveProgress)
 
 #: the guide's tf.image jitter settings (brightness delta is now on the [0, 1] scale)
 JITTER = dict(brightness=0.25, contrast=(0.5, 2.0), saturation=(0.75, 1.25), hue=0.1)
