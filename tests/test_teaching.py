@@ -1,7 +1,9 @@
 """Issue 26, "teach the guide, not the kit": what the generated notebooks must hold for a learner.
 
 - cells marked as the guide's code (first line ``# 指南原代码 / the guide's code``) contain the guide's code only:
-  a line that reaches into the kit (``sh.``, ``shpt.``, ``shtf.``, ``viz.``) or a profile parameter (``P.``)
+  a line that reaches into the kit (``sh.``, ``shpt.``, ``shtf.``, ``viz.``), the data-set description (``meta.``,
+  or ``labels.`` with one of the description's attributes: the guide's own ``labels`` is a label map, whose
+  ``labels.shape`` is the guide's code) or a profile parameter (``P.``)
   must say what the guide wrote there (``# guide: <value>``) or why today's libraries force it
   (``# forced: <why>``);
 - the default of the fast-path parameter is the guide's path (``tests/test_checkpoints_params.py`` checks
@@ -14,10 +16,16 @@ from pathlib import Path
 
 import pytest
 
+from seghelpers.meta import DatasetMeta
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[ez][nh]/*.ipynb"))
 GUIDE_MARK = "# 指南原代码"
-KIT = re.compile(r"(?<![\w.])(?:sh|shpt|shtf|viz)\.\w|(?<![\w.])P\.\w")
+# the description's attributes (DatasetMeta's fields, properties and methods), so that ``labels.num_labels`` is
+# flagged and the guide's ``labels.shape`` (a label map) is not
+META_ATTRS = sorted(a for a in dir(DatasetMeta) if not a.startswith("_")) + ["id2label"]
+KIT = re.compile(r"(?<![\w.])(?:sh|shpt|shtf|viz|meta|P)\.\w"
+                 r"|(?<![\w.])labels\.(?:" + "|".join(map(re.escape, META_ATTRS)) + r")\b")
 MARKED = re.compile(r"#\s*(guide|forced):")
 APPENDIX = re.compile(r"^#{1,2}\s+(Under the hood|实现细节)", re.M)
 
@@ -42,6 +50,31 @@ def test_guide_cell_check_catches_kit_code():
     assert guide_cell_problems(cell + "lr = P.learning_rate\n") == ["lr = P.learning_rate"]
     assert guide_cell_problems(cell + "m = shpt.ComputeMetrics(3)  # the kit's\n")
     assert guide_cell_problems("x = sh.load(1)\n") == []  # not a guide cell
+    # the description object and the parameters, under either name
+    assert guide_cell_problems(cell + "ADE = meta.num_labels == 150\n") == ["ADE = meta.num_labels == 150"]
+    assert guide_cell_problems(cell + "print(labels.name, labels.palette)\n")
+    assert guide_cell_problems(cell + "if P.fast:\n")
+    # the guide's own `labels` is a label map: its attributes are the guide's code
+    assert guide_cell_problems(cell + "size=labels.shape[-2:],\n") == []
+
+
+def test_guide_cell_check_catches_the_old_05_palette_cell():
+    """The palette cell of 05 before review 26 wrapped the guide's loop in the kit's ADE guard, unmarked."""
+    old = (GUIDE_MARK + " / the guide's code (Chinese edition)\n"
+           "import matplotlib.pyplot as plt\n\n\n"
+           "def ade_palette():\n"
+           "    return np.vstack([[0, 0, 0], sh.ade_palette()])  # guide: lists these 151 rows literally\n\n\n"
+           "ADE = meta.num_labels == 150\n"
+           "if ADE:\n"
+           "    color_seg = np.zeros((pred_seg.shape[0], pred_seg.shape[1], 3), dtype=np.uint8)\n"
+           "    palette = np.array(ade_palette())\n"
+           "else:\n"
+           '    print(f"{meta.name} has {meta.num_labels} classes, not ADE20K\'s 150: the guide\'s ADE palette does not "\n'
+           '          "apply; its own palette, meta.palette, row i = class i, colours the maps below.")\n')
+    problems = guide_cell_problems(old)
+    assert problems[0] == "ADE = meta.num_labels == 150" and len(problems) == 3  # the guard and the print
+    # the same cell before the rename of `labels` to `meta`
+    assert len(guide_cell_problems(old.replace("meta.", "labels."))) == 3
 
 
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if "/en/" in p.as_posix()], ids=lambda p: p.stem)

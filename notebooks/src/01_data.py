@@ -272,12 +272,12 @@ print("columns:", train_ds.column_names)
 #   It is what the model learns to predict, so it must be exactly as large as the image;
 # - `scene_category`: one id for the whole image (section 6).
 #
-# The same kind of picture, one class per pixel, goes by four names in this course, each for one role: the
+# The same kind of picture, one class per pixel, goes by four names in this course, one for each role: the
 # **annotation** is the file as the dataset stores it (raw mask values); the **label map** (`labels`) is the
 # annotation turned into model class ids, as training and metrics use it; a **mask** is mostly a yes/no map
 # of one class (the pipeline's masks in notebook 05), loosely any of these; **segmentation map** is the general
-# name (the guide calls the annotation one), used here mostly for what the model predicts. The **ground truth**
-# is the label map a prediction is compared with.
+# name. The guide calls the annotation a segmentation map; this course keeps that name mostly for what the
+# model predicts. The **ground truth** is the label map a prediction is compared with.
 
 
 # %% [markdown] tags=["lang-zh"]
@@ -289,7 +289,7 @@ print("columns:", train_ds.column_names)
 # - `annotation`：分割图，单通道（mode `L`），每个像素一个字节，存的是类别值。它是模型要学着预测的目标，因此尺寸必须和图像完全一致；
 # - `scene_category`：整张图对应的场景编号，每张图只有一个（见第 6 小节）。
 #
-# “每个像素一个类别”的这种图，本课程用四个名字来称呼，各管一种角色：**标注**是数据集里存的原始文件（原始掩码值）；**标签图**（`labels`）是把标注换成模型类别编号之后的结果，训练和计算指标用的都是它；**掩码**多指某一个类别的是/否图（如第 05 篇里 pipeline 返回的掩码），也常被笼统地用来指上面任何一种；**分割图**是这类图的总称（指南就把标注称作分割图），本课程多用它指模型预测出来的结果。和预测对比的那张标签图叫**真实标签**。
+# 这种“每个像素一个类别”的图，本课程按用途分四种叫法。**标注**：数据集里存的原始文件（原始掩码值）。**标签图**（`labels`）：把标注换成模型类别编号后的结果，训练和算指标都用它。**掩码**：通常指某一个类别的二值图（如第 05 篇 pipeline 返回的掩码），也常泛指以上任何一种。**分割图**：这类图的统称（指南把标注也叫分割图），本课程多用来指模型的预测结果。和预测对比的那张标签图叫**真实标签**。
 
 
 # %%

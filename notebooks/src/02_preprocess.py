@@ -446,13 +446,13 @@ from seghelpers.source import show_source  # the kit's code, where it is first u
 show_source(shtf.make_transforms, shtf.aug_transforms)
 
 # %% [markdown] tags=["lang-en", "tf"]
-# **About channels-first.** The guide transposes every image to `(3, H, W)` "because the vision models in
-# 🤗 Transformers expect channels-first". The models do take channels-first `pixel_values`, but the image
-# processor *outputs* channels-first whatever layout it is given. The transpose only changes the *input*
-# layout, which the processor then has to guess from the shape. Both layouts give the same
-# `pixel_values`. The kit's `make_transforms` still hands over `(3, H, W)` and says so
-# (`input_data_format="channels_first"`), so nothing is guessed: a guess can go wrong for an image only
-# 3 pixels wide or tall.
+# **About channels-first.** The guide transposes every image to `(3, H, W)` "since computer vision models in 🤗
+# Transformers expect channels-first layout" (the English guide's words). The models do take channels-first
+# `pixel_values`, but the image processor *outputs* channels-first whatever layout it is given. The transpose
+# only changes the *input* layout, which the processor then has to guess from the shape. Both layouts give the
+# same `pixel_values`. The kit's `make_transforms` still hands over `(3, H, W)` and says so
+# (`input_data_format="channels_first"`), so nothing is guessed: a guess can go wrong for an image only 3
+# pixels wide or tall.
 
 # %% [markdown] tags=["lang-zh", "tf"]
 # **关于通道在前。** 指南把每张图像都转置成 `(3, H, W)`，理由是“🤗 Transformers中的计算机视觉模型需要以通道优先的布局（channels-first layout）”（指南原文；“通道优先”即本课程说的通道在前）。模型接收的 `pixel_values` 确实是通道在前，但图像处理器不管输入是什么布局，*输出*都是通道在前。转置改变的只是*输入*的布局，处理器还得根据形状去猜哪一维是通道。两种布局得到的 `pixel_values` 完全相同。套件的 `make_transforms` 仍然传入 `(3, H, W)` 的数组，但同时用 `input_data_format="channels_first"` 告诉处理器通道在第一维，省得它去猜——遇到宽或高恰好只有 3 个像素的图像，猜测就可能出错。
@@ -664,21 +664,22 @@ ex.flip_same_draw.check(flip_answer)  # .hint() / .solution()
 # %% [markdown] tags=["lang-en", "tf"]
 # ### Exercise 2: what the guide's TF augmentation got wrong
 #
-# Section 4 ran the guide's `aug_transforms` and the image processor rejected some of its images. What went
-# wrong? Set `tf_aug_answer` to one letter:
+# Section 4 ran the guide's `aug_transforms` and the image processor rejected practically every image. What
+# went wrong? Set `tf_aug_answer` to one letter:
 #
 # - (a) It flips the image but not the annotation.
-# - (b) Random contrast and saturation leave float values outside [0, 255], which the processor rejects.
+# - (b) It jitters floats on a 0～255 scale, leaving values that are neither whole numbers nor in [0, 1], which
+#   the processor can neither pass on as pixels nor rescale.
 # - (c) It forgets to reduce the labels.
 # - (d) It gives channels-last images.
 
 # %% [markdown] tags=["lang-zh", "tf"]
 # ### 练习 2：指南的 TF 数据增强错在哪里
 #
-# 第 4 小节运行了指南的 `aug_transforms`，图像处理器拒收了其中一些图像。问题出在哪里？把 `tf_aug_answer` 设为一个字母：
+# 第 4 小节运行了指南的 `aug_transforms`，图像处理器几乎拒收了每一张图像。问题出在哪里？把 `tf_aug_answer` 设为一个字母：
 #
 # - (a) 它只翻转了图像，没有翻转标注。
-# - (b) 随机对比度和饱和度留下了超出 [0, 255] 的浮点值，图像处理器拒收这样的图像。
+# - (b) 它在 0～255 尺度的浮点数上做抖动，得到的值既不是整数，也不在 [0, 1] 之内：图像处理器既不能把它们直接当像素用，也没法做数值缩放。
 # - (c) 它忘了做标签缩减。
 # - (d) 它输出的是通道在后的图像。
 
@@ -756,7 +757,8 @@ ex.random_flip.check(my_random_flip, example)  # .hint() / .solution()
 #   so the labels are identical. Inputs it does not cover (non-RGB images, channels-first arrays, per-call
 #   overrides) go to the wrapped slow processor.
 # - Why not transformers' `use_fast=True` processor: in transformers 4.57.6 it returns one label map for a
-#   batch of several (exercise 3), and its antialiased resize moves pixel values by up to about 0.02.
+#   batch of several (More to explore, item 2), and its antialiased resize moves pixel values by up to about
+#   0.02.
 # - `make_transforms(..., seed=s)` draws each image's jitter from a seed made of `s`, the epoch and the image's
 #   bytes, under a forked torch RNG. The global random stream (dropout, shuffling) is untouched, and a training
 #   run resumed from a checkpoint sees the same jitter as an uninterrupted one.
@@ -769,7 +771,7 @@ ex.random_flip.check(my_random_flip, example)  # .hint() / .solution()
 # ## 实现细节（Under the hood）
 #
 # - `FastSegformerProcessor`（在 `seghelpers/fastproc.py` 里）用更少的遍历完成慢速处理器的工作：同样用 PIL 调整尺寸，然后对每个通道做一次融合的 float32 运算 `x * (rescale / std) - mean / std`，结果直接写进批次数组；掩码先用 PIL 最近邻调整尺寸，再查一张 256 项的表完成标签缩减，所以标签完全相同。它处理不了的输入（非 RGB 图像、通道在前的数组、调用时临时覆盖的参数）会交给被包装的慢速处理器。
-# - 为什么不用 transformers 的 `use_fast=True` 处理器：在 transformers 4.57.6 中，它处理一个批次的多张分割图时只返回一张标签图（见练习 3），而且它带抗锯齿的缩放会让像素值偏差最多约 0.02。
+# - 为什么不用 transformers 的 `use_fast=True` 处理器：在 transformers 4.57.6 中，它处理一个批次的多张分割图时只返回一张标签图（见“更多探索”第 2 题），而且它带抗锯齿的缩放会让像素值偏差最多约 0.02。
 # - `make_transforms(..., seed=s)` 用 `s`、当前轮次和图像字节共同生成每张图的抖动种子，并在分叉出来的 torch 随机数生成器里抽样。全局随机序列（dropout、打乱顺序）不受影响，从检查点恢复的训练和没中断的训练看到的抖动也完全一样。
 # - **套件的快速路径。** 不传 `fast=False` 时，`make_transforms` 把图像处理器的计算交给上面的 `FastSegformerProcessor`（第 04 篇只在参数 `fast = True` 时这样用，默认走指南的路径）。标签完全相同，像素值只差 float32 的舍入误差，区别仅在于更快。下面的单元格验证这一点。
 

@@ -492,17 +492,18 @@ show_source(shpt.ComputeMetrics)
 # The guide's function needs every logit of the test split in memory at once: nearly 10 MB per
 # 512×512 image, about 20 GB for ADE's 2000 validation images (the arithmetic is in the appendix). The
 # kit computes the same numbers batch by batch: `shpt.preprocess_logits_for_metrics` turns
-# each batch's logits into class ids right after the forward pass (upsample, argmax), and with
-# `TrainingArguments(batch_eval_metrics=True)` the `Trainer` calls `shpt.ComputeMetrics` once per batch
-# (`compute_result=False`, then `True` on the last batch), which only adds each batch to a streamed
-# confusion matrix (section 4). Memory no longer grows with the number of images, and the numbers are the same:
+# each batch's logits into class ids right after the forward pass (upsample, argmax). With
+# `TrainingArguments(batch_eval_metrics=True)`, the `Trainer` then calls `shpt.ComputeMetrics` once per batch
+# (`compute_result=False`, then `True` on the last batch). All it does is add the batch to a confusion
+# matrix, the streamed computation of section 4. Memory no longer grows with the number of images, and the
+# numbers are the same:
 
 # %% [markdown] tags=["lang-zh", "pt"]
-# 比较一下总体准确率和 mIoU。标签里出现的类别都分得不错；可类别一多（ADE 有 150 个），噪声总会让少数像素上得分最高的成了标签里根本没有的类别。这些类别的交并比都是 0，却和真正出现的类别一样计入平均值。刚开始训练、几乎没学到东西的模型正是这个样子。
+# 比较一下总体准确率和 mIoU。标签里出现的类别都分得不错；可类别一多（ADE 有 150 个），噪声总会让少数像素上得分最高的类别变成标签里根本没有的类别。这些类别的交并比都是 0，却和真正出现的类别一样计入平均值。刚开始训练、几乎没学到东西的模型正是这个样子。
 #
 # ### 套件的分批版本
 #
-# 指南的函数要把整个测试集的 logits 同时放在内存里：每张 512×512 的图像将近 10 MB，ADE 验证集的 2000 张图就要约 20 GB（算式见文末附录）。套件版本的计算方式不同，它是*分批*进行的：`shpt.preprocess_logits_for_metrics` 在每个批次的前向计算之后立即把 logits 变成类别编号（上采样、取 argmax）；设置 `TrainingArguments(batch_eval_metrics=True)` 后，`Trainer` 每个批次调用一次 `shpt.ComputeMetrics`（前面的批次传 `compute_result=False`，最后一个批次传 `True`），它只把每个批次累加进一个流式的混淆矩阵（见第 4 小节）。这样内存不再随图像数量增长，结果却完全相同：
+# 指南的函数要把整个测试集的 logits 同时放在内存里：每张 512×512 的图像将近 10 MB，ADE 验证集的 2000 张图就要约 20 GB（算式见文末附录）。套件*分批*算出同样的数字。`shpt.preprocess_logits_for_metrics` 在每个批次前向计算之后，立即把 logits 上采样并取 argmax，只留下类别编号；再设置 `TrainingArguments(batch_eval_metrics=True)`，`Trainer` 就会每个批次调用一次 `shpt.ComputeMetrics`（前面的批次传 `compute_result=False`，最后一个传 `True`）。它只做一件事：把这个批次累加进混淆矩阵（即第 4 小节的流式计算）。这样内存不再随图像数量增长，结果却完全相同：
 
 # %% tags=["pt"]
 # NBVAL_CHECK_OUTPUT
@@ -717,7 +718,7 @@ show_source(shtf.ComputeMetrics)
 # evaluate the full validation set afterwards in batches, as notebook 05 does.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# 比较一下总体准确率和 mIoU。标签里出现的类别都分得不错；可类别一多（ADE 有 150 个），噪声总会让少数像素上得分最高的成了标签里根本没有的类别。这些类别的交并比都是 0，却和真正出现的类别一样计入平均值。刚开始训练、几乎没学到东西的模型正是这个样子。
+# 比较一下总体准确率和 mIoU。标签里出现的类别都分得不错；可类别一多（ADE 有 150 个），噪声总会让少数像素上得分最高的类别变成标签里根本没有的类别。这些类别的交并比都是 0，却和真正出现的类别一样计入平均值。刚开始训练、几乎没学到东西的模型正是这个样子。
 #
 # 还有一笔开销要心里有数：`KerasMetricCallback` 会先收集整个测试集的 logits，再调用 `metric_fn`，每张 512×512 的图像将近 10 MB。训练时测试集要小一些；完整的验证集留到训练结束后再分批评估，第 05 篇就是这么做的。
 

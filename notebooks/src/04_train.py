@@ -127,7 +127,7 @@ print("one training example:", {k: tuple(v.shape) for k, v in train_ds[0].items(
 # 指南原代码 / the guide's code (Chinese edition)
 from transformers import AutoModelForSemanticSegmentation, TrainingArguments, Trainer
 
-id2label, label2id = meta.id2label, meta.label2id  # the guide: ADE20K's label file; here: this dataset's
+id2label, label2id = meta.id2label, meta.label2id  # guide: ADE20K's label file; here: this dataset's
 try:
     model = AutoModelForSemanticSegmentation.from_pretrained(CHECKPOINT, id2label=id2label, label2id=label2id)
     print(f"loaded as it is: {model.config.num_labels} classes")
@@ -164,7 +164,7 @@ print("newly initialised:", ", ".join(new) or "nothing, every weight comes from 
 # 指南原代码 / the guide's code (Chinese edition)
 from transformers import TFAutoModelForSemanticSegmentation
 
-id2label, label2id = meta.id2label, meta.label2id  # the guide: ADE20K's label file; here: this dataset's
+id2label, label2id = meta.id2label, meta.label2id  # guide: ADE20K's label file; here: this dataset's
 try:
     model = TFAutoModelForSemanticSegmentation.from_pretrained(CHECKPOINT, id2label=id2label, label2id=label2id)
     print(f"loaded as it is: {model.config.num_labels} classes")
@@ -440,17 +440,18 @@ training_args = TrainingArguments(
 # `benchmarks/RESULTS.md` (`make bench`), so one evaluation costs that times the number of test images. On the `smoke` profile training takes seconds on a laptop CPU; the `guide` profile
 # (40 images at 512×512, 50 epochs, 1000 steps) wants a GPU and prints a line every 20 steps.
 #
-# **Why is the guide's learning rate so small?** 6e-5 is more than ten times below Adam's usual 1e-3. The
-# encoder is pretrained: its weights already compute useful features, and large steps would overwrite them
-# with whatever 40 images can teach. Fine-tuning should move a pretrained encoder only a little. The `smoke`
-# profile's 2e-3 is no contradiction: its model starts from random weights, so there is nothing to preserve.
+# **Why is the guide's learning rate so small?** 6e-5 is less than a tenth of Adam's default 1e-3 (about
+# 1/17). The encoder is pretrained: its weights already compute useful features, and large steps would
+# overwrite them with whatever a few dozen training images can teach (40 of the guide's `train[:50]`).
+# Fine-tuning should move a pretrained encoder only a little. The `smoke` profile's 2e-3 is no contradiction:
+# its model starts from random weights, so there is nothing to preserve.
 
 # %% [markdown] tags=["lang-zh", "pt"]
 # ## 5. 训练
 #
 # 下面是指南的 `Trainer` 和 `train()`，各占一个单元格；套件加的东西放在两者之间单独的单元格里。`compute_metrics` 用的是 `shpt.ComputeMetrics`，即第 03 篇里指南 `compute_metrics` 的流式版本（结果相同）。指南的版本每次评估都要调用 🤗 Evaluate 的 `metric.compute`，第 03 篇在你的机器上测过它的耗时；512×512 的图像每张要花多少时间，见 `benchmarks/RESULTS.md` 中“the guide's compute_metrics”一行（由 `make bench` 测得），一次评估的开销就是它乘以测试集的图像数。用 `smoke` 预设，在一台普通电脑的 CPU 上几秒钟就能训练完；`guide` 预设（40 张 512×512 的图像，50 轮，共 1000 步）最好用 GPU，每 20 步打印一行。
 #
-# **指南的学习率为什么这么小？** 6e-5 比 Adam 常用的 1e-3 小了十几倍。编码器是预训练过的，它的权重已经能提取有用的特征；步子迈得太大，这些特征就会被 40 张图像里学到的东西冲掉。所以微调预训练的编码器时，权重只宜小幅调整。`smoke` 预设用 2e-3 并不矛盾：它的模型从随机权重开始，本来就没有什么需要保留。
+# **指南的学习率为什么这么小？** 6e-5 还不到 Adam 默认学习率 1e-3 的十分之一（约为 1/17）。编码器是预训练过的，它的权重已经能提取有用的特征；步子迈得太大，这些特征就会被区区几十张训练图像（指南的 `train[:50]` 里是 40 张）里学到的东西冲掉。所以微调预训练的编码器时，权重只宜小幅调整。`smoke` 预设用 2e-3 并不矛盾：它的模型从随机权重开始，本来就没有什么需要保留。
 
 # %% tags=["pt"]
 compute_metrics = shpt.ComputeMetrics(meta=meta)  # notebook 03's compute_metrics, streamed
@@ -523,23 +524,24 @@ learning_rate = tf.keras.optimizers.schedules.PiecewiseConstantDecay(
 # needs 2e-3 to learn anything in 50 steps); `learning_rate = 1e-4` in the parameters cell gives the guide's
 # exact values. The boundaries count optimizer steps, so a short run never reaches them.
 #
-# **Why is the guide's learning rate so small?** 1e-4, falling from there, is ten times below Adam's usual 1e-3.
+# **Why is the guide's learning rate so small?** 1e-4, falling from there, is a tenth of Adam's default 1e-3.
 # The encoder is pretrained: its weights already compute useful features, and large steps would overwrite them
-# with whatever 40 images can teach. Fine-tuning should move a pretrained encoder only a little. The `smoke`
-# profile's 2e-3 is no contradiction: its model starts from random weights, so there is nothing to preserve.
+# with whatever a few dozen training images can teach (40 of the guide's `train[:50]`). Fine-tuning should
+# move a pretrained encoder only a little. The `smoke` profile's 2e-3 is no contradiction: its model starts
+# from random weights, so there is nothing to preserve.
 #
-# Other English editions of the guide used `create_optimizer(init_lr=6e-5, num_train_steps=len(train_ds) * num_epochs,
-# weight_decay_rate=0.01, num_warmup_steps=0)` instead: AdamW with a learning rate that falls linearly to 0
-# over `num_train_steps`. But `len(train_ds) * num_epochs` counts *images*, not optimizer steps; with batches of
-# 2 the decay is planned for twice the real run, which ends with the learning rate still at half its start.
-# The last line below prints both counts for this run.
+# Earlier versions of the English guide used `create_optimizer(init_lr=6e-5, num_train_steps=len(train_ds) *
+# num_epochs, weight_decay_rate=0.01, num_warmup_steps=0)` instead: AdamW with a learning rate that falls
+# linearly to 0 over `num_train_steps`. But `len(train_ds) * num_epochs` counts *images*, not optimizer steps;
+# with batches of 2 the decay is planned for twice the real run, which ends with the learning rate still at
+# half its start. The last line below prints both counts for this run.
 
 # %% [markdown] tags=["lang-zh", "tf"]
 # 套件沿用这种分段方式，只是按预设的学习率等比例缩放（`smoke` 预设的随机初始化小模型要用 2e-3 才能在 50 步内学到东西）；在参数单元格里设 `learning_rate = 1e-4`，得到的就是指南的原始数值。分段边界按优化步计数，训练步数少时根本走不到第一个边界。
 #
-# **指南的学习率为什么这么小？** 1e-4 比 Adam 常用的 1e-3 小一个数量级，之后还要一路往下降。编码器是预训练过的，它的权重已经能提取有用的特征；步子迈得太大，这些特征就会被 40 张图像里学到的东西冲掉。所以微调预训练的编码器时，权重只宜小幅调整。`smoke` 预设用 2e-3 并不矛盾：它的模型从随机权重开始，本来就没有什么需要保留。
+# **指南的学习率为什么这么小？** 1e-4 只有 Adam 默认学习率 1e-3 的十分之一，之后还要一路往下降。编码器是预训练过的，它的权重已经能提取有用的特征；步子迈得太大，这些特征就会被区区几十张训练图像（指南的 `train[:50]` 里是 40 张）里学到的东西冲掉。所以微调预训练的编码器时，权重只宜小幅调整。`smoke` 预设用 2e-3 并不矛盾：它的模型从随机权重开始，本来就没有什么需要保留。
 #
-# 其他几个英文版指南用的是 `create_optimizer(init_lr=6e-5, num_train_steps=len(train_ds) * num_epochs, weight_decay_rate=0.01, num_warmup_steps=0)`：AdamW，学习率在 `num_train_steps` 步内线性降到 0。可是 `len(train_ds) * num_epochs` 数的是*图像数*，不是优化步数；每个批次 2 张图像时，衰减按实际训练长度的两倍来安排，训练结束时学习率还停在初始值的一半。下面最后一行打印本次训练的这两个数。
+# 英文版指南的早先版本用的是 `create_optimizer(init_lr=6e-5, num_train_steps=len(train_ds) * num_epochs, weight_decay_rate=0.01, num_warmup_steps=0)`：AdamW，学习率在 `num_train_steps` 步内线性降到 0。可是 `len(train_ds) * num_epochs` 数的是*图像数*，不是优化步数；每个批次 2 张图像时，衰减按实际训练长度的两倍来安排，训练结束时学习率还停在初始值的一半。下面最后一行打印本次训练的这两个数。
 
 # %% tags=["tf"]
 import math
@@ -759,7 +761,7 @@ print(f"eval loss: {final['val_loss']:.4f}")
 # piecewise-constant schedule), and their new weights start from different random values.
 
 # %% [markdown] tags=["lang-zh"]
-# 这些数字是在预处理后的尺寸上算的：图像处理器已经把每张标签图调整尺寸为 `image_size` × `image_size`（`smoke` 下是 64 × 64），logits 也只上采样到这个尺寸。第 05 篇把 logits 上采样到每张图像的原始尺寸，再和原始标注比较，所以同一个模型、同一批图像，它算出的 mIoU 会略有不同：细边界和小物体在不同分辨率下占的像素比例不一样。另一个框架的笔记本在 mIoU 相近时打印出的损失却不同：PyTorch 的 Trainer 让学习率线性降到 0，TensorFlow 笔记本沿用指南的分段常数调度，而且新权重的随机初始值也不一样。
+# 这些数字是在预处理后的尺寸上算的：图像处理器已经把每张标签图调整尺寸为 `image_size` × `image_size`（`smoke` 下是 64 × 64），logits 也只上采样到这个尺寸。第 05 篇把 logits 上采样到每张图像的原始尺寸，再和原始标注比较，所以同一个模型、同一批图像，它算出的 mIoU 会略有不同：细边界和小物体在不同分辨率下占的像素比例不一样。PyTorch 和 TensorFlow 两版的 mIoU 相近，损失却不一样，原因有二：一是学习率调度不同（PyTorch 的 Trainer 让学习率线性降到 0，TensorFlow 版沿用指南的分段常数调度）；二是新加的权重随机初始化的值不同。
 
 # %% [markdown] tags=["lang-en"]
 # **Logging in to the Hub.** The guide's very first step is `notebook_login()`. It asks for a Hugging Face
@@ -843,24 +845,26 @@ plt.show()
 # %% [markdown] tags=["lang-en"]
 # **How to read these curves.** Look for three things:
 #
-# - **The gap between training and eval loss.** The training loss is measured on the 40 images the model
-#   learns from, the eval loss on 10 it never trains on. While both fall, the model learns something that
-#   carries over to new images. When the training loss keeps falling but the eval loss levels off or rises, the
-#   model is memorising its 40 images: it *overfits*. With so few images this comes early; in the guide's
+# - **The gap between training and eval loss.** The training loss is measured on the training split, the
+#   images the model learns from (40 of the guide's `train[:50]`), the eval loss on the test split it never
+#   trains on (10 there). While both fall, the model learns something that carries over to new images. When
+#   the training loss keeps falling but the eval loss levels off or rises, the model is memorising its
+#   training images: it *overfits*. With so few images this comes early; in the guide's
 #   recipe every image is seen 50 times.
 # - **A flat eval mean IoU.** Mean IoU changes only when a pixel's top class changes, so it can stay flat while
 #   the losses still move. Flat at a good value: training has converged for this data, and more epochs only
 #   memorise. Flat near 0 from the start: the model predicts nearly everything as one class; check the labels
 #   (notebook 03) and the learning rate before training longer.
 # - **Noise.** Judge trends, not single points: a training-loss point is one batch (PyTorch) or one epoch's mean
-#   (TensorFlow), and 10 test images are a small sample, so a difference of a few hundredths proves nothing.
+#   (TensorFlow), and the test split is a small sample (10 images in the guide's recipe), so a difference of a
+#   few hundredths proves nothing.
 
 # %% [markdown] tags=["lang-zh"]
 # **怎样读这几条曲线。** 看三件事：
 #
-# - **训练损失和评估损失之间的差距。** 训练损失是在模型用来学习的 40 张图像上算的，评估损失则来自它从没训练过的 10 张。两者一起下降，说明模型学到的东西对新图像也管用。如果训练损失还在降，评估损失却不再下降甚至回升，说明模型在死记这 40 张图像，也就是*过拟合*。图像这么少，过拟合来得很早；按指南的配置，每张图像要看 50 遍。
+# - **训练损失和评估损失之间的差距。** 训练损失是在训练集上算的，也就是模型用来学习的那些图像（指南的 `train[:50]` 里是 40 张）；评估损失则来自它从没训练过的测试集（那里是 10 张）。两者一起下降，说明模型学到的东西对新图像也管用。如果训练损失还在降，评估损失却不再下降甚至回升，说明模型在死记训练图像，也就是*过拟合*。图像这么少，过拟合来得很早；按指南的配置，每张图像要看 50 遍。
 # - **评估 mIoU 变平。** 只有某个像素得分最高的类别变了，mIoU 才会变，所以损失还在变化时，mIoU 可能纹丝不动。如果它停在一个不错的值上，说明在这份数据上已经训练到头了，再多训几轮也只是死记；如果从一开始就贴着 0 不动，说明模型几乎把所有像素都判成同一类，先检查标签（第 03 篇）和学习率，别急着加长训练。
-# - **噪声。** 看趋势，别看单个点：训练损失的每个点只对应一个批次（PyTorch）或一轮的平均值（TensorFlow）；10 张测试图像样本也很小，差个百分之几说明不了什么。
+# - **噪声。** 看趋势，别看单个点：训练损失的每个点只对应一个批次（PyTorch）或一轮的平均值（TensorFlow）；测试集也只是个小样本（指南的配置里只有 10 张），mIoU 相差零点零几说明不了什么。
 
 # %% [markdown] tags=["lang-en", "pt"]
 # ## Summary

@@ -312,7 +312,7 @@ for s in segments:
 
 # %% tags=["pt"]
 # 指南原代码 / the guide's code (Chinese edition)
-device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # use the GPU if there is one, else the CPU
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # 如果有可用的GPU，则使用GPU，否则使用CPU
 encoding = image_processor(image, return_tensors="pt")
 pixel_values = encoding.pixel_values.to(device)
 
@@ -336,14 +336,14 @@ print("upsampled_logits", tuple(upsampled_logits.shape))
 print("pred_seg        ", tuple(pred_seg.shape), pred_seg.dtype, "| the image's size:", tuple(pred_seg.shape) == image.size[::-1])
 
 # %% [markdown] tags=["lang-en", "pt"]
-# The pipeline and the guide's code agree pixel for pixel, and so does the kit's `shpt.predict`, which
-# section 8 uses on every test image: it runs the same steps on a batch of images at once, under
-# `torch.no_grad()`, and returns each map at its own image's size. On the CPU it upsamples a band of rows at
-# a time, so a pixel can differ from the guide's only where its two top classes score the same within
-# float32 rounding.
+# The pipeline and the guide's code agree pixel for pixel. The kit's `shpt.predict`, which section 8 uses on
+# every test image, agrees with them except at exact ties: it runs the same steps on a batch of images at
+# once, under `torch.no_grad()`, and returns each map at its own image's size. On the CPU it upsamples a band
+# of rows at a time, so a pixel can differ from the guide's only where its two top classes score the same
+# within float32 rounding.
 
 # %% [markdown] tags=["lang-zh", "pt"]
-# pipeline 和指南原代码的结果逐像素一致，套件的 `shpt.predict` 也一样。第 8 小节用它预测全部测试图像：它对一批图像一次执行同样的步骤，全程在 `torch.no_grad()` 里，并把每张分割图还原到各自原图的尺寸。在 CPU 上它会分块做上采样，所以只有得分最高的两个类别相差不到 float32 舍入误差的像素，结果才可能与指南不同。
+# pipeline 和指南原代码的结果逐像素一致。第 8 小节用套件的 `shpt.predict` 预测全部测试图像，它的结果除了恰好打平的像素之外也与两者一致。它对一批图像一次执行同样的步骤，全程在 `torch.no_grad()` 里，并把每张分割图还原到各自原图的尺寸。在 CPU 上它会分块做上采样，所以只有得分最高的两个类别相差不到 float32 舍入误差的像素，结果才可能与指南不同。
 
 # %% tags=["pt"]
 pred = pred_seg.numpy()  # the guide keeps a tensor; numpy from here on
@@ -409,7 +409,8 @@ logits = tf.transpose(logits, [0, 2, 3, 1])
 
 upsampled_logits = tf.image.resize(
     logits,
-    # we reverse the shape of `image` because `image.size` returns width and height
+    # 由于`image.size`返回宽度和高度，所以我们颠倒了`image`的形状。
+    # (we reverse the shape of `image` because `image.size` returns width and height)
     image.size[::-1],
 )
 
@@ -450,11 +451,10 @@ show_source(shtf.predict)
 #   colours mask value *k*. But the model predicts *reduced* labels, class *k* = mask value *k* + 1 (02).
 #   Looping `for label, color in enumerate(palette)` over the predictions therefore paints class 0 black and
 #   every other class in its predecessor's colour.
-# - **BGR.** `color_seg[..., ::-1]`, commented "convert to BGR", is an OpenCV habit: OpenCV stores images as
-#   BGR, but matplotlib expects RGB, so red and blue are swapped in the figure.
+# - **BGR.** `color_seg[..., ::-1]`, commented "转换为BGR" ("convert to BGR"), is an OpenCV habit: OpenCV
+#   stores images as BGR, but matplotlib expects RGB, so red and blue are swapped in the figure.
 #
-# The first fault is specific to ADE's label convention and its 151-row table, so the next two cells show it
-# only when the dataset is ADE20K's 150 classes. The guide's code, as written:
+# The guide's code, as written (its two comments are the Chinese edition's, with the English after them):
 
 # %% [markdown] tags=["lang-zh"]
 # ## 5. 颜色：指南的调色板有两处错误
@@ -462,13 +462,14 @@ show_source(shtf.predict)
 # 为了画出分割图，指南用 `ade_palette()` 给每个类别上色，这是它从 DeepLab 引用的 ADE20K 颜色表，然后再和照片混合。短短几行里藏着两处错误：
 #
 # - **错了一行。** 这张表有 151 行：第 0 行是黑色，对应 ADE 的“其他”（掩码值 0），第 *k* 行给掩码值 *k* 上色。可模型预测的是*缩减后*的标签，类别 *k* 对应掩码值 *k* + 1（见第 02 篇）。于是在预测结果上执行 `for label, color in enumerate(palette)`，类别 0 被涂成黑色，其余每个类别都用了前一个类别的颜色。
-# - **BGR。** `color_seg[..., ::-1]` 的注释是“转换为 BGR”，这是 OpenCV 的习惯：OpenCV 按 BGR 存图，而 matplotlib 要的是 RGB，于是图中的红蓝通道对调了。
+# - **BGR。** `color_seg[..., ::-1]` 的注释是“转换为BGR”，这是 OpenCV 的习惯：OpenCV 按 BGR 存图，而 matplotlib 要的是 RGB，于是图中的红蓝通道对调了。
 #
-# 第一处错误只在 ADE 的标签约定和它那张 151 行的表上才会出现，所以接下来两个单元格只在数据集是 ADE20K 的 150 个类别时才演示。下面是原样的指南原代码：
+# 下面是原样的指南原代码：
 
 # %%
 # 指南原代码 / the guide's code (Chinese edition)
 import matplotlib.pyplot as plt
+import numpy as np
 
 
 def ade_palette():
@@ -476,21 +477,29 @@ def ade_palette():
     return np.vstack([[0, 0, 0], sh.ade_palette()])  # guide: lists these 151 rows literally
 
 
+color_seg = np.zeros((pred_seg.shape[0], pred_seg.shape[1], 3), dtype=np.uint8)
+palette = np.array(ade_palette())
+for label, color in enumerate(palette):
+    color_seg[pred_seg == label, :] = color
+color_seg = color_seg[..., ::-1]  # 转换为BGR (convert to BGR)
+
+img = np.array(image) * 0.5 + color_seg * 0.5  # 将图像与分割图重叠显示 (overlay the segmentation map on the image)
+img = img.astype(np.uint8)
+
+plt.figure(figsize=(15, 10))
+plt.imshow(img)
+plt.show()
+
+# %% [markdown] tags=["lang-en"]
+# The guide's table is ADE20K's, so its colours mean something only when the classes are ADE20K's 150; the
+# kit checks that here, and on any other dataset skips the row-by-row comparison below.
+
+# %% [markdown] tags=["lang-zh"]
+# 指南这张表是 ADE20K 的，只有类别正好是 ADE20K 的 150 个时，它给出的颜色才有意义；所以套件在这里检查一下，换成别的数据集就跳过下面逐行的对比。
+
+# %%
 ADE = meta.num_labels == 150
-if ADE:
-    color_seg = np.zeros((pred_seg.shape[0], pred_seg.shape[1], 3), dtype=np.uint8)
-    palette = np.array(ade_palette())
-    for label, color in enumerate(palette):
-        color_seg[pred_seg == label, :] = color
-    color_seg = color_seg[..., ::-1]  # convert to BGR
-
-    img = np.array(image) * 0.5 + color_seg * 0.5  # overlay the segmentation map on the image
-    img = img.astype(np.uint8)
-
-    plt.figure(figsize=(15, 10))
-    plt.imshow(img)
-    plt.show()
-else:
+if not ADE:
     print(f"{meta.name} has {meta.num_labels} classes, not ADE20K's 150: the guide's ADE palette does not "
           "apply; its own palette, meta.palette, row i = class i, colours the maps below.")
 
@@ -817,9 +826,10 @@ ex.argmax_after_upsampling.check(upsample_answer)  # .hint() / .solution()
 #
 # 1. Change the by-hand route: take the argmax on the small logits first, then resize the class ids to the
 #    image size with nearest neighbour. How many pixels of the first image change, and where are they?
-# 2. Draw the reference next to the prediction: `sh.colorize(references[0], meta=meta)` beside
-#    `sh.colorize(preds[0], meta=meta)`. Which classes does the model confuse? Compare with the
-#    bar chart.
+# 2. Section 7's error list covers the first test image only. Extend it to the whole test split: add up the
+#    wrong pixels of each true class over `zip(references, preds)` (section 8). Which true class loses the
+#    most pixels, and what is it mostly taken for? Does it also have the lowest IoU in section 8's bars,
+#    and why need it not?
 # 3. Overlay a photo of your own: `sh.overlay(photo, my_segment(photo), meta=meta)` with
 #    `photo = PIL.Image.open("your.jpg").convert("RGB")`. What does a model trained on this dataset see in it?
 # 4. Set `output_dir = "build/models/none"` in the parameters cell (a folder with no model) and run the
@@ -829,22 +839,24 @@ ex.argmax_after_upsampling.check(upsample_answer)  # .hint() / .solution()
 # ### 更多探索
 #
 # 1. 修改手动流程：先在小尺寸的 logits 上取 argmax，再用最近邻插值把类别编号调整到原图尺寸。第一张图像有多少个像素的结果变了？它们都分布在哪里？
-# 2. 把真实标签和预测结果并排画出来：`sh.colorize(references[0], meta=meta)` 和 `sh.colorize(preds[0], meta=meta)`。模型把哪些类别搞混了？再和柱状图对照一下。
+# 2. 第 7 小节的错误列表只看了第一张测试图像。把它推广到整个测试集：用第 8 小节的 `zip(references, preds)`，逐张累加每个真实类别的错误像素数。哪个真实类别错的像素最多？它主要被错认成了什么？它在第 8 小节的柱状图里交并比（IoU）也是最低的吗？为什么不一定？
 # 3. 给你自己拍的照片做一张叠加图：`photo = PIL.Image.open("your.jpg").convert("RGB")`，然后 `sh.overlay(photo, my_segment(photo), meta=meta)`。在这个数据集上训练的模型从照片里看到了什么？
 # 4. 在参数单元格里设置 `output_dir = "build/models/none"`（一个没有模型的文件夹），再运行一遍本篇，这时用的是未训练的替代模型。mIoU 和预测出的类别数分别有什么变化？
 
 # %% [markdown] tags=["lang-en", "collapsed", "pt"]
 # ## Under the hood
 #
-# **`shpt.predict(fast=True)`.** With `fast = True` in the parameters cell (off by default) `predict` runs an inference-only copy of the model made by
-# `shpt.fast_segformer`, with two rewrites that are exact in real arithmetic and change only the order of
-# float operations: attention goes through PyTorch's fused `scaled_dot_product_attention`, and the decode
-# head is folded (its per-stage MLPs, the 1×1 fuse convolution, BatchNorm and bilinear upsampling are all
-# linear, so each encoder stage maps straight to the fused channels at its own, smaller resolution and only
-# the sum is upsampled; for mit-b0 at 512×512 this removes about half of the multiply-adds). On the CPU,
-# whatever `fast` says, `shpt.upsample_argmax` upsamples and takes the argmax a band of rows at a time, so
-# the (classes, height, width) float map is never built. `make bench` (benchmark 6) measures both against
-# the pipeline.
+# **`shpt.predict(fast=True)`.** The parameter `fast` is off by default, so the notebooks take the guide's
+# path; `shpt.predict` itself defaults to `fast=True`, which is why every notebook passes `fast=P.fast`
+# (called from a script without it, `predict` takes the fast path). With `fast=True`, `predict` runs an
+# inference-only copy of the model made by `shpt.fast_segformer`, with two rewrites that are exact in real
+# arithmetic and change only the order of float operations: attention goes through PyTorch's fused
+# `scaled_dot_product_attention`, and the decode head is folded (its per-stage MLPs, the 1×1 fuse convolution,
+# BatchNorm and bilinear upsampling are all linear, so each encoder stage maps straight to the fused channels
+# at its own, smaller resolution and only the sum is upsampled; for mit-b0 at 512×512 this removes about half
+# of the multiply-adds). On the CPU, whatever `fast` says, `shpt.upsample_argmax` upsamples and takes the
+# argmax a band of rows at a time, so the (classes, height, width) float map is never built. `make bench`
+# (benchmark 6) measures both against the pipeline.
 #
 # Rounding can flip only a pixel whose two best classes are tied to float32 precision, where the class is
 # a coin toss anyway. The cell below counts the pixels where each route differs from the guide's code and
@@ -853,14 +865,14 @@ ex.argmax_after_upsampling.check(upsample_answer)  # .hint() / .solution()
 # %% [markdown] tags=["lang-zh", "collapsed", "pt"]
 # ## 实现细节（Under the hood）
 #
-# **`shpt.predict(fast=True)`。** 在参数单元格里设 `fast = True`（默认关闭）时，`predict` 运行 `shpt.fast_segformer` 生成的一个仅用于推理的模型副本。副本做了两处改写，在实数运算下完全等价，变的只是浮点运算的顺序：注意力改用 PyTorch 的融合算子 `scaled_dot_product_attention`；解码头做了折叠（各阶段的 MLP、1×1 融合卷积、BatchNorm 和双线性上采样都是线性的，所以编码器的每个阶段可以在各自更低的分辨率上直接映射到融合后的通道，最后只对求和结果做上采样；对 512×512 输入的 mit-b0，这样能省掉大约一半的乘加运算）。此外，在 CPU 上无论 `fast` 取何值，`shpt.upsample_argmax` 都按行分块完成上采样和 argmax，不会生成完整的（类别数, 高, 宽）浮点张量。`make bench`（基准 6）把两者和 pipeline 做了对比。
+# **`shpt.predict(fast=True)`。** 参数 `fast` 默认关闭，所以各篇笔记本走的是指南的路线；而 `shpt.predict` 函数本身的默认值是 `fast=True`，因此每篇笔记本都显式传入 `fast=P.fast`（在自己的脚本里不传这个参数，走的就是快速路线）。`fast=True` 时，`predict` 运行 `shpt.fast_segformer` 生成的一个仅用于推理的模型副本。副本做了两处改写，在实数运算下完全等价，变的只是浮点运算的顺序：注意力改用 PyTorch 的融合算子 `scaled_dot_product_attention`；解码头做了折叠（各阶段的 MLP、1×1 融合卷积、BatchNorm 和双线性上采样都是线性的，所以编码器的每个阶段可以在各自更低的分辨率上直接映射到融合后的通道，最后只对求和结果做上采样；对 512×512 输入的 mit-b0，这样能省掉大约一半的乘加运算）。此外，在 CPU 上无论 `fast` 取何值，`shpt.upsample_argmax` 都按行分块完成上采样和 argmax，不会生成完整的（类别数, 高, 宽）浮点张量。`make bench`（基准 6）把两者和 pipeline 做了对比。
 #
-# 舍入误差只会改变两个最高得分在 float32 精度内打平的像素，这些像素的类别本来就是碰运气。下面的单元格统计两条路线与指南原代码结果不同的像素数，并检查这些像素全都属于这种打平的情况（指南上采样后 logits 的前两名之差不超过 1e-5）。
+# 舍入误差只可能改变这样的像素：得分最高的两个类别相差不到 float32 的舍入误差。这些像素归哪一类，本来就是碰运气。下面的单元格统计两条路线与指南原代码结果不同的像素数，并检查这些像素全都属于这种打平的情况（指南上采样后 logits 的前两名之差不超过 1e-5）。
 
 # %% tags=["pt"]
 top2 = upsampled_logits.detach().topk(2, dim=1).values[0]
 tie = ((top2[0] - top2[1]) <= 1e-5).numpy()  # two classes tied at float32 precision
-fast_seg = shpt.predict(model, image_processor, [image])[0]  # fast=True, the default
+fast_seg = shpt.predict(model, image_processor, [image], fast=True)[0]  # the fast path, whatever P.fast says
 for route, seg in [("predict(fast=False)", helper_seg), ("predict(fast=True)", fast_seg)]:
     differ = seg != pred
     print(f"{route}: {int(differ.sum())} pixels differ from the guide's code, all at ties: {bool(tie[differ].all())}")

@@ -106,23 +106,31 @@ guide_tf_augmentation = Choice(
     2,
     options={
         "a": ("No: the guide's TF code never flips.", "不对：指南的 TF 代码根本没有翻转。"),
-        "b": ("Yes: random contrast and saturation push values below 0 and above 255 and leave floats; the image "
-              "processor rejects such images. Round, clip to [0, 255] and cast to uint8 first.",
-              "对：随机对比度和饱和度会让像素值低于 0 或高于 255，而且是浮点数，图像处理器会拒收这样的图像。"
-              "应先取整、裁剪到 [0, 255]，再转成 uint8。"),
+        "b": ("Yes: the guide jitters `img_to_array`'s floats on a 0-255 scale. The results are neither whole "
+              "numbers 0-255 nor values in [0, 1], the only two kinds of float image the processor accepts, so it "
+              "raises (brightness alone is enough). The fix: scale to [0, 1] and jitter there, clip to [0, 1], "
+              "then round to whole numbers 0-255 and cast to uint8.",
+              "对：指南直接在 `img_to_array` 给出的 0～255 浮点数上做抖动。抖动后的值既不是 0～255 的整数，也不在 "
+              "[0, 1] 之内，而图像处理器只接受这两种浮点图像，于是报错（单是亮度抖动就足以触发）。改法：先缩放到 "
+              "[0, 1]，在这个范围里抖动，截断回 [0, 1]，再四舍五入成 0～255 的整数、转成 uint8。"),
         "c": ("No: label reduction is the image processor's job (do_reduce_labels), and it does it.",
               "不对：标签缩减由图像处理器负责（do_reduce_labels），它也确实做了。"),
         "d": ("No: channels-last is what tf.image expects; the guide transposes afterwards.",
               "不对：tf.image 本来就要求通道在后，指南在之后才做转置。"),
     },
     right="b", variable="tf_aug_answer",
-    hint=("run the guide's `aug_transforms` on one image and print the min, max and dtype of the result.",
-          "对一张图像运行指南的 `aug_transforms`，打印结果的最小值、最大值和数据类型。"),
-    solution_why=("b: `tf.image.random_contrast` / `random_saturation` return float images that leave [0, 255]; "
-                  "the processor expects pixel values it can rescale. `shtf.make_transforms` rounds, clips and "
-                  "casts to uint8.",
-                  "b：`tf.image.random_contrast` / `random_saturation` 返回的浮点图像会超出 [0, 255]，而图像处理器要的是能做"
-                  "数值缩放的像素值。`shtf.make_transforms` 先取整、裁剪，再转成 uint8。"))
+    hint=("run the guide's `aug_transforms` on one image: are the values whole numbers? Are they in [0, 1]? "
+          "Compare with what the processor's error message asks for.",
+          "对一张图像运行指南的 `aug_transforms`：结果是整数吗？在 [0, 1] 之内吗？再和图像处理器报错信息里的要求对照一下。"),
+    solution_why=("b: `img_to_array` gives floats from 0 to 255, and `tf.image` jitters them as if they were in "
+                  "[0, 1]: a brightness delta of 0.25 is invisible there, and the results are neither whole numbers "
+                  "0-255 nor values in [0, 1], the only floats the processor accepts. The lesson's fix, which "
+                  "`shtf.make_transforms` holds: divide by 255 and jitter in [0, 1], clip to [0, 1], round to whole "
+                  "numbers 0-255 and cast to uint8.",
+                  "b：`img_to_array` 给出的是 0～255 的浮点数，`tf.image` 却按 [0, 1] 的尺度去抖动：亮度增量 0.25 "
+                  "在这里肉眼根本看不出来，而抖动结果既不是 0～255 的整数，也不在 [0, 1] 之内，图像处理器却只接受这两种"
+                  "浮点图像。课上的改法（`shtf.make_transforms` 里也是这样做的）：先除以 255，在 [0, 1] 内抖动，"
+                  "截断回 [0, 1]，再四舍五入成 0～255 的整数、转成 uint8。"))
 
 
 def _flipped(out, original) -> bool | None:
