@@ -307,7 +307,7 @@ def test_run_all_in_jupyterlab(lab):
             if not r["shot_mid"]:
                 failures.append(f"{key}: no live progress bar seen while training")
             text = json.dumps(r["nb"])
-            live = "<progress" in text if fw == "pt" else "/step" in text
+            live = "<progress" in text if fw == "pt" else "widget-view" in text  # Trainer's bar / LiveProgress
             if not live:
                 failures.append(f"{key}: no live progress bar in a live front-end")
         if name.startswith("05_"):

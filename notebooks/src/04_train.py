@@ -692,7 +692,8 @@ callbacks = [
         f"epoch {epoch + 1}: loss {logs['loss']:.4f}, val_loss {logs['val_loss']:.4f}, "
         f"val_mean_iou {logs['val_mean_iou']:.4f}")),
 ]
-progress_bar = int(sh.quiet.live_progress())  # a live bar in JupyterLab / Colab; a papermill run gets the printer's line per epoch
+if sh.quiet.live_progress():  # someone watches (JupyterLab, Colab): a live bar with the loss and the mean IoU
+    callbacks.append(shtf.LiveProgress())  # a papermill run gets the printer's line per epoch alone
 
 
 # %% [markdown] tags=["lang-en", "tf"]
@@ -709,7 +710,7 @@ history = model.fit(
     validation_data=tf_eval,  # guide: test_ds
     epochs=epochs,  # guide: 50
     callbacks=callbacks,  # guide: [checkpoint_callback]
-    verbose=progress_bar,  # the kit's addition: the bar only where someone watches
+    verbose=0,  # the kit's addition: Keras' own bar lists every per-class value; LiveProgress draws the bar
 )
 
 # %% [markdown] tags=["lang-en"]
