@@ -313,8 +313,8 @@ _SNIPPET_RE = re.compile(r"^\{\{snippet:([\w-]+)\}\}$", re.M)
 
 def _substitute(text: str, config: dict, snippet_dir: Path | None = None, framework: str | None = None,
                 lang: str | None = None) -> str:
-    """Expand ``{{snippet:NAME}}`` lines (``<src>/_snippets/NAME.py``: the fixed top shared by every
-    notebook, written once), then ``{{FW}}`` (the variant's framework), ``{{LANG}}`` (its language, for the
+    """Expand ``{{snippet:NAME}}`` lines (``<src>/_snippets/NAME.py``: code several cells share, written once:
+    the fixed top of every notebook, 03's metric-cost cell in both framework variants), then ``{{FW}}`` (the variant's framework), ``{{LANG}}`` (its language, for the
     kit's messages: the one place where EN and ZH code differ) and ``{{REPO}}`` / ``{{BRANCH}}``."""
 
     def load(m):

@@ -435,32 +435,7 @@ print(f"guide: mean IoU {guide_metrics['mean_iou']:.4f}, overall accuracy {guide
 # **指南的指标要花多少时间。** `metric.compute` 先把每张图的每个像素写进一张 Arrow 表（🤗 Evaluate 的存储格式），再读回来，然后才开始计数。它的耗时随像素数增长，而指南每次评估都要付出这笔开销。下一个单元格在你的机器上，用同一批标签图（放大到本篇的 `image_size`）比较它和套件的 `sh.mean_iou` 各要花多少时间。指南的图像是 512×512，这个尺寸下每张图的实测耗时见 `benchmarks/RESULTS.md` 中“the guide's compute_metrics”一行（由 `make bench` 运行 `benchmarks/bench_evaluate.py` 测得）；乘以测试集的图像数，就是训练中每次评估的开销。
 
 # %% tags=["pt"]
-import time
-
-
-def at_size(maps, side):
-    """(n, h, w) class maps -> n maps of side x side, nearest neighbour (class ids stay class ids)."""
-    maps = np.asarray(maps)
-    rows, cols = np.arange(side) * maps.shape[1] // side, np.arange(side) * maps.shape[2] // side
-    return [m[np.ix_(rows, cols)] for m in maps]
-
-
-preds = at_size(eval_logits.argmax(axis=1), P.image_size)  # the made-up batch's predictions and labels,
-refs = at_size(eval_labels, P.image_size)  # at this notebook's image size
-args = dict(num_labels=num_labels, ignore_index=255, reduce_labels=False)
-
-start = time.perf_counter()
-guide_result = metric.compute(predictions=preds, references=refs, **args)  # what the guide's function calls
-guide_s = time.perf_counter() - start
-kit_s = float("inf")
-for _ in range(5):  # sh.mean_iou is quick: keep its fastest of 5 runs
-    start = time.perf_counter()
-    kit_result = sh.mean_iou(preds, refs, **args)
-    kit_s = min(kit_s, time.perf_counter() - start)
-print(f"{len(refs)} maps of {P.image_size}x{P.image_size}, same numbers: {same_numbers(guide_result, kit_result)}")
-print(f"metric.compute: {guide_s * 1000:9.1f} ms ({guide_s * 1000 / len(refs):.1f} ms per map)")
-print(f"sh.mean_iou:    {kit_s * 1000:9.1f} ms")
-print(f"ratio: metric.compute takes {guide_s / kit_s:.0f}x as long")
+{{snippet:metric_cost}}
 
 # %% [markdown] tags=["lang-en", "pt"]
 # Now hand the same `eval_pred` to the kit's `shpt.ComputeMetrics`, with the dataset description
@@ -653,32 +628,7 @@ print(f"fixed:        mean IoU {fixed_metrics['val_mean_iou']:.4f}, "
 # **指南的指标要花多少时间。** `metric.compute` 先把每张图的每个像素写进一张 Arrow 表（🤗 Evaluate 的存储格式），再读回来，然后才开始计数。它的耗时随像素数增长，而指南每次评估都要付出这笔开销。下一个单元格在你的机器上，用同一批标签图（放大到本篇的 `image_size`）比较它和套件的 `sh.mean_iou` 各要花多少时间。指南的图像是 512×512，这个尺寸下每张图的实测耗时见 `benchmarks/RESULTS.md` 中“the guide's compute_metrics”一行（由 `make bench` 运行 `benchmarks/bench_evaluate.py` 测得）；乘以测试集的图像数，就是训练中每次评估的开销。
 
 # %% tags=["tf"]
-import time
-
-
-def at_size(maps, side):
-    """(n, h, w) class maps -> n maps of side x side, nearest neighbour (class ids stay class ids)."""
-    maps = np.asarray(maps)
-    rows, cols = np.arange(side) * maps.shape[1] // side, np.arange(side) * maps.shape[2] // side
-    return [m[np.ix_(rows, cols)] for m in maps]
-
-
-preds = at_size(eval_logits.argmax(axis=1), P.image_size)  # the made-up batch's predictions and labels,
-refs = at_size(eval_labels, P.image_size)  # at this notebook's image size
-args = dict(num_labels=num_labels, ignore_index=255, reduce_labels=False)
-
-start = time.perf_counter()
-guide_result = metric.compute(predictions=preds, references=refs, **args)  # what the guide's function calls
-guide_s = time.perf_counter() - start
-kit_s = float("inf")
-for _ in range(5):  # sh.mean_iou is quick: keep its fastest of 5 runs
-    start = time.perf_counter()
-    kit_result = sh.mean_iou(preds, refs, **args)
-    kit_s = min(kit_s, time.perf_counter() - start)
-print(f"{len(refs)} maps of {P.image_size}x{P.image_size}, same numbers: {same_numbers(guide_result, kit_result)}")
-print(f"metric.compute: {guide_s * 1000:9.1f} ms ({guide_s * 1000 / len(refs):.1f} ms per map)")
-print(f"sh.mean_iou:    {kit_s * 1000:9.1f} ms")
-print(f"ratio: metric.compute takes {guide_s / kit_s:.0f}x as long")
+{{snippet:metric_cost}}
 
 # %% [markdown] tags=["lang-en", "tf"]
 # The kit's `shtf.ComputeMetrics` is such a `metric_fn`, with the same keys and the same numbers. It counts
