@@ -137,7 +137,8 @@ _STATE = f"""() => {{
   const running = Array.from(w.node.querySelectorAll('.jp-InputPrompt')).filter(p => p.textContent.includes('*'));
   const text = running.map(p => p.closest('.jp-Cell').querySelector('.jp-OutputArea')?.textContent || '').join('');
   return {{done: window.__segkit.done, kernel: w.sessionContext.session.kernel.status, running: running.length,
-          bar: w.node.querySelectorAll('.jp-OutputArea progress').length > 0 || /\\d+\\/\\d+ \\[/.test(text)}};
+          bar: w.node.querySelectorAll('.jp-OutputArea progress, .jp-OutputArea .widget-progress').length > 0
+               || /\\d+\\/\\d+\\s\\[/.test(text)}};  // tqdm's widget writes U+2007 spaces: \\s, not ' '
 }}"""
 _IMAGES = f"""() => Array.from({_PANEL}.node.querySelectorAll('.jp-OutputArea img'))
   .map(i => ({{src: i.src.slice(0, 40), complete: i.complete, width: i.naturalWidth}}))"""
