@@ -19,11 +19,16 @@ the file list and sizes (config.json 70 kB, preprocessor_config.json 272 B, pyto
 tf_model.h5 14.6 MB), and the MiT-b0 config values. The dataset card's scene names are a subset of
 SceneParse150's 900-odd scene categories; the shard count is small so that shard boundaries are
 exercised. Same arguments -> byte-identical files.
+
+* :func:`kernel_env`: the environment the notebook-chain tests give the Jupyter kernels they start
+  (offline, a private kit cache, one thread each), restored exactly afterwards.
 """
 from __future__ import annotations
 
 import io
 import json
+import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -260,3 +265,39 @@ def fake_hub_cache(hub_cache, repo_id: str, folder, files=None, commit: str = "0
     for name in files if files is not None else [p.name for p in Path(folder).iterdir() if p.is_file()]:
         shutil.copy2(Path(folder) / name, snap / name)
     return snap
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def kernel_env(seghelpers_cache, **extra):
+    """Set the environment that papermill's kernels inherit for a notebook chain; restore it on the way out.
+
+    * ``PYTHONPATH``: the kernels import ``seghelpers`` from this checkout;
+    * ``HF_HUB_OFFLINE`` / ``HF_DATASETS_OFFLINE``: the chains run offline, from local folders and caches;
+    * ``SEGHELPERS_CACHE``: a private kit cache (``seghelpers_cache``), not the learner's;
+    * ``OMP_NUM_THREADS=1``: one thread per kernel;
+    * ``USE_TF`` unset: each notebook's setup chooses its framework.
+
+    ``extra`` adds variables (e.g. ``HF_HOME=..., HF_HUB_CACHE=...``) or, with ``None``, unsets one. On exit,
+    normal or by an exception, the whole environment is put back as it was on entry: changed values restored,
+    variables that were unset removed again (those the body itself set or changed included).
+    """
+    saved = dict(os.environ)
+    env = {"PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+           "SEGHELPERS_CACHE": str(seghelpers_cache), "OMP_NUM_THREADS": "1", "USE_TF": None}
+    env.update(extra)
+    try:
+        for name, value in env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = str(value)
+        yield
+    finally:
+        for name in [n for n in os.environ if n not in saved]:
+            del os.environ[name]
+        for name, value in saved.items():
+            if os.environ.get(name) != value:
+                os.environ[name] = value

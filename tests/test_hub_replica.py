@@ -28,7 +28,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from replicas import (SCENES, build_dataset_replica, build_model_replica, fake_hub_cache,  # noqa: E402
-                      replica_rows, with_safetensors)
+                      kernel_env, replica_rows, with_safetensors)
 
 ROOT = Path(__file__).resolve().parents[1]
 REPLICAS = ROOT / "build" / "test-replicas-v1"
@@ -468,13 +468,8 @@ def _outputs(notebook) -> tuple[str, list[str]]:
 @pytest.fixture(scope="module")
 def nb_env(tmp_path_factory):
     base = tmp_path_factory.mktemp("guide-nb")
-    old = dict(os.environ)
-    os.environ.update({"PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-                       "SEGHELPERS_CACHE": str(base / "cache"), "OMP_NUM_THREADS": "1"})
-    os.environ.pop("USE_TF", None)  # each notebook's setup chooses its framework
-    yield base
-    os.environ.clear()
-    os.environ.update(old)
+    with kernel_env(base / "cache"):
+        yield base
 
 
 @pytest.mark.slow

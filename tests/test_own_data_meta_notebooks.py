@@ -2,12 +2,15 @@
 English and 中文: the description (names, convention, colours) travels with the model, and the executed
 notebooks show the data set's names and colours, no ADE name."""
 import json
-import os
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from replicas import kernel_env  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = {0: "background", 1: "polyp"}
@@ -47,13 +50,8 @@ def run(nb: Path, out: Path, params: dict) -> str:
 
 @pytest.fixture
 def env(tmp_path):
-    old = dict(os.environ)
-    os.environ.update({"PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-                       "SEGHELPERS_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"})
-    os.environ.pop("USE_TF", None)  # each notebook's setup chooses its framework
-    yield tmp_path
-    os.environ.clear()
-    os.environ.update(old)
+    with kernel_env(tmp_path / "cache"):
+        yield tmp_path
 
 
 @pytest.mark.parametrize("framework, lang", [("pytorch", "en"), ("tensorflow", "zh")])

@@ -4,12 +4,15 @@ PyTorch: 01 -> 02 -> 03 -> 04 -> 05 on a 3-class folder in the ADE convention (0
 TensorFlow: 02 -> 03 -> 04 -> 05 on a 2-class folder where 0 is a real class (``reduce_labels`` false).
 """
 import json
-import os
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from replicas import kernel_env  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NB = ROOT / "notebooks" / "en"
@@ -66,13 +69,8 @@ def _text(notebook) -> str:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     base = tmp_path_factory.mktemp("own-nb")
-    old = dict(os.environ)
-    os.environ.update({"PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-                       "SEGHELPERS_CACHE": str(base / "cache"), "OMP_NUM_THREADS": "1"})
-    os.environ.pop("USE_TF", None)  # each notebook's setup chooses its framework
-    yield base
-    os.environ.clear()
-    os.environ.update(old)
+    with kernel_env(base / "cache"):
+        yield base
 
 
 @pytest.mark.parametrize("framework", ["pytorch", "tensorflow"])

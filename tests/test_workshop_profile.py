@@ -8,14 +8,13 @@ rows, sized for laptop CPUs. Proven offline on local replicas of the two Hub rep
   measured by ``notebooks/run_all.py --profile workshop`` into SUMMARY.md, see benchmarks/WORKSHOP.md).
 """
 import json
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from replicas import build_dataset_replica, build_model_replica, fake_hub_cache  # noqa: E402
+from replicas import build_dataset_replica, build_model_replica, fake_hub_cache, kernel_env  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 # own folders (not test_hub_replica's): the two modules may build their replicas in parallel pytest processes
@@ -119,14 +118,9 @@ def offline_caches(tmp_path_factory, dataset_replica, model_replica):
     """Caches filled as a learner's `make prefetch PROFILE=workshop` fills them; then the kernels run offline."""
     base = tmp_path_factory.mktemp("workshop-nb")
     _prefetch_from_replicas(dataset_replica, model_replica, base / "kit", base / "hf" / "hub")
-    old = dict(os.environ)
-    os.environ.update({"PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-                       "SEGHELPERS_CACHE": str(base / "kit"), "HF_HOME": str(base / "hf"),
-                       "HF_HUB_CACHE": str(base / "hf" / "hub"), "OMP_NUM_THREADS": "1"})
-    os.environ.pop("USE_TF", None)  # each notebook's setup chooses its framework
-    yield base
-    os.environ.clear()
-    os.environ.update(old)
+    # the Hugging Face cache too: the model files prefetch put there, read offline
+    with kernel_env(base / "kit", HF_HOME=base / "hf", HF_HUB_CACHE=base / "hf" / "hub"):
+        yield base
 
 
 @pytest.mark.slow
