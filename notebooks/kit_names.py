@@ -1,8 +1,9 @@
 """Count the kit names a learner meets in each generated notebook (issue 26).
 
 A kit name is an attribute reached through one of the kit's import names, ``sh.``, ``shpt.``, ``shtf.`` or
-``viz.`` (``sh.viz.plot_training_curves`` counts once, as ``viz.plot_training_curves``), in the notebook's code
-cells; the shared set-up and parameter cells and the collapsed "Under the hood" appendix are left out.
+``viz.`` (``sh.viz.plot_training_curves`` counts once, as ``viz.plot_training_curves``), or a name imported with
+``from seghelpers... import name`` (as ``name``; the exercises' own module is not a lesson name), in the notebook's
+code cells; the shared set-up and parameter cells and the collapsed "Under the hood" appendix are left out.
 
     python notebooks/kit_names.py            # the working tree's notebooks/en/*.ipynb
     python notebooks/kit_names.py REF        # also the same notebooks at git REF, as "before -> after"
@@ -18,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 KIT_NAME = re.compile(r"(?<![\w.])(?:sh\.(?=viz\.))?(sh|shpt|shtf|viz)\.([A-Za-z_]\w*)")
+FROM_IMPORT = re.compile(r"^from seghelpers(?:\.(?!exercises)[\w.]+)? import ([\w, ]+)", re.M)
 #: the set-up and parameter-check cells every notebook shares (notebooks/src/_snippets/), not the lesson
 SNIPPET = re.compile(r"seghelpers\.quiet\.apply\(\)|resolve_namespace\(")
 APPENDIX = re.compile(r"^#{1,2}\s+(Under the hood|实现细节)", re.M)
@@ -33,6 +35,8 @@ def kit_names(nb: dict) -> set[str]:
         if cell["cell_type"] == "code" and not SNIPPET.search(src):
             code = "\n".join(line.split("#", 1)[0] for line in src.splitlines())  # comments do not count
             names |= {f"{m.group(1)}.{m.group(2)}" for m in KIT_NAME.finditer(code)}
+            names |= {n.split(" as ")[0].strip() for m in FROM_IMPORT.finditer(code) for n in m.group(1).split(",")
+                      if n.split(" as ")[0].strip() not in ("pt", "tf", "viz")}  # the module aliases shpt, shtf, viz
     return names
 
 

@@ -38,7 +38,7 @@ _LAZY = {
     "label_maps_for": "data", "dataset_labels": "data", "dataset_meta": "data", "guide_source": "data",
     "build_synthetic_ade": "synthetic", "resolve_checkpoint": "checkpoints",
     "build_random_segformer": "checkpoints", "load_image_processor": "checkpoints",
-    "save_pretrained_atomic": "checkpoints",
+    "save_pretrained_atomic": "checkpoints", "show_source": "source", "trained_model_folder": "params",
 }
 
 

@@ -160,6 +160,50 @@ def missing_model_message(output_dir, framework: str | None, checkpoint: str, da
               keep_en=False)
 
 
+def trained_model_folder(P: "Params", framework: str, *, meta) -> tuple[str, bool]:
+    """Notebook 05's model folder: notebook 04's, or an untrained stand-in, so that the guide's
+    ``from_pretrained(folder)`` lines below it run unchanged either way.
+
+    ``P``: the notebook's parameters (``output_dir``, ``checkpoint``, ``image_size``, ``seed``);
+    ``framework``: ``"pt"`` or ``"tf"`` (which notebook 04 to name, which weights to write); ``meta``: the data
+    set's :class:`~seghelpers.DatasetMeta`.
+
+    Returns ``(P.output_dir, True)`` when that folder has a ``config.json`` (what ``save_pretrained`` writes),
+    printing where it loads from. Otherwise displays one warning (:func:`missing_model_message`: the folder
+    searched and the notebook to run) and returns ``(folder, False)``: a new temporary folder holding
+    ``P.checkpoint`` with a new, seeded decode-head classifier for ``meta``'s classes, and its image processor.
+    Raises :class:`~seghelpers.checkpoints.CheckpointError` when ``P.checkpoint`` cannot be found (offline, not
+    cached).
+    """
+    import tempfile
+
+    folder = Path(P.output_dir)
+    if (folder / "config.json").is_file():
+        print(tr(f"loading the model from {folder}", f"从 {folder} 加载模型", keep_en=False))
+        return str(folder), True
+    from .checkpoints import load_image_processor, resolve_checkpoint
+    from .meta import resolve as resolve_meta
+
+    meta = resolve_meta(meta, where="trained_model_folder")
+    message = missing_model_message(P.output_dir, framework, P.checkpoint, meta.name)
+    try:
+        from IPython.display import display
+
+        # one warning, bold in Jupyter, plain text in logs
+        display({"text/markdown": f"**⚠️ {message}**", "text/plain": f"⚠️ {message}"}, raw=True)
+    except ImportError:
+        print(f"⚠️ {message}")
+    stand_in = tempfile.mkdtemp(prefix="segformer-untrained-")
+    checkpoint = resolve_checkpoint(P.checkpoint, P.image_size, P.seed)
+    if framework == "tf":
+        from .tf import load_model
+    else:
+        from .pt import load_model
+    load_model(checkpoint, meta=meta, ignore_mismatched_sizes=True).save_pretrained(stand_in)
+    load_image_processor(checkpoint, image_size=P.image_size, meta=meta).save_pretrained(stand_in)
+    return stand_in, False
+
+
 @dataclass(frozen=True)
 class Params:
     profile: str
@@ -199,7 +243,8 @@ class Params:
         return tuple(name for name in base if getattr(self, name) != base[name])
 
     def summary(self) -> str:
-        """One line: the profile and the values that matter, overridden ones marked with ``*``.
+        """One line: the profile and the values that matter, overridden ones marked with ``*``; on Colab without
+        Google Drive, a second line: :func:`colab_save_note` (notebook 05 will not see a model saved there).
 
         ``profile smoke · random:tiny · synthetic train[:50] · 64 px · 50 steps × batch 4 · lr 0.002``
         (``预设 smoke · … · 50 步 × 批大小 4 · 学习率 0.002`` in a Chinese session)
@@ -232,7 +277,8 @@ class Params:
             parts.append(t("models on Google Drive", "模型保存在 Google Drive"))
         if changed:
             parts.append(t("* = your value", "* = 你设的值"))
-        return " · ".join(parts)
+        note = colab_save_note(self.output_dir)  # said before 04 trains, not after: the model would be lost
+        return " · ".join(parts) + (f"\n{note}" if note else "")
 
 
 def _num(name, value, kind, minimum=None, allow=()):

@@ -16,6 +16,7 @@ import json
 import re
 import shutil
 import subprocess
+import inspect
 import sys
 import types
 from pathlib import Path
@@ -176,7 +177,8 @@ def test_colab_save_note_for_notebook_04(colab, monkeypatch):
 
 def test_notebook_05_fallback_message_uses_the_hint():
     src = (ROOT / "notebooks" / "src" / "05_inference.py").read_text(encoding="utf-8")
-    assert "sh.params.missing_model_message(P.output_dir, FRAMEWORK, " in src
+    assert "sh.trained_model_folder(P, FRAMEWORK, meta=meta)" in src  # -> params.missing_model_message
+    assert "missing_model_message(P.output_dir, framework, " in inspect.getsource(params.trained_model_folder)
     for lang, mount in (("en", "Mount Google Drive"), ("zh", "挂载 Google Drive")):
         for fw in ("pytorch", "tensorflow"):
             text = (ROOT / "notebooks" / lang / f"05_inference_{fw}.ipynb").read_text(encoding="utf-8")

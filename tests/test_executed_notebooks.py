@@ -124,6 +124,10 @@ INFERENCE = [p for p in EXECUTED_NOTEBOOKS if p.stem.startswith("05_")]
     INFERENCE or [pytest.param(None, marks=pytest.mark.skip(reason=f"no executed notebooks in {EXECUTED}"))],
     ids=[f"{p.parent.name}/{p.stem}" for p in INFERENCE] or None,
 )
+#: what notebook 05 prints (sh.trained_model_folder, in the notebook's language) before it loads a trained model
+LOADING = r"loading the model from |从 .+ 加载模型$"
+
+
 def test_inference_notebook_loaded_the_shared_model(path):
     """make run / make test: 05 in either language loads the model 04 saved in the checkout's build/models (the
     folder a JupyterLab kernel in notebooks/<lang>/ finds too), never the untrained stand-in."""
@@ -135,8 +139,10 @@ def test_inference_notebook_loaded_the_shared_model(path):
     profile = nb["metadata"].get("papermill", {}).get("parameters", {}).get("profile", "smoke")
     lines = [ln for cell in nb["cells"] if cell.get("cell_type") == "code" for out in cell.get("outputs", [])
              if out.get("name") == "stdout" for ln in _text(out.get("text")).splitlines()
-             if ln.startswith("loading the model from ")]
-    assert lines == [f"loading the model from {ROOT / 'build' / 'models' / f'segformer-{profile}-{fw}'}"], path.name
+             if re.match(LOADING, ln)]
+    model = ROOT / "build" / "models" / f"segformer-{profile}-{fw}"
+    said = f"从 {model} 加载模型" if path.parent.name == "zh" else f"loading the model from {model}"
+    assert lines == [said], path.name
 
 
 # ---------------------------------------------------------------------------- the check itself

@@ -24,6 +24,7 @@ without Playwright or Chromium outside CI (a failure in CI).
 from __future__ import annotations
 
 import json
+import re
 import os
 import secrets
 import shutil
@@ -45,8 +46,9 @@ MODELS = ROOT / "build" / "models"
 REPORT = ROOT / "build" / "executed" / "LAB.md"
 PROFILE = "smoke"
 NOTEBOOK_TIMEOUT_S = 600
-#: what notebook 05 prints before it loads a trained model (absent when it falls back to the untrained stand-in)
-LOADING = "loading the model from "
+#: what notebook 05 prints before it loads a trained model (absent when it falls back to the untrained stand-in),
+#: in the notebook's language (sh.trained_model_folder)
+LOADING = re.compile(r"^(?:loading the model from (?P<en>.+)|从 (?P<zh>.+) 加载模型)$")
 
 #: (04 in one language) -> (05 in the other), per framework; then 01-03 once per language
 CHAINS = [
@@ -313,7 +315,8 @@ def test_run_all_in_jupyterlab(lab):
                 failures.append(f"{key}: no live progress bar in a live front-end")
         if name.startswith("05_"):
             model = MODELS / f"segformer-{PROFILE}-{fw}"
-            printed = [ln[len(LOADING):].strip() for ln in stdout_text(r["nb"]).splitlines() if ln.startswith(LOADING)]
+            printed = [(m["en"] or m["zh"]).strip() for ln in stdout_text(r["nb"]).splitlines()
+                       if (m := LOADING.match(ln))]
             if printed != [str(model)]:
                 failures.append(f"{key}: used model {printed or 'none (the untrained stand-in)'}, expected {model}")
             elif (model / "config.json").stat().st_mtime < trained_at[name.rsplit("_", 1)[1]]:

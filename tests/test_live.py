@@ -79,14 +79,84 @@ def test_missing_model_message_names_folder_and_notebook(fw, nb, zh):
     assert folder in text and nb in text and text.startswith("No trained model") and "模型" not in text
 
 
-def test_notebook_05_warns_once_without_a_python_warning():
-    """One message (displayed), not a second raw UserWarning with the kernel's temp file name."""
+def test_notebook_05_finds_its_model_through_one_call():
+    """One message (displayed), not a second raw UserWarning with the kernel's temp file name; the line that
+    says which folder 05 loads from (the lab test and test_executed_notebooks read it) comes from the kit."""
     for fw in ("pytorch", "tensorflow"):
         for lang in ("en", "zh"):
             nb = json.loads((ROOT / "notebooks" / lang / f"05_inference_{fw}.ipynb").read_text(encoding="utf-8"))
             code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-            assert code.count("missing_model_message(") == 1 and "warnings.warn(" not in code
-            assert 'print("loading the model from", model_dir)' in code  # the lab test reads which model 05 used
+            assert code.count("sh.trained_model_folder(P, FRAMEWORK, meta=meta)") == 1, (lang, fw)
+            assert "warnings.warn(" not in code and "missing_model_message(" not in code
+
+
+def test_trained_model_folder_loads_04s_model_or_saves_a_stand_in(tmp_path, capsys, recwarn):
+    """A folder with config.json is used as it is (and said so, in the session's language); without one, one
+    warning naming notebook 04 and an untrained stand-in with the data set's classes and label convention."""
+    import seghelpers as sh
+
+    meta = sh.DatasetMeta({0: "background", 1: "leaf"}, reduce_labels=False, name="Leaves")
+    p = params.resolve("smoke", framework="pt", output_dir=str(tmp_path / "none"))
+    folder, trained = params.trained_model_folder(p, "pt", meta=meta)
+    out = capsys.readouterr().out
+    assert not trained and "No trained model in" in out and "04_train_pytorch.ipynb" in out and "Leaves" in out
+    assert not [w for w in recwarn.list if issubclass(w.category, UserWarning)]
+    config = json.loads((Path(folder) / "config.json").read_text())
+    assert config["id2label"] == {"0": "background", "1": "leaf"}
+    processor = json.loads((Path(folder) / "preprocessor_config.json").read_text())
+    assert processor["do_reduce_labels"] is False and processor["size"] == {"height": 64, "width": 64}
+
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    (saved / "config.json").write_text("{}")
+    p = params.resolve("smoke", framework="pt", output_dir=str(saved))
+    assert params.trained_model_folder(p, "pt", meta=meta) == (str(saved), True)
+    assert capsys.readouterr().out == f"loading the model from {saved}\n"
+    i18n.set_language("zh")
+    try:
+        assert params.trained_model_folder(p, "pt", meta=meta) == (str(saved), True)
+        assert capsys.readouterr().out == f"从 {saved} 加载模型\n"
+    finally:
+        i18n.set_language("en")
+
+
+def test_params_summary_warns_on_colab_without_drive(monkeypatch):
+    """Said in every notebook's first output, before 04 trains: a model saved on the runtime's disk is lost."""
+    p = params.resolve("smoke", framework="pt")
+    monkeypatch.setattr(params, "on_colab", lambda: True)
+    monkeypatch.setattr(params, "colab_drive", lambda: None)
+    assert "\nColab: " in p.summary() and "notebook 05" in p.summary()
+    monkeypatch.setattr(params, "on_colab", lambda: False)
+    assert "\n" not in p.summary()
+
+
+def test_report_progress_keeps_the_bar_only_where_a_person_watches():
+    from transformers import PrinterCallback, ProgressCallback, TrainerCallback
+    from transformers.trainer_callback import CallbackHandler
+    from transformers.utils.notebook import NotebookProgressCallback
+
+    from seghelpers.pt.progress import ProgressPrinter, report_progress
+
+    class Trainer:  # the two methods report_progress uses, on transformers' own CallbackHandler
+        def __init__(self, *callbacks):
+            self.callback_handler = CallbackHandler(list(callbacks), None, None, None, None)
+            self.add_callback = self.callback_handler.add_callback
+            self.remove_callback = self.callback_handler.remove_callback
+
+        def kinds(self):
+            return sorted(type(cb).__name__ for cb in self.callback_handler.callbacks)
+
+    for bar in (ProgressCallback, NotebookProgressCallback):
+        t = Trainer(TrainerCallback(), bar())
+        report_progress(t, live=True)
+        assert t.kinds() == sorted(["TrainerCallback", bar.__name__, "ProgressPrinter"])
+        t = Trainer(TrainerCallback(), bar())
+        report_progress(t, live=False)
+        report_progress(t, live=False)  # twice: still one printer
+        assert t.kinds() == ["ProgressPrinter", "TrainerCallback"]
+    t = Trainer(PrinterCallback())  # what disable_tqdm=True gives
+    report_progress(t)  # pytest: nobody watches
+    assert t.kinds() == ["ProgressPrinter"] and isinstance(t.callback_handler.callbacks[0], ProgressPrinter)
 
 
 # ----------------------------------------------------------------------------- the kit's messages in Chinese

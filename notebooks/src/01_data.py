@@ -141,9 +141,7 @@ except ValueError as err:
     print(err)
 
 # %%
-from seghelpers.source import show_source  # the kit's code, where it is first used
-
-show_source(sh.load_scene_parse)
+sh.show_source(sh.load_scene_parse)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en"]
 # **The fix** is a Parquet source: the same images and annotations stored as plain data files, which
@@ -175,9 +173,7 @@ ds = load_dataset(sh.guide_source(P.dataset, P.split), split=P.split)  # the fix
 ds
 
 # %%
-from seghelpers.source import show_source  # the kit's code, where it is first used
-
-show_source(sh.guide_source)
+sh.show_source(sh.guide_source)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en"]
 # The kit's helper `sh.load_scene_parse(dataset, split)` returns the same rows. The next cell checks it
@@ -239,23 +235,17 @@ again = kit_ds.train_test_split(test_size=0.2)
 print("the same test set as the guide's split above:", same_rows(again["test"], test_ds))
 
 # %% [markdown] tags=["lang-en"]
-# **The fix** is one argument, `seed=`. The kit's `sh.split_train_test` passes it on; it also refuses a
-# subset too small to split (fewer than 5 examples) with a message, instead of an empty or one-image test set.
+# **The fix** is one argument, `seed=`. Later notebooks split the same way, with the same `seed`, so every
+# notebook trains and tests on the same images.
 
 # %% [markdown] tags=["lang-zh"]
-# **修正办法**只是多传一个参数 `seed=`。套件的 `sh.split_train_test` 会把它传下去；此外，子集太小（不到 5 个样本）、没法划分时，它会直接报错说明原因，而不是悄悄给出一个空的或只有一张图的测试集。
+# **修正办法**只是多传一个参数 `seed=`。后面几篇都用同样的方式、同一个 `seed` 划分，所以每一篇训练和测试用的都是同一批图像。
 
 # %%
 splits = kit_ds.train_test_split(test_size=0.2, seed=P.seed)  # the fix: a seed
-kit_splits = sh.split_train_test(kit_ds, test_size=0.2, seed=P.seed)
-assert all(same_rows(splits[name], kit_splits[name]) for name in ("train", "test"))
-print("sh.split_train_test gives the same split as train_test_split(seed=...):", True)
-train_ds, test_ds = kit_splits["train"], kit_splits["test"]
-
-# %%
-from seghelpers.source import show_source  # the kit's code, where it is first used
-
-show_source(sh.split_train_test)
+again = kit_ds.train_test_split(test_size=0.2, seed=P.seed)
+print("the same test set twice with seed=P.seed:", same_rows(splits["test"], again["test"]))
+train_ds, test_ds = splits["train"], splits["test"]
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -321,9 +311,7 @@ show_example(image, annotation, title=f"train_ds[0]: {image.size[0]}x{image.size
 plt.show()
 
 # %%
-from seghelpers.source import show_source  # the kit's code, where it is first used
-
-show_source(sh.dataset_meta)
+sh.show_source(sh.dataset_meta)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en"]
 # ## 5. The class names: `id2label` and `label2id`
@@ -357,7 +345,7 @@ except ImportError as err:
 # `huggingface_hub` 里已经没有 `cached_download` 了，取代它的是 `hf_hub_download`，返回下载好（或已缓存）的文件路径。离线且本地没有缓存时它会抛出 `OSError`，这时就改读套件自带的同一份文件。指南里处理 `json` 的几行保持不变：
 
 # %%
-from pathlib import Path
+import importlib.resources
 
 from huggingface_hub import hf_hub_download
 
@@ -366,7 +354,7 @@ filename = "ade20k-id2label.json"
 try:  # the fix: hf_hub_download replaces cached_download(hf_hub_url(...))
     path = hf_hub_download(repo_id, filename, repo_type="dataset")
 except OSError:  # offline and not cached: the same file ships with the kit
-    path = Path(sh.__file__).parent / "data" / filename
+    path = importlib.resources.files("seghelpers") / "data" / filename
 id2label = json.load(open(path, "r"))
 id2label = {int(k): v for k, v in id2label.items()}
 label2id = {v: k for k, v in id2label.items()}
@@ -388,10 +376,9 @@ for class_id, name in list(meta.id2label.items())[:6]:
     print(f"{class_id:3d} -> {name!r}")
 if meta.num_labels > 6:
     print(f"... and {meta.num_labels - 6} more")
-if meta.name == sh.ADE20K.name:  # an ADE20K source: the kit's class names are the guide's file
-    assert meta.id2label == id2label and meta.label2id == label2id
-    print("sh.dataset_meta gives the guide's id2label and label2id:", True)
-else:
+same = meta.id2label == id2label and meta.label2id == label2id  # True for an ADE20K source
+print("meta holds the guide's id2label and label2id:", same)
+if not same:
     print(f"{meta.name}: its own {meta.num_labels} classes, from its id2label.json (not the guide's ADE file)")
 
 # %% [markdown] tags=["lang-en"]
@@ -471,9 +458,7 @@ print("names:", [id2label[int(v)] if v != 255 else "(ignored)" for v in reduced.
 print("back to raw:", np.array_equal(np.where(reduced == 255, 0, reduced.astype(int) + 1), raw))
 
 # %%
-from seghelpers.source import show_source  # the kit's code, where it is first used
-
-show_source(sh.reduce_labels)
+sh.show_source(sh.reduce_labels)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en"]
 # Label reduction is ADE's convention, not a law. Many datasets use 0 for a real class ("background"):
@@ -512,9 +497,7 @@ for class_id, name, colour, fraction in sh.legend(model_ids, meta=meta):
     print(f"{class_id:3d}  {name.strip():<10}  {fraction:.4f}  RGB{colour}")
 
 # %%
-from seghelpers.source import show_source  # the kit's code, where it is first used
-
-show_source(sh.legend)
+sh.show_source(sh.legend)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en"]
 # ## Summary

@@ -112,7 +112,7 @@ print("tensorflow", tf.__version__, "| tf.keras is", tf.keras.optimizers.Adam.__
 import numpy as np
 
 ds = sh.load_scene_parse(P.dataset, P.split)
-splits = sh.split_train_test(ds, test_size=0.2, seed=P.seed)
+splits = ds.train_test_split(test_size=0.2, seed=P.seed)
 train_ds, test_ds = splits["train"], splits["test"]
 meta = sh.dataset_meta(P.dataset)  # the dataset description: classes, label convention, colours
 example = train_ds[0]  # kept as PIL images: after set_transform the dataset returns arrays only
@@ -179,33 +179,22 @@ image_processor = AutoImageProcessor.from_pretrained(checkpoint, do_reduce_label
 print("do_reduce_labels =", image_processor.do_reduce_labels)
 
 # %% [markdown] tags=["lang-en"]
-# The kit's helper `sh.load_image_processor` makes the same call, with `do_reduce_labels` taken from the
-# dataset description (`meta=meta`). It also sets the output size from the
-# `image_size` parameter (the checkpoint's own config has a size too: 512×512 for `nvidia/mit-b0`; in the
-# `guide` profile both are 512) and asks explicitly for the slow, PIL-based processor that the guide gets.
-# Later notebooks call it for those two reasons. From here on this notebook uses it:
+# From here on, and in notebooks 04 and 05, the line has one more keyword: `size=`, the output size, from the
+# `image_size` parameter. The guide leaves it out and gets the checkpoint's own size (512×512 for
+# `nvidia/mit-b0`, which is also `image_size` in the `guide` profile); the `smoke` profile trains at 64×64 to
+# finish in minutes on a CPU. `AutoImageProcessor` gives the slow, PIL-based `SegformerImageProcessor`, as it
+# does for the guide.
 
 # %% [markdown] tags=["lang-zh"]
-# 套件的辅助函数 `sh.load_image_processor` 内部就是这行调用，`do_reduce_labels` 取自数据集描述（`meta=meta`），此外只多做了两件事：按参数 `image_size` 设定输出尺寸（检查点自带的配置里也有尺寸：`nvidia/mit-b0` 是 512×512；`guide` 预设下两者都是 512），并明确使用基于 PIL 的慢速处理器，也就是指南运行时实际用到的那一个。后面几篇改用它，就是为了这两点。本篇从这里开始也改用它：
+# 从这里开始（第 04、05 篇也一样），这一行多了一个参数 `size=`，即输出尺寸，取自参数 `image_size`。指南没有写它，用的是检查点自带的尺寸（`nvidia/mit-b0` 是 512×512，`guide` 预设里的 `image_size` 也是 512）；`smoke` 预设用 64×64 训练，在 CPU 上几分钟就能跑完。`AutoImageProcessor` 给出的是基于 PIL 的慢速处理器 `SegformerImageProcessor`，和指南运行时拿到的一样。
 
 # %%
 # NBVAL_CHECK_OUTPUT
-kit_processor = sh.load_image_processor(CHECKPOINT, image_size=P.image_size, meta=meta)
-
-
-def settings(processor):
-    return {k: v for k, v in processor.to_dict().items() if k != "size"}
-
-
-assert settings(kit_processor) == settings(image_processor)
-print("sh.load_image_processor == the guide's fixed line (size aside):", True)
-print(type(kit_processor).__name__, "| do_reduce_labels:", kit_processor.do_reduce_labels, "| size:", kit_processor.size)
-image_processor = kit_processor
-
-# %%
-from seghelpers.source import show_source  # the kit's code, where it is first used
-
-show_source(sh.load_image_processor)
+image_processor = AutoImageProcessor.from_pretrained(
+    checkpoint, do_reduce_labels=meta.reduce_labels,  # guide: do_reduce_labels=True
+    size={"height": P.image_size, "width": P.image_size})  # guide: not set (the checkpoint's 512×512)
+print(type(image_processor).__name__, "| do_reduce_labels:", image_processor.do_reduce_labels,
+      "| size:", image_processor.size)
 
 # %% [markdown] tags=["lang-en"]
 # ## 3. One example through the processor
@@ -308,9 +297,7 @@ for key in ("pixel_values", "labels"):
 print("make_transforms(image_processor, fast=False) == the guide's transforms:", True)
 
 # %% tags=["pt"]
-from seghelpers.source import show_source  # the kit's code, where it is first used
-
-show_source(shpt.make_transforms)
+sh.show_source(shpt.make_transforms)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en", "tf"]
 # ## 4. Augmentation (training set only)
@@ -441,9 +428,7 @@ for key in ("pixel_values", "labels"):
 print("shtf.make_transforms(image_processor) == the guide's transforms (fixed):", True)
 
 # %% tags=["tf"]
-from seghelpers.source import show_source  # the kit's code, where it is first used
-
-show_source(shtf.make_transforms, shtf.aug_transforms)
+sh.show_source(shtf.make_transforms, shtf.aug_transforms)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en", "tf"]
 # **About channels-first.** The guide transposes every image to `(3, H, W)` "since computer vision models in 🤗

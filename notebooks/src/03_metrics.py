@@ -219,9 +219,7 @@ assert same_numbers(results, ours)
 print("sh.mean_iou == evaluate's mean_iou:", same_numbers(results, ours))
 
 # %%
-from seghelpers.source import show_source  # the kit's code, where it is first used
-
-show_source(sh.mean_iou)
+sh.show_source(sh.mean_iou)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en"]
 # ## 3. The confusion-matrix view
@@ -452,9 +450,7 @@ print("shpt.ComputeMetrics == the guide's compute_metrics:", same_numbers(guide_
 print(f"classes with a finite IoU: {np.isfinite(kit_metrics['per_category_iou']).sum()} of {num_labels}")
 
 # %% tags=["pt"]
-from seghelpers.source import show_source  # the kit's code, where it is first used
-
-show_source(shpt.ComputeMetrics)
+sh.show_source(shpt.ComputeMetrics)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en", "pt"]
 # Compare overall accuracy with mean IoU. The true classes are segmented well, but with many classes (ADE
@@ -493,9 +489,7 @@ assert same_numbers(guide_metrics, streamed)
 print("batched == the guide's compute_metrics:", same_numbers(guide_metrics, streamed))
 
 # %% tags=["pt"]
-from seghelpers.source import show_source  # the kit's code, where it is first used
-
-show_source(shpt.preprocess_logits_for_metrics)
+sh.show_source(shpt.preprocess_logits_for_metrics)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en", "pt"]
 # Notebook 04 therefore trains with the batched version. Going back to the guide's path takes only
@@ -653,9 +647,7 @@ finite = sum(np.isfinite(v) for key, v in kit_metrics.items() if key.startswith(
 print(f"classes with a finite IoU: {finite} of {num_labels}")
 
 # %% tags=["tf"]
-from seghelpers.source import show_source  # the kit's code, where it is first used
-
-show_source(shtf.ComputeMetrics)
+sh.show_source(shtf.ComputeMetrics)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en", "tf"]
 # Compare overall accuracy with mean IoU. The true classes are segmented well, but with many classes (ADE

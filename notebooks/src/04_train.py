@@ -67,24 +67,27 @@ CHECKPOINT = sh.resolve_checkpoint(P.checkpoint, P.image_size, P.seed)
 # %% [markdown] tags=["lang-en"]
 # ## 1. Data, labels and transforms
 #
-# Notebooks 01 and 02 ran the guide's code for these steps; here the kit's helpers do them in a few lines:
-# load the subset, split it 80/20 into a training and a test split, read the dataset's classes and label
-# convention, names and colours in one object (`meta`), load the image processor with that convention (`meta=meta`), and attach the
-# on-the-fly transforms (colour jitter for training only).
+# Notebooks 01 and 02 ran the guide's code for these steps; here they take a few lines: read the dataset's
+# classes, label convention and colours into one object (`meta`), load the subset, split it 80/20 with the
+# guide's `train_test_split` and a `seed`, load the image processor with the dataset's convention and the
+# `image_size` parameter (as at the end of 02's section 2), and attach 02's on-the-fly transforms (colour
+# jitter for training only).
 
 # %% [markdown] tags=["lang-zh"]
 # ## 1. 数据、标签与变换
 #
-# 第 01、02 篇已经逐行运行过指南的这几步代码，这里改用套件的辅助函数，几行就能完成：加载数据子集，按 80/20 划分出训练集和测试集，把数据集的类别、标签约定和颜色读进一个对象（`meta`），按这个约定（`meta=meta`）加载图像处理器，再挂上即时执行的变换（颜色抖动只用于训练集）。
+# 第 01、02 篇已经逐行运行过指南的这几步代码，这里几行就能完成：把数据集的类别、标签约定和颜色读进一个对象（`meta`），加载数据子集，用指南的 `train_test_split` 加上 `seed` 按 80/20 划分出训练集和测试集，按数据集的标签约定和参数 `image_size` 加载图像处理器（与第 02 篇第 2 小节末尾相同），再挂上第 02 篇的即时变换（颜色抖动只用于训练集）。
 
 # %% tags=["pt"]
 from seghelpers import pt as shpt
+from transformers import AutoImageProcessor
 
 meta = sh.dataset_meta(P.dataset)  # this dataset's description: classes, label convention, colours
 ds = sh.load_scene_parse(P.dataset, P.split)
-splits = sh.split_train_test(ds, test_size=0.2, seed=P.seed)
+splits = ds.train_test_split(test_size=0.2, seed=P.seed)
 train_ds, test_ds = splits["train"], splits["test"]
-image_processor = sh.load_image_processor(CHECKPOINT, image_size=P.image_size, meta=meta)
+image_processor = AutoImageProcessor.from_pretrained(  # as in 02: the dataset's convention, image_size
+    CHECKPOINT, do_reduce_labels=meta.reduce_labels, size={"height": P.image_size, "width": P.image_size})
 train_transforms, val_transforms = shpt.make_transforms(image_processor, seed=P.seed, fast=P.fast, meta=meta)
 train_ds.set_transform(train_transforms)
 test_ds.set_transform(val_transforms)
@@ -93,13 +96,15 @@ test_ds.set_transform(val_transforms)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ log: errors only (before TF loads)
 import seghelpers.tf as shtf  # before TensorFlow: selects Keras 2 (tf-keras)
 import tensorflow as tf
+from transformers import AutoImageProcessor
 
 tf.keras.utils.set_random_seed(P.seed)  # weights of new layers, shuffling and augmentation
 meta = sh.dataset_meta(P.dataset)  # this dataset's description: classes, label convention, colours
 ds = sh.load_scene_parse(P.dataset, P.split)
-splits = sh.split_train_test(ds, test_size=0.2, seed=P.seed)
+splits = ds.train_test_split(test_size=0.2, seed=P.seed)
 train_ds, test_ds = splits["train"], splits["test"]
-image_processor = sh.load_image_processor(CHECKPOINT, image_size=P.image_size, meta=meta)
+image_processor = AutoImageProcessor.from_pretrained(  # as in 02: the dataset's convention, image_size
+    CHECKPOINT, do_reduce_labels=meta.reduce_labels, size={"height": P.image_size, "width": P.image_size})
 train_transforms, val_transforms = shtf.make_transforms(image_processor, meta=meta)
 train_ds.set_transform(train_transforms)
 test_ds.set_transform(val_transforms)
@@ -127,9 +132,10 @@ print("one training example:", {k: tuple(v.shape) for k, v in train_ds[0].items(
 # 指南原代码 / the guide's code (Chinese edition)
 from transformers import AutoModelForSemanticSegmentation, TrainingArguments, Trainer
 
+checkpoint = CHECKPOINT  # guide: "nvidia/mit-b0"; here: the profile's checkpoint
 id2label, label2id = meta.id2label, meta.label2id  # guide: ADE20K's label file; here: this dataset's
 try:
-    model = AutoModelForSemanticSegmentation.from_pretrained(CHECKPOINT, id2label=id2label, label2id=label2id)
+    model = AutoModelForSemanticSegmentation.from_pretrained(checkpoint, id2label=id2label, label2id=label2id)
     print(f"loaded as it is: {model.config.num_labels} classes")
 except RuntimeError as e:  # explained below
     print("RuntimeError:", " ".join(str(e).splitlines()[:2]))
@@ -164,9 +170,10 @@ print("newly initialised:", ", ".join(new) or "nothing, every weight comes from 
 # 指南原代码 / the guide's code (Chinese edition)
 from transformers import TFAutoModelForSemanticSegmentation
 
+checkpoint = CHECKPOINT  # guide: "nvidia/mit-b0"; here: the profile's checkpoint
 id2label, label2id = meta.id2label, meta.label2id  # guide: ADE20K's label file; here: this dataset's
 try:
-    model = TFAutoModelForSemanticSegmentation.from_pretrained(CHECKPOINT, id2label=id2label, label2id=label2id)
+    model = TFAutoModelForSemanticSegmentation.from_pretrained(checkpoint, id2label=id2label, label2id=label2id)
     print(f"loaded as it is: {model.config.num_labels} classes")
 except Exception as e:  # explained below
     print(f"{type(e).__name__}: {e}")
@@ -192,9 +199,7 @@ print(f"{model.__class__.__name__}: {model.count_params() / 1e6:.2f} M parameter
       f"{model.config.num_labels} classes")
 
 # %% tags=["tf"]
-from seghelpers.source import show_source  # the kit's code, where it is first used
-
-show_source(shtf.load_model)
+sh.show_source(shtf.load_model)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en", "tf"]
 # The second fault shows only when the model computes its loss. Pixels the loss must skip carry the label 255,
@@ -228,9 +233,7 @@ model = shtf.fix_loss(model)
 print(f"loss: {float(model(**batch).loss[0]):.4f}")
 
 # %% tags=["tf"]
-from seghelpers.source import show_source  # the kit's code, where it is first used
-
-show_source(shtf.fix_loss)
+sh.show_source(shtf.fix_loss)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en"]
 # ## 3. What is SegFormer?
@@ -383,9 +386,9 @@ except TypeError as e:
 #   `output_dir`, the folder notebook 05 loads. On Colab, mount Google Drive (Files ▸ Mount Drive) before the
 #   parameters cell: both then lie in `MyDrive/segformer-kit/models/`, where notebook 05 (its own runtime) and
 #   `resume` find them.
-# - **Quiet, reproducible runs.** `seed`, `report_to="none"` (no experiment trackers), and a `ProgressPrinter`
-#   that prints one line per evaluation. The Trainer's live progress bar (step, elapsed, time left) shows only
-#   while you watch, in JupyterLab or Colab; a papermill run or the book gets the lines alone.
+# - **Quiet, reproducible runs.** `seed` and `report_to="none"` (no experiment trackers). How progress shows is
+#   set in section 5: the Trainer's live bar (step, elapsed, time left) while you watch, in JupyterLab or Colab;
+#   one printed line per evaluation in a papermill run or the book.
 # - **Seeded colour jitter.** `make_transforms(..., seed=P.seed)` in section 1 and the `AugmentationEpoch`
 #   callback make each image's jitter depend only on the seed, the epoch and the image, so a resumed run
 #   retraces an uninterrupted one (`resume = True` in the parameters cell continues from the last complete
@@ -396,13 +399,10 @@ except TypeError as e:
 #
 # - **评估时的内存。** Trainer 默认把评估的全部 logits 攒到评估结束；在 512×512 的分辨率下，ADE20K 的 2000 张验证图像大约要 20 GB。设置 `batch_eval_metrics=True`，再在下面的 `Trainer` 里传入 `preprocess_logits_for_metrics`，每个批次的 logits 会立即上采样并转成类别编号，`shpt.ComputeMetrics` 把它们累加进一个混淆矩阵（见第 03 篇）。mIoU 完全一样，内存却不再增长。把 `stream_metrics` 设为 `False`，就按指南的方式评估。
 # - **文件夹。** 检查点存到 `<output_dir>-checkpoints`；第 6 小节把训练好的模型导出到 `output_dir`，第 05 篇从这里加载。在 Colab 上，请先挂载 Google Drive（左侧“文件”面板 ▸“装载 Google 云端硬盘”），再运行参数单元格；挂载后这两个文件夹都会放在 `MyDrive/segformer-kit/models/` 下，第 05 篇（在它自己的运行时里）和断点续训都能找到它们。
-# - **安静、可复现的训练。** 固定 `seed`，`report_to="none"`（不接任何实验跟踪工具），再由 `ProgressPrinter` 每次评估打印一行。Trainer 自带的实时进度条（当前步数、已用时间、剩余时间）只在你盯着看的时候出现，也就是在 JupyterLab 或 Colab 里；用 papermill 运行或在电子书里，只有这些文字行。
+# - **安静、可复现的训练。** 固定 `seed`，`report_to="none"`（不接任何实验跟踪工具）。进度怎么显示在第 5 小节设定：你在 JupyterLab 或 Colab 里盯着看时，是 Trainer 自带的实时进度条（当前步数、已用时间、剩余时间）；用 papermill 运行或在电子书里，每次评估打印一行文字。
 # - **带种子的颜色抖动。** 第 1 小节的 `make_transforms(..., seed=P.seed)` 加上 `AugmentationEpoch` 回调，让每张图像的抖动只取决于种子、轮数和图像本身，所以断点续训的结果与不中断的训练完全一致（在参数单元格里设 `resume = True`，就会从最近一个完整的检查点接着训练）。
 
 # %% tags=["pt"]
-from seghelpers.pt.progress import ProgressPrinter
-from transformers import PrinterCallback
-
 stream_metrics = True  # False: the guide's way (all eval logits kept, the metric computed once at the end)
 training_args = TrainingArguments(
     output_dir=P.checkpoints_dir,  # guide: "segformer-b0-scene-parse-150"
@@ -425,7 +425,6 @@ training_args = TrainingArguments(
     hub_model_id=P.hub_model_id,
     seed=P.seed,
     report_to="none",
-    disable_tqdm=not sh.quiet.live_progress(),  # a live bar in JupyterLab / Colab; none in papermill runs
     use_cpu=not (torch.cuda.is_available() or torch.backends.mps.is_available()),
     dataloader_pin_memory=torch.cuda.is_available(),
 )
@@ -475,7 +474,8 @@ trainer = Trainer(
 #   point of section 4);
 # - `AugmentationEpoch` tells the seeded training transform which epoch it is in, so each image's colour jitter
 #   depends only on the seed, the epoch and the image, and a resumed run retraces an uninterrupted one;
-# - `ProgressPrinter` replaces the Trainer's per-step log with one line per evaluation.
+# - `report_progress` keeps the Trainer's live progress bar where you watch (JupyterLab, Colab); where nobody
+#   watches (papermill, nbval) it removes the bar and prints one line per evaluation instead.
 #
 # With `resume = True` in the parameters cell, `train()` continues from the last complete checkpoint.
 
@@ -484,18 +484,22 @@ trainer = Trainer(
 #
 # - `preprocess_logits_for_metrics` 把每个评估批次的 logits 立即转成类别编号（即第 4 小节说的内存问题）；
 # - `AugmentationEpoch` 告诉带种子的训练变换当前是第几轮，这样每张图像的颜色抖动只取决于种子、轮数和图像本身，断点续训的结果与不中断时完全一致；
-# - `ProgressPrinter` 代替 Trainer 逐步打印的日志，每次评估只打印一行。
+# - `report_progress` 在有人看着的地方（JupyterLab、Colab）保留 Trainer 的实时进度条；没人看的地方（papermill、nbval）去掉进度条，改为每次评估打印一行。
 #
 # 在参数单元格里设 `resume = True`，`train()` 就会从最近一个完整的检查点接着训练。
 
 # %% tags=["pt"]
+from seghelpers.pt.progress import report_progress
+
 trainer.preprocess_logits_for_metrics = shpt.preprocess_logits_for_metrics if stream_metrics else None
 trainer.add_callback(shpt.AugmentationEpoch(train_transforms))
-trainer.add_callback(ProgressPrinter())
-trainer.remove_callback(PrinterCallback)  # ProgressPrinter prints instead: one line per evaluation
+report_progress(trainer)  # a live bar where you watch; one line per evaluation in executed notebooks
 resume_from = shpt.last_complete_checkpoint(P.checkpoints_dir) if P.resume else None
 if P.resume:
     print("resuming from", resume_from or "scratch (no complete checkpoint yet)")
+
+# %% tags=["pt"]
+sh.show_source(report_progress)  # the kit's code, where it is first used
 
 # %% tags=["pt"]
 # 指南原代码 / the guide's code (Chinese edition)
@@ -632,9 +636,7 @@ except ValueError as e:
     print("ValueError:", e)
 
 # %% tags=["tf"]
-from seghelpers.source import show_source  # the kit's code, where it is first used
-
-show_source(shtf.to_tf_dataset)
+sh.show_source(shtf.to_tf_dataset)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en", "tf"]
 # The guide's only callback keeps the weights of the epoch with the lowest `val_loss` (the loss on the test
@@ -658,7 +660,7 @@ checkpoint_callback = tf.keras.callbacks.ModelCheckpoint(
 )
 
 # %% [markdown] tags=["lang-en", "tf"]
-# The guide's text promises a callback that computes metrics, but its code has none. The kit adds three:
+# The guide's text promises a callback that computes metrics, but its code has none. The kit adds four:
 #
 # - `KerasMetricCallback` runs `shtf.ComputeMetrics` on the test split after every epoch and adds
 #   `val_mean_iou`, `val_overall_accuracy` and one `val_iou_<class>` per class, named by the dataset's
@@ -667,14 +669,17 @@ checkpoint_callback = tf.keras.callbacks.ModelCheckpoint(
 #   image is in the row "the guide's compute_metrics" of `benchmarks/RESULTS.md`, from `make bench`);
 # - `BackupAndRestore` saves model, optimizer and epoch after every epoch: run the notebook again with
 #   `resume = True` in the parameters cell and training continues after the last finished epoch;
-# - a one-line printer per epoch (Keras' own log would list every per-class metric).
+# - a one-line printer per epoch (Keras' own log would list every per-class metric);
+# - `shtf.LiveProgress`, a progress bar with the loss and the mean IoU, drawn only where you watch (JupyterLab,
+#   Colab); a papermill run keeps the printed lines alone.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# 指南的正文说要加一个计算指标的回调，代码里却没有。套件加了三个：
+# 指南的正文说要加一个计算指标的回调，代码里却没有。套件加了四个：
 #
 # - `KerasMetricCallback` 每轮结束后在测试集上运行 `shtf.ComputeMetrics`，把 `val_mean_iou`、`val_overall_accuracy` 以及每个类别一个 `val_iou_<类别名>`（类别名取自数据集的 `id2label`）写进日志（即第 03 篇里指南的 TF 版 `compute_metrics`，修好了其中的标签问题，并改用混淆矩阵计数；指南原来调用的是 🤗 Evaluate 的 `metric.compute`，它在 512×512 的图像上每张要花多少时间，见 `benchmarks/RESULTS.md` 中“the guide's compute_metrics”一行，由 `make bench` 测得）；
 # - `BackupAndRestore` 每轮结束后保存模型、优化器状态和轮数：在参数单元格里设 `resume = True` 再运行一遍本笔记本，训练会从最后一个完整的轮次之后继续；
-# - 每轮打印一行（Keras 自带的日志会把每个类别的指标全列出来）。
+# - 每轮打印一行（Keras 自带的日志会把每个类别的指标全列出来）；
+# - `shtf.LiveProgress`：显示损失和 mIoU 的进度条，只在有人看着的地方（JupyterLab、Colab）才画出来；用 papermill 运行时只有打印的文字行。
 
 # %% tags=["tf"]
 from transformers import KerasMetricCallback
@@ -691,9 +696,11 @@ callbacks = [
     tf.keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: print(
         f"epoch {epoch + 1}: loss {logs['loss']:.4f}, val_loss {logs['val_loss']:.4f}, "
         f"val_mean_iou {logs['val_mean_iou']:.4f}")),
+    shtf.LiveProgress(),  # a bar with the loss and the mean IoU where you watch (JupyterLab, Colab); else nothing
 ]
-if sh.quiet.live_progress():  # someone watches (JupyterLab, Colab): a live bar with the loss and the mean IoU
-    callbacks.append(shtf.LiveProgress())  # a papermill run gets the printer's line per epoch alone
+
+# %% tags=["tf"]
+sh.show_source(shtf.LiveProgress)  # the kit's code, where it is first used
 
 
 # %% [markdown] tags=["lang-en", "tf"]
@@ -786,9 +793,6 @@ if P.push_to_hub:  # guide: notebook_login() at the start, always; offline it ca
 if trainer.is_world_process_zero():  # with several processes (torchrun), only one writes
     sh.save_pretrained_atomic(P.output_dir, trainer.model, image_processor, meta)  # meta: dataset_meta.json
     print("saved to", P.output_dir, sorted(os.listdir(P.output_dir)))
-    note = sh.params.colab_save_note(P.output_dir)  # on Colab without Drive, 05 will not see this folder
-    if note:
-        print(note)
 if P.push_to_hub:
     trainer.push_to_hub()  # the guide's last step (needs a Hugging Face token)
 
@@ -804,9 +808,6 @@ image_processor.save_pretrained(P.output_dir)  # notebook 05 loads the processor
 meta.save(P.output_dir)  # the dataset's description (dataset_meta.json): its names, convention and colours
 written = ("config.json", "tf_model.h5", "preprocessor_config.json", "dataset_meta.json")
 print("saved to", P.output_dir, [f for f in written if os.path.exists(os.path.join(P.output_dir, f))])
-note = sh.params.colab_save_note(P.output_dir)  # on Colab without Drive, 05 will not see this folder
-if note:
-    print(note)
 if P.push_to_hub:  # needs a Hugging Face token
     model.push_to_hub(P.hub_model_id or Path(P.output_dir).name)
     image_processor.push_to_hub(P.hub_model_id or Path(P.output_dir).name)

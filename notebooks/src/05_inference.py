@@ -97,10 +97,10 @@ print("TensorFlow", tf.__version__, "| GPUs:", len(tf.config.list_physical_devic
 #
 # `meta`, the dataset description, holds the dataset's class names, a colour per class and its label
 # convention. The model comes from `P.output_dir`. If that folder has no `config.json`, notebook 04 has
-# not run yet with these parameters. Rather than stop, the notebook then saves an *untrained* stand-in with the dataset's
-# classes (the profile's `checkpoint`, its decode head freshly initialised) so that every cell below still
-# runs, and says so loudly: its predictions are noise. Run notebook 04 with the same parameters, then
-# rerun this one.
+# not run yet with these parameters. Rather than stop, the kit's `sh.trained_model_folder` then saves an
+# *untrained* stand-in with the dataset's classes (the profile's `checkpoint`, its decode head freshly
+# initialised) in a temporary folder, so that every cell below still runs, and says so loudly: its predictions
+# are noise. Run notebook 04 with the same parameters, then rerun this one.
 #
 # **On Colab** every notebook gets its own runtime, and a runtime's disk goes with it, so this notebook
 # never sees a folder notebook 04 wrote in its runtime. Mount Google Drive in both notebooks (Files ▸ Mount
@@ -109,38 +109,21 @@ print("TensorFlow", tf.__version__, "| GPUs:", len(tf.config.list_physical_devic
 # 05 looks. If the model is missing, the warning below says what to do.
 
 # %% [markdown] tags=["lang-zh"]
-# 数据集描述 `meta` 里存着数据集的类别名、每个类别的颜色，以及它的标签约定。模型从 `P.output_dir` 加载。如果这个文件夹里没有 `config.json`，说明还没有用这组参数运行过第 04 篇。这时笔记本不会直接报错停下，而是保存一个带有数据集类别的*未训练*替代模型（预设里的 `checkpoint`，解码头是新初始化的），让下面每个单元格都能照常运行，同时给出醒目的警告：它的预测只是噪声。用同样的参数运行第 04 篇，再重新运行本篇即可。
+# 数据集描述 `meta` 里存着数据集的类别名、每个类别的颜色，以及它的标签约定。模型从 `P.output_dir` 加载。如果这个文件夹里没有 `config.json`，说明还没有用这组参数运行过第 04 篇。这时套件的 `sh.trained_model_folder` 不会直接报错停下，而是在一个临时文件夹里保存一个带有数据集类别的*未训练*替代模型（预设里的 `checkpoint`，解码头是新初始化的），让下面每个单元格都能照常运行，同时给出醒目的警告：它的预测只是噪声。用同样的参数运行第 04 篇，再重新运行本篇即可。
 #
 # **在 Colab 上**，每个笔记本都运行在各自的运行时里，运行时的磁盘也随它一起消失，所以本篇看不到第 04 篇在它自己的运行时里写下的文件夹。两个笔记本都要先挂载 Google Drive，再运行参数单元格（在左侧“文件”面板点“装载 Google 云端硬盘”，或运行 `from google.colab import drive; drive.mount("/content/drive")`）。挂载之后，`output_dir` 的默认值就变成 `MyDrive/segformer-kit/models/segformer-<profile>-<fw>`：第 04 篇把模型保存到这里，本篇也从这里加载；找不到模型时，下面的警告会说明该怎么做。
 
 # %%
-import tempfile
 from pathlib import Path
 
 import numpy as np
-from IPython.display import display
 
 meta = sh.dataset_meta(P.dataset)  # the dataset description: classes, colours, label convention
 print(meta.describe())
-trained = (Path(P.output_dir) / "config.json").is_file()
-model_dir = P.output_dir
-if trained:
-    print("loading the model from", model_dir)
-else:
-    model_dir = tempfile.mkdtemp(prefix="segformer-untrained-")
-    message = sh.params.missing_model_message(P.output_dir, FRAMEWORK, P.checkpoint, meta.name)
-    # one warning, bold in Jupyter, plain text in logs
-    display({"text/markdown": f"**⚠️ {message}**", "text/plain": f"⚠️ {message}"}, raw=True)
+model_dir, trained = sh.trained_model_folder(P, FRAMEWORK, meta=meta)  # 04's model, or an untrained stand-in
 
-# %% tags=["pt"]
-from transformers import AutoImageProcessor, AutoModelForSemanticSegmentation
-
-if not trained:  # the untrained stand-in, saved where the guide's code can load it
-    ckpt = sh.resolve_checkpoint(P.checkpoint, P.image_size, P.seed)
-    AutoModelForSemanticSegmentation.from_pretrained(
-        ckpt, id2label=meta.id2label, label2id=meta.label2id, ignore_mismatched_sizes=True
-    ).save_pretrained(model_dir)
-    sh.load_image_processor(ckpt, image_size=P.image_size, meta=meta).save_pretrained(model_dir)
+# %%
+sh.show_source(sh.trained_model_folder)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en", "pt"]
 # The guide keeps using the `model` and `image_processor` of its training section; in a fresh notebook we
@@ -153,17 +136,11 @@ if not trained:  # the untrained stand-in, saved where the guide's code can load
 # 指南一直沿用训练部分里的 `model` 和 `image_processor`；在一个新的笔记本里，我们用 `from_pretrained` 从文件夹加载这两样（文件夹里保存的正是第 02 篇讲解、第 04 篇训练时用的慢速处理器），并把模型放到设备上。`eval()` 会关闭 dropout，并让解码头里的 BatchNorm 使用训练中学到的滑动统计量，而不是当前批次的统计量；`from_pretrained` 返回的模型本来就处于这个模式，这里只是把它写明。
 
 # %% tags=["pt"]
+from transformers import AutoImageProcessor, AutoModelForSemanticSegmentation
+
 device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 image_processor = AutoImageProcessor.from_pretrained(model_dir)
 model = AutoModelForSemanticSegmentation.from_pretrained(model_dir).to(device).eval()
-
-# %% tags=["tf"]
-from transformers import AutoImageProcessor, TFAutoModelForSemanticSegmentation
-
-if not trained:  # the untrained stand-in, saved (as tf_model.h5) where the guide's code can load it
-    ckpt = sh.resolve_checkpoint(P.checkpoint, P.image_size, P.seed)
-    shtf.load_model(ckpt, meta=meta, ignore_mismatched_sizes=True).save_pretrained(model_dir)
-    sh.load_image_processor(ckpt, image_size=P.image_size, meta=meta).save_pretrained(model_dir)
 
 # %% [markdown] tags=["lang-en", "tf"]
 # The guide loads someone else's fine-tuned model from the Hub, `"MariaK/scene_segmentation"`; we load
@@ -175,6 +152,8 @@ if not trained:  # the untrained stand-in, saved (as tf_model.h5) where the guid
 
 # %% tags=["tf"]
 # 指南原代码 / the guide's code (Chinese edition)
+from transformers import AutoImageProcessor, TFAutoModelForSemanticSegmentation
+
 image_processor = AutoImageProcessor.from_pretrained(model_dir)  # guide: "MariaK/scene_segmentation"
 model = TFAutoModelForSemanticSegmentation.from_pretrained(model_dir)  # guide: "MariaK/scene_segmentation"
 
@@ -209,7 +188,7 @@ print(f"{type(model).__name__}: {len(model_classes)} classes, the dataset's | in
 # 按照第 01、04 篇的方式重建数据划分。指南接着写 `image = ds[0]["image"]`，可这时它的 `ds` 已经是 `train_test_split` 的结果，一个按划分名索引的 `DatasetDict`，所以这一行会报错；我们改取测试集的第一张图像。有一个约定要记牢：PIL 的 `image.size` 是 **（宽，高）**，而数组和张量的形状是 **（高，宽）**。所以下面的代码里会反复出现 `image.size[::-1]`。
 
 # %%
-ds = sh.split_train_test(sh.load_scene_parse(P.dataset, P.split), 0.2, seed=P.seed)  # as in 01 and 04
+ds = sh.load_scene_parse(P.dataset, P.split).train_test_split(test_size=0.2, seed=P.seed)  # as in 01, 04
 
 # %%
 # 指南原代码 / the guide's code (Chinese edition)
@@ -354,9 +333,7 @@ print("guide's code == pipeline:", np.array_equal(pred, pipe_seg))
 print("guide's code == shpt.predict(fast=False):", np.array_equal(pred, helper_seg))
 
 # %% tags=["pt"]
-from seghelpers.source import show_source  # the kit's code, where it is first used
-
-show_source(shpt.predict)
+sh.show_source(shpt.predict)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en", "tf"]
 # ## 3. No pipeline in TensorFlow
@@ -437,9 +414,7 @@ assert np.array_equal(pred, helper_seg)
 print("guide's code == shtf.predict:", np.array_equal(pred, helper_seg))
 
 # %% tags=["tf"]
-from seghelpers.source import show_source  # the kit's code, where it is first used
-
-show_source(shtf.predict)
+sh.show_source(shtf.predict)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en"]
 # ## 5. Colours: the guide's palette has two faults
@@ -529,14 +504,10 @@ if ADE:
         ax.imshow(colours)
         ax.set_title(title)
         ax.axis("off")
-    axes[2].legend(handles=viz.legend_handles(pred, meta=meta, max_items=8),
-                   loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     plt.show()
 
 # %%
-from seghelpers.source import show_source  # the kit's code, where it is first used
-
-show_source(sh.colorize)
+sh.show_source(sh.colorize)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en"]
 # With both faults fixed (the dataset's palette, where row *i* is class *i*, and no `[..., ::-1]`), the
@@ -558,9 +529,7 @@ assert np.array_equal(sh.overlay(image, pred, meta=meta), img)
 print("fixed guide code == sh.colorize and sh.overlay:", True)
 
 # %%
-from seghelpers.source import show_source  # the kit's code, where it is first used
-
-show_source(sh.overlay)
+sh.show_source(sh.overlay)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en"]
 # ## 6. The overlay
@@ -584,9 +553,7 @@ ax.figure.savefig(Path(model_dir) / "overlay.png", bbox_inches="tight")
 plt.show()
 
 # %%
-from seghelpers.source import show_source  # the kit's code, where it is first used
-
-show_source(viz.show_overlay)
+sh.show_source(viz.show_overlay)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en"]
 # ## 7. Prediction against the truth

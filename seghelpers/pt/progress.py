@@ -71,3 +71,26 @@ class ProgressPrinter(TrainerCallback):
         if self.metric in metrics:
             line += f"  {self.metric} {metrics[self.metric]:.4f}"
         print(line)
+
+
+def report_progress(trainer, live: bool | None = None) -> None:
+    """How ``trainer`` shows its progress: a live bar where a person watches, printed lines elsewhere.
+
+    ``live``: None asks :func:`seghelpers.quiet.live_progress` (True in JupyterLab, Notebook, Colab and VS Code;
+    False in papermill, nbval, scripts). Live: the Trainer's own bar (``NotebookProgressCallback`` in a notebook,
+    tqdm's ``ProgressCallback`` elsewhere) stays. Not live: the bar is removed, so an executed notebook does not
+    keep hundreds of redraws. Either way ``PrinterCallback`` (one raw dict per logging step, the Trainer's choice
+    under ``disable_tqdm=True``) is removed and a :class:`ProgressPrinter` (one line per evaluation) is added.
+    Call it once, after ``Trainer(...)`` and before ``trainer.train()``.
+    """
+    from transformers import PrinterCallback, ProgressCallback
+    from transformers.utils.notebook import NotebookProgressCallback
+
+    from ..quiet import live_progress
+
+    live = live_progress() if live is None else bool(live)
+    remove = [PrinterCallback] + ([] if live else [ProgressCallback, NotebookProgressCallback])
+    for callback in remove:
+        trainer.remove_callback(callback)
+    if not any(isinstance(cb, ProgressPrinter) for cb in trainer.callback_handler.callbacks):
+        trainer.add_callback(ProgressPrinter())

@@ -4,8 +4,9 @@ Keras' own bar (``fit(verbose=1)``) prints every value in ``logs``: with the kit
 ``val_iou_<class>`` and a ``val_accuracy_<class>`` per class (300 values per epoch for ADE20K, most of them
 ``nan``), and notebook 04's one-line-per-epoch printer lands glued to the bar's last line. :class:`LiveProgress`
 draws one bar over all training steps with tqdm (``tqdm.auto``: a widget in JupyterLab and Colab, text
-elsewhere), with the running loss and, after each epoch, ``val_loss`` and ``val_mean_iou``. Use it only where a
-person watches (:func:`seghelpers.quiet.live_progress`); executed notebooks keep the printed lines.
+elsewhere), with the running loss and, after each epoch, ``val_loss`` and ``val_mean_iou``, where a person watches
+(:func:`seghelpers.quiet.live_progress`); elsewhere (papermill, nbval, scripts) it draws nothing, and executed
+notebooks keep their printed lines.
 """
 from __future__ import annotations
 
@@ -16,16 +17,25 @@ SHOWN = ("loss", "val_loss", "val_mean_iou")
 
 
 class LiveProgress(tf.keras.callbacks.Callback):
-    """``model.fit(..., verbose=0, callbacks=[..., LiveProgress()])``: one bar, step and time left, a few values."""
+    """``model.fit(..., verbose=0, callbacks=[..., LiveProgress()])``: one bar, step and time left, a few values.
 
-    def __init__(self, shown=SHOWN):
+    ``live``: None asks :func:`seghelpers.quiet.live_progress` when training begins; False draws nothing.
+    """
+
+    def __init__(self, shown=SHOWN, live: bool | None = None):
         super().__init__()
         self.shown = tuple(shown)
+        self.live = live
         self.bar = None
         self._epoch = 0
 
     def on_train_begin(self, logs=None):
         from tqdm.auto import tqdm
+
+        from ..quiet import live_progress
+
+        if not (live_progress() if self.live is None else self.live):
+            return
 
         steps, epochs = self.params.get("steps"), self.params.get("epochs")
         total = steps * epochs if steps and epochs else None
