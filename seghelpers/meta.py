@@ -287,11 +287,13 @@ def check_processor(processor, meta: DatasetMeta, where: str) -> None:
     raise ValueError(tr(
         f"{where}: the image processor has do_reduce_labels={reduces}, but {meta.name} declares "
         f"reduce_labels={meta.reduce_labels}: {effect_en}, and the metric would look fine. Load the processor "
-        "with the data set's description: sh.load_image_processor(checkpoint, meta=meta, image_size=...) "
-        f"(or pass do_reduce_labels={meta.reduce_labels}).",
+        "with the data set's convention: AutoImageProcessor.from_pretrained(checkpoint, "
+        "do_reduce_labels=meta.reduce_labels) (as notebook 02 does), or sh.load_image_processor(checkpoint, "
+        "meta=meta).",
         f"{where}：图像处理器的 do_reduce_labels={reduces}，而 {meta.name} 声明的是 "
-        f"reduce_labels={meta.reduce_labels}：{effect_zh}，指标却看不出问题。请用数据集的描述加载处理器："
-        f"sh.load_image_processor(checkpoint, meta=meta, image_size=...)（或传入 do_reduce_labels={meta.reduce_labels}）。"))
+        f"reduce_labels={meta.reduce_labels}：{effect_zh}，指标却看不出问题。请按数据集的标签约定加载处理器："
+        "AutoImageProcessor.from_pretrained(checkpoint, do_reduce_labels=meta.reduce_labels)（第 02 篇就是这样做的），"
+        "或者 sh.load_image_processor(checkpoint, meta=meta)。"))
 
 
 def check_batch(processor, meta: DatasetMeta | None, annotations, where: str) -> None:

@@ -118,16 +118,15 @@ def test_framework_free_notebook_imports_no_framework(path):
 
 INFERENCE = [p for p in EXECUTED_NOTEBOOKS if p.stem.startswith("05_")]
 
+#: what notebook 05 prints (sh.trained_model_folder, in the notebook's language) before it loads a trained model
+LOADING = r"loading the model from |从 .+ 加载模型$"
+
 
 @pytest.mark.parametrize(
     "path",
     INFERENCE or [pytest.param(None, marks=pytest.mark.skip(reason=f"no executed notebooks in {EXECUTED}"))],
     ids=[f"{p.parent.name}/{p.stem}" for p in INFERENCE] or None,
 )
-#: what notebook 05 prints (sh.trained_model_folder, in the notebook's language) before it loads a trained model
-LOADING = r"loading the model from |从 .+ 加载模型$"
-
-
 def test_inference_notebook_loaded_the_shared_model(path):
     """make run / make test: 05 in either language loads the model 04 saved in the checkout's build/models (the
     folder a JupyterLab kernel in notebooks/<lang>/ finds too), never the untrained stand-in."""

@@ -1,4 +1,6 @@
 """seghelpers.pt and seghelpers.tf, and the two side by side on the same inputs."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -235,3 +237,19 @@ def test_tf_live_progress_shows_loss_and_mean_iou_only(capsys):
     assert "val_iou_class" not in err and bar.bar is None  # closed at the end
     model.fit(x, y, batch_size=2, epochs=1, verbose=0, callbacks=[shtf.LiveProgress()])  # pytest: nobody watches
     assert capsys.readouterr().err == ""  # no bar: notebook 04 appends it always, it draws only when live
+
+
+def test_tf_stand_in_for_notebook_05_loads_with_the_guides_line(tmp_path):
+    """No model from notebook 04: the TF stand-in (tf_model.h5, the data set's classes) loads with the guide's
+    TFAutoModelForSemanticSegmentation.from_pretrained(folder)."""
+    from transformers import TFAutoModelForSemanticSegmentation
+
+    import seghelpers as sh
+    import seghelpers.tf  # noqa: F401 - selects Keras 2 before transformers' TF classes load
+    from seghelpers import params
+
+    meta = sh.DatasetMeta({0: "bg", 1: "leaf", 2: "stem"}, reduce_labels=False, name="Leaves")
+    p = params.resolve("smoke", framework="tf", output_dir=str(tmp_path / "none"))
+    folder, trained = params.trained_model_folder(p, "tf", meta=meta)
+    assert not trained and (Path(folder) / "tf_model.h5").is_file()
+    assert TFAutoModelForSemanticSegmentation.from_pretrained(folder).config.id2label == meta.id2label
