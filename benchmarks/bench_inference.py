@@ -74,7 +74,7 @@ def run(quick: bool = False) -> list[Row]:
            f"baseline = pipeline('image-segmentation', model=<that folder>) called image by image (it loads the "
            f"slow SegformerImageProcessor; its post-processing upsamples each image's logits bilinearly to the image "
            f"size, argmax, then one mask per label); ours = seghelpers.pt.predict(model, processor, images, "
-           f"batch_size=8) (same processor; fast=True, the default: an inference copy of the model made inside "
+           f"batch_size=8, fast=True) (same processor; fast=True: an inference copy of the model made inside "
            f"the timed call with fused attention and the decode head folded, then a streamed bilinear upsample + "
            f"argmax; the two informative rows below time these parts); {torch.get_num_threads()} torch threads; "
            f"interleaved x{reps}, medians")
@@ -92,7 +92,7 @@ def run(quick: bool = False) -> list[Row]:
             return [pipe(im) for im in images]
 
         def ours():
-            return predict(model, processor, images, batch_size=8)
+            return predict(model, processor, images, batch_size=8, fast=True)
 
         pipe_maps = [label_map_from_pipeline(r, label2id, im.size) for r, im in zip(baseline(), images)]
         our_maps = ours()

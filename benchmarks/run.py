@@ -94,7 +94,7 @@ def render(rows: list[Row], quick: bool, seconds: dict[str, float], total: float
         "counts. Going further needs a counting loop that runs on several cores (compiled code or a framework's "
         "kernel; the core stays numpy-only).",
         "- Benchmark 6: batching alone cannot double images/s on a CPU, where the forward pass takes most of the "
-        "time. `predict` (fast=True, the default) also runs an inference copy of the model "
+        "time. `predict(..., fast=True)` also runs an inference copy of the model "
         "(`seghelpers.pt.fast_segformer`): attention through `scaled_dot_product_attention`, and the decode head "
         "folded (its MLPs, fuse conv and BatchNorm are linear and commute with bilinear upsampling, so each stage "
         "goes to the fused channels at its own resolution: about half of mit-b0's multiply-adds disappear); then "

@@ -70,7 +70,9 @@ def build_random_segformer(out_dir, architecture: str = "tiny", image_size: int 
                              label2id={v: k for k, v in id2label.items()}, **ARCHITECTURES[architecture])
     torch.manual_seed(seed)
     model = SegformerForSemanticSegmentation(config)
-    processor = SegformerImageProcessor(do_reduce_labels=True, size={"height": image_size, "width": image_size})
+    # do_reduce_labels=False, as nvidia/mit-b0's own preprocessor_config.json: the guide's ignored reduce_labels=True
+    # (notebook 02) then leaves the processor unreduced here too, the fault a learner meets with the real checkpoint
+    processor = SegformerImageProcessor(do_reduce_labels=False, size={"height": image_size, "width": image_size})
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
@@ -120,7 +122,8 @@ def resolve_checkpoint(checkpoint: str, image_size: int = 64, seed: int = 0) -> 
                                      f"请用 {[RANDOM_PREFIX + a for a in ARCHITECTURES]} 之一"))
         from .paths import cache_dir
 
-        return str(build_random_segformer(cache_dir() / f"random-{arch}-{image_size}px-seed{seed}",
+        # "-v2": the processor's do_reduce_labels became False (as mit-b0's); older cached folders are not reused
+        return str(build_random_segformer(cache_dir() / f"random-{arch}-{image_size}px-seed{seed}-v2",
                                           arch, image_size, seed))
     path = Path(ckpt).expanduser()
     if path.is_dir():

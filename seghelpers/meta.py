@@ -48,7 +48,7 @@ class DatasetMeta:
       value ``k`` is class ``k`` (0 is a real class, e.g. "background"), 255 ignored;
     * ``ignore_index``: the value, after reduction, that loss and metric skip (255);
     * ``palette``: (N, 3) uint8 RGB, row ``i`` colours class ``i`` (default: the ADE palette's first rows);
-    * ``name``: for messages ("ADE20K (150 classes)", or the folder's name).
+    * ``name``: for messages ("ADE20K", or the folder's name).
 
     Raises ``ValueError`` for a single class (nothing for argmax to choose) or a palette that is not
     one ``[r, g, b]`` per class; ``TypeError``/``ValueError`` from :func:`normalize_id2label`.
@@ -147,7 +147,7 @@ class DatasetMeta:
 
 
 #: ADE20K / SceneParse150: 150 classes, raw 0 = "other" (ignored)
-ADE20K = DatasetMeta(ADE_ID2LABEL, reduce_labels=True, name="ADE20K (150 classes)")
+ADE20K = DatasetMeta(ADE_ID2LABEL, reduce_labels=True, name="ADE20K")
 
 # descriptions the kit has loaded, so that a helper given only the names finds the declared palette, and
 # the transforms find the convention of the data set whose masks they receive (by the masks' file paths)

@@ -155,11 +155,18 @@ def plot_per_class_iou(per_category_iou, id2label=None, top: int = 20, ax=None, 
 
 
 def plot_training_curves(history: list[dict] | dict, keys=("loss", "eval_loss", "eval_mean_iou"), ax=None):
-    """Plot curves from ``trainer.state.log_history`` (list of dicts) or a Keras ``History.history`` dict."""
+    """Plot curves from ``trainer.state.log_history`` (list of dicts) or a Keras ``History.history`` dict.
+
+    The keys that name a loss (``loss``, ``eval_loss``, ``val_loss``...) share one panel, so the gap between
+    training and eval loss can be read off one y axis; every other key (``eval_mean_iou``...) gets a panel of its
+    own. x: the optimizer step (Trainer) or the epoch, from 1 (Keras). ``ax``: one matplotlib Axes per panel
+    (losses first), or None for a new figure. Returns the panels' Axes, in that order. Raises ``ValueError``
+    when none of ``keys`` is in ``history``.
+    """
     import matplotlib.pyplot as plt
 
     if isinstance(history, dict):  # Keras: {"loss": [...], "val_loss": [...]}
-        series = {k: (list(range(1, len(v) + 1)), v) for k, v in history.items() if k in keys}
+        series = {k: (list(range(1, len(history[k]) + 1)), history[k]) for k in keys if k in history}
         xlabel = "epoch"
     else:
         series = {}
@@ -171,12 +178,19 @@ def plot_training_curves(history: list[dict] | dict, keys=("loss", "eval_loss", 
     if not series:
         raise ValueError(tr(f"none of {list(keys)} found in the training history",
                             f"训练记录里找不到 {list(keys)} 中的任何一项"))
+    losses = [k for k in series if "loss" in k]
+    panels = ([losses] if losses else []) + [[k] for k in series if k not in losses]
     if ax is None:
-        _, ax = plt.subplots(1, len(series), figsize=(5 * len(series), 3.5), squeeze=False)
+        _, ax = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.5), squeeze=False)
         ax = ax[0]
-    for a, (k, (x, y)) in zip(np.atleast_1d(ax), series.items()):
-        a.plot(x, y, marker=".")
-        a.set_title(k)
+    axes = list(np.atleast_1d(ax))
+    for a, names in zip(axes, panels):
+        for k in names:
+            x, y = series[k]
+            a.plot(x, y, marker="." if len(x) < 60 else None, label=k)
+        a.set_title(" / ".join(names))
         a.set_xlabel(xlabel)
         a.grid(alpha=0.3)
-    return ax
+        if len(names) > 1:
+            a.legend()
+    return axes

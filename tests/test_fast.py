@@ -169,9 +169,9 @@ def test_predict_uses_the_fast_copy_only_for_transformers_own_head(tiny_checkpoi
     real = pt.fast_segformer
     monkeypatch.setattr(pt, "fast_segformer", lambda m: made.append(m) or real(m))
     pt.predict(model, processor, image)
-    assert made == [model]  # the default takes the fast path
-    pt.predict(model, processor, image, fast=False)
-    assert len(made) == 1
+    assert made == []  # the default is the guide's model, as it is
+    pt.predict(model, processor, image, fast=True)
+    assert made == [model]  # opt-in: the fast copy
 
     class ShiftedHead(SegformerDecodeHead):  # a user's head: folding it would drop the shift
         def forward(self, hidden_states):
@@ -180,7 +180,7 @@ def test_predict_uses_the_fast_copy_only_for_transformers_own_head(tiny_checkpoi
     custom = SegformerForSemanticSegmentation.from_pretrained(tiny_checkpoint)
     custom.decode_head = ShiftedHead(custom.config)
     assert "SegformerDecodeHead only" in unsupported(custom)
-    got = pt.predict(custom, processor, image)
+    got = pt.predict(custom, processor, image, fast=True)
     assert len(made) == 1  # not rewritten
     assert np.array_equal(got, pt.predict(custom, processor, image, fast=False))
     assert (got == custom.config.num_labels - 1).mean() > 0.99  # the shift decides, as the head says

@@ -341,3 +341,23 @@ def test_the_own_script_on_the_own_data_page_runs(tmp_path, tiny_checkpoint, pag
     assert {name for _, name, *_ in scope["sh"].legend(scope["seg"], meta=scope["meta"])} <= {"background", "polyp"}
     assert scope["meta"].palette.tolist()[:2] == PAL2 and (folder / "id2label.json").exists()
     assert (tmp_path / "my_model" / "dataset_meta.json").exists()
+
+
+def test_training_curves_put_both_losses_on_one_axes():
+    """Notebook 04 teaches reading the gap between training and eval loss: both on one y axis, mIoU apart."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from seghelpers import viz
+
+    log = [{"step": 1, "loss": 4.0}, {"step": 2, "loss": 3.0}, {"step": 2, "eval_loss": 3.5, "eval_mean_iou": 0.2},
+           {"step": 3, "loss": 2.5}, {"step": 4, "eval_loss": 2.8, "eval_mean_iou": 0.4}]
+    losses, iou = viz.plot_training_curves(log)
+    assert [ln.get_label() for ln in losses.get_lines()] == ["loss", "eval_loss"]
+    assert [list(ln.get_xdata()) for ln in losses.get_lines()] == [[1, 2, 3], [2, 4]]
+    assert [ln.get_label() for ln in iou.get_lines()] == ["eval_mean_iou"]
+    keras = {"loss": [1.0, 0.8], "val_loss": [1.1, 0.9], "val_mean_iou": [0.3, 0.5], "val_iou_wall": [0.1, 0.2]}
+    axes = viz.plot_training_curves(keras, keys=("loss", "val_loss", "val_mean_iou"))
+    assert len(axes) == 2 and list(axes[0].get_lines()[1].get_xdata()) == [1, 2]
+    with pytest.raises(ValueError, match="none of"):
+        viz.plot_training_curves([{"step": 1, "grad_norm": 1.0}])

@@ -218,7 +218,7 @@ def load_model(checkpoint: str, *, meta=None, **kwargs):
 
 
 @torch.no_grad()
-def predict(model, image_processor, images, batch_size: int = 8, device=None, fast: bool = True) -> list[np.ndarray]:
+def predict(model, image_processor, images, batch_size: int = 8, device=None, fast: bool = False) -> list[np.ndarray]:
     """Segment images: processor -> model -> bilinear upsample to each image's size -> argmax.
 
     ``images``: one image or a list; each anything :func:`seghelpers.as_rgb` accepts (PIL in any mode:
@@ -229,10 +229,10 @@ def predict(model, image_processor, images, batch_size: int = 8, device=None, fa
     Returns one (H, W) int64 array of model class ids per image, at the image's original size. To save
     one: ``sh.save_class_map(ids, "x.png")`` (a PNG of the ids, uint8; ``Image.fromarray(ids)`` fails on
     int64); to look at it: ``sh.colorize(ids, meta=meta)`` (RGB, the data set's colours).
-    Batches images through the model. ``fast=True`` runs an inference copy of a SegFormer model made
+    Batches images through the model as it is (``fast=False``, the default: the guide's model). ``fast=True``
+    (opt-in, as notebook 05's ``fast`` parameter) runs an inference copy of a SegFormer model made
     for this call (:func:`seghelpers.pt.fast.fast_segformer`: fused attention, folded decode head; the
-    same class maps up to float32 near-ties); models it cannot rewrite run as they are, as with
-    ``fast=False``. ``make bench`` (benchmark 6) compares it with the transformers pipeline. Calling it
+    same class maps up to float32 near-ties); models it cannot rewrite run as they are. ``make bench`` (benchmark 6) compares it with the transformers pipeline. Calling it
     many times on a large model: make the copy once, ``fast = fast_segformer(model)``, and pass that.
     """
     if device is None:
