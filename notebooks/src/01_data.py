@@ -74,8 +74,8 @@
 # Each helper of the kit, the course's package `seghelpers` (imported as `sh`), is introduced after the guide's code it replaces, with a check that
 # both give the same result.
 #
-# The Chinese edition words a few terms differently from the 中文 notebooks, which have a table of them
-# (e.g. segmentation map, annotation, channels-first, metric). One sentence of its preprocessing section is
+# The Chinese edition uses a few terms the 中文 notebooks replace (segmentation map, annotation, channels-first,
+# metric); the Chinese version of this section maps them. One sentence of its preprocessing section is
 # wrong: it says the image processor *crops* the images and labels; it resizes them (notebook 02 shows the
 # output size).
 
@@ -102,7 +102,7 @@
 # | “通道优先” | 通道在前 | channels-first | 即 (C, H, W) 的布局 |
 # | “度量指标” | 评估指标 | metric | 如 mIoU |
 #
-# 指南正文还有一处说错了：预处理一节说图像处理器对 `images`“进行裁剪和归一化，只裁剪 `labels`”。这里的“裁剪”其实是调整尺寸（resize）：图像和标签图都被整体缩放到指定大小，并没有切掉任何部分（第 02 篇会打印出输出尺寸）。
+# 指南正文还有一处说错了：预处理一节说图像处理器对 `images`“进行裁剪和归一化，只裁剪 `labels`”。这里的“裁剪”其实是调整尺寸（resize）：图像和标签图都被整体拉伸到指定尺寸，没有切掉任何部分（第 02 篇会打印出输出尺寸）。
 
 # %% [markdown] tags=["lang-en"]
 # ## 2. Loading the data: `load_dataset`
@@ -541,14 +541,14 @@ from seghelpers.exercises import stage01 as ex
 #
 # Write `my_images_per_class(dataset, meta)`: an array of `meta.num_labels` counts, where entry *k* is
 # the number of images in `dataset` that contain model class *k* at least once (ignored pixels are no class).
-# The check runs it on a three-image test set (one pixel of the first class, one ignored pixel, a map full of
-# the last class) and on `train_ds`, and recomputes the counts itself. Then look: which classes never appear,
+# The check runs it on a three-image test set (one pixel of the first class, one ignored pixel, a 2×2 map with
+# the last class in three pixels, counted once) and on `train_ds`, and recomputes the counts itself. Then look: which classes never appear,
 # and what does that mean for their IoU?
 
 # %% [markdown] tags=["lang-zh"]
 # ### 练习 1：每个类别出现在多少张图像里？
 #
-# 编写 `my_images_per_class(dataset, meta)`，返回 `meta.num_labels` 个计数组成的数组：第 *k* 项是 `dataset` 中至少含有一个模型类别 *k* 像素的图像数（被忽略的像素不算任何类别）。检查会在一个 3 张图的小测试集（一个像素的第一个类别、一个被忽略的像素、一张几乎全是最后一个类别的图）和 `train_ds` 上运行你的函数，并自己重新统计一遍。然后看看：哪些类别一次都没出现？这对它们的交并比（IoU）意味着什么？
+# 编写 `my_images_per_class(dataset, meta)`，返回 `meta.num_labels` 个计数组成的数组：第 *k* 项是 `dataset` 中至少含有一个模型类别 *k* 像素的图像数（被忽略的像素不算任何类别）。检查会在 `train_ds` 和一个 3 张图的小测试集上运行你的函数，并自己重新统计一遍。这 3 张图分别是：只有一个像素、属于第一个类别的图；只有一个被忽略像素的图；一张 2×2、其中 3 个像素是最后一个类别的图（这个类别只能算一次）。然后看看：哪些类别一次都没出现？这对它们的交并比（IoU）意味着什么？
 
 # %% tags=["exercise"]
 def my_images_per_class(dataset, meta):

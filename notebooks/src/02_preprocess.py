@@ -179,14 +179,14 @@ image_processor = AutoImageProcessor.from_pretrained(checkpoint, do_reduce_label
 print("do_reduce_labels =", image_processor.do_reduce_labels)
 
 # %% [markdown] tags=["lang-en"]
-# From here on, and in notebooks 04 and 05, the line has one more keyword: `size=`, the output size, from the
+# From here on, and in notebook 04, the line has one more keyword: `size=`, the output size, from the
 # `image_size` parameter. The guide leaves it out and gets the checkpoint's own size (512×512 for
 # `nvidia/mit-b0`, which is also `image_size` in the `guide` profile); the `smoke` profile trains at 64×64 to
 # finish in minutes on a CPU. `AutoImageProcessor` gives the slow, PIL-based `SegformerImageProcessor`, as it
 # does for the guide.
 
 # %% [markdown] tags=["lang-zh"]
-# 从这里开始（第 04、05 篇也一样），这一行多了一个参数 `size=`，即输出尺寸，取自参数 `image_size`。指南没有写它，用的是检查点自带的尺寸（`nvidia/mit-b0` 是 512×512，`guide` 预设里的 `image_size` 也是 512）；`smoke` 预设用 64×64 训练，在 CPU 上几分钟就能跑完。`AutoImageProcessor` 给出的是基于 PIL 的慢速处理器 `SegformerImageProcessor`，和指南运行时拿到的一样。
+# 从这里开始（第 04 篇也一样），这一行多了一个参数 `size=`，即输出尺寸，取自参数 `image_size`。指南没有写它，用的是检查点自带的尺寸（`nvidia/mit-b0` 是 512×512，`guide` 预设里的 `image_size` 也是 512）；`smoke` 预设用 64×64 训练，在 CPU 上几分钟就能跑完。`AutoImageProcessor` 给出的是基于 PIL 的慢速处理器 `SegformerImageProcessor`，和指南运行时拿到的一样。
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -374,10 +374,11 @@ except ValueError as err:
 # - `tf.image` assumes float images hold values in [0, 1]. On a 0～255 scale, `random_brightness(image, 0.25)`
 #   adds at most ±0.25, which nobody could see, while a contrast factor of 2 pushes values far outside [0, 255].
 # - The image processor resizes with PIL, which needs 8-bit pixels. It accepts a float image only if it
-#   holds whole numbers from 0 to 255, or values in [0, 1] (which it scales up by 255). Jittered floats on a
-#   0～255 scale are neither, so it raises. The message names [0, 1] because that is the only float range
-#   it can convert; dividing by 255 and passing [0, 1] floats would not be right either, because the
-#   processor would then divide by 255 a second time. The guide's training transform fails on practically every image.
+#   holds whole numbers from 0 to 255, or values in [0, 1], which it multiplies by 255 for PIL and divides back
+#   afterwards. Jittered floats on a 0～255 scale are neither, so it raises. The message names [0, 1] because
+#   that is the only float range it can convert; but passing [0, 1] floats fails differently: after resizing,
+#   the processor's rescale divides by 255 again, leaving 1/255 of the intended values. The guide's training
+#   transform fails on practically every image.
 #
 # **The fix** changes `aug_transforms` only: scale to [0, 1] first and jitter there (now a brightness
 # delta of 0.25 is a quarter of the range), clip back into [0, 1], then round to whole numbers 0～255 as
@@ -388,7 +389,7 @@ except ValueError as err:
 # **原因在这里。** `img_to_array` 给出的是取值 0～255 的浮点数，指南直接在它上面做抖动：
 #
 # - `tf.image` 假定浮点图像的取值范围是 [0, 1]。放在 0～255 的尺度上，`random_brightness(image, 0.25)` 最多只加减 0.25，肉眼根本看不出来；而对比度系数取 2 时，数值会被远远推出 [0, 255]。
-# - 图像处理器用 PIL 调整尺寸，PIL 要的是 8 位像素。浮点图像只有两种情况会被接受：全是 0～255 之间的整数，或者取值都在 [0, 1] 之内（它会先乘以 255）。抖动后 0～255 尺度上的浮点数两种都不是，于是报错。报错信息里提到 [0, 1]，只是因为这是它唯一能转换的浮点范围；先除以 255、交出 [0, 1] 的浮点数也不对，因为处理器还会再除一次 255。指南的训练变换几乎在每张图上都会报错。
+# - 图像处理器用 PIL 调整尺寸，PIL 要的是 8 位像素。浮点图像只有两种情况会被接受：全是 0～255 之间的整数，或者取值都在 [0, 1] 之内——这时它先乘以 255 交给 PIL 调整尺寸，再除回去。抖动后 0～255 尺度上的浮点数两种都不是，于是报错。报错信息里提到 [0, 1]，只是因为这是它唯一能转换的浮点范围；可先除以 255、交出 [0, 1] 的浮点数也不行：调整尺寸之后，处理器的数值缩放（rescale）还会再除一次 255，像素值只剩原来的 1/255。指南的训练变换几乎在每张图上都会报错。
 #
 # **修正办法**只改 `aug_transforms`：先缩放到 [0, 1]，在这个范围里做抖动（此时亮度增量 0.25 相当于四分之一的取值范围），再截断回 [0, 1]，最后四舍五入成 0～255 的整数、存为 `uint8`，和一张没动过的照片完全一样。`train_transforms` 在运行时才去查找 `aug_transforms`，所以会自动用上新版本：
 
@@ -756,7 +757,7 @@ ex.random_flip.check(my_random_flip, example)  # .hint() / .solution()
 # ## 实现细节（Under the hood）
 #
 # - `FastSegformerProcessor`（在 `seghelpers/fastproc.py` 里）用更少的遍历完成慢速处理器的工作：同样用 PIL 调整尺寸，然后对每个通道做一次融合的 float32 运算 `x * (rescale / std) - mean / std`，结果直接写进批次数组；掩码先用 PIL 最近邻调整尺寸，再查一张 256 项的表完成标签缩减，所以标签完全相同。它处理不了的输入（非 RGB 图像、通道在前的数组、调用时临时覆盖的参数）会交给被包装的慢速处理器。
-# - 为什么不用 transformers 的 `use_fast=True` 处理器：在 transformers 4.57.6 中，它处理一个批次的多张分割图时只返回一张标签图（见“更多探索”第 2 题），而且它带抗锯齿的缩放会让像素值偏差最多约 0.02。
+# - 为什么不用 transformers 的 `use_fast=True` 处理器：在 transformers 4.57.6 中，它处理一个批次的多张分割图时只返回一张标签图（见“更多探索”第 2 题），而且它带抗锯齿的尺寸调整会让像素值偏差最多约 0.02。
 # - `make_transforms(..., seed=s)` 用 `s`、当前轮次和图像字节共同生成每张图的抖动种子，并在分叉出来的 torch 随机数生成器里抽样。全局随机序列（dropout、打乱顺序）不受影响，从检查点恢复的训练和没中断的训练看到的抖动也完全一样。
 # - **套件的快速路径。** 不传 `fast=False` 时，`make_transforms` 把图像处理器的计算交给上面的 `FastSegformerProcessor`（第 04 篇只在参数 `fast = True` 时这样用，默认走指南的路径）。标签完全相同，像素值只差 float32 的舍入误差，区别仅在于更快。下面的单元格验证这一点。
 

@@ -425,12 +425,12 @@ print(f"guide: mean IoU {guide_metrics['mean_iou']:.4f}, overall accuracy {guide
 # table (🤗 Evaluate's storage format) and reads it back; only then does it count. Its time grows with the
 # number of pixels, and the guide pays it at every evaluation. The next cell times it on your machine
 # against the kit's `sh.mean_iou`, both on the same maps, enlarged to this notebook's `image_size`.
-# For the guide's 512×512 images, the measured time per map is in the row "the guide's compute_metrics" of
-# `benchmarks/RESULTS.md` (`make bench`, `benchmarks/bench_evaluate.py`); multiplied by the number of test
-# images, it is what one evaluation during training costs.
+# For the guide's 512×512 images, row 10 of `benchmarks/RESULTS.md` ("the guide's compute_metrics", from
+# `make bench`, `benchmarks/bench_evaluate.py`) measured about 12.7 s per map on a 2-core CPU: about 2 minutes
+# per evaluation of the guide's 10 test images, and the guide evaluates 50 times during training.
 
 # %% [markdown] tags=["lang-zh", "pt"]
-# **指南的指标要花多少时间。** `metric.compute` 先把每张图的每个像素写进一张 Arrow 表（🤗 Evaluate 的存储格式），再读回来，然后才开始计数。它的耗时随像素数增长，而指南每次评估都要付出这笔开销。下一个单元格在你的机器上，用同一批标签图（放大到本篇的 `image_size`）比较它和套件的 `sh.mean_iou` 各要花多少时间。指南的图像是 512×512，这个尺寸下每张图的实测耗时见 `benchmarks/RESULTS.md` 中“the guide's compute_metrics”一行（由 `make bench` 运行 `benchmarks/bench_evaluate.py` 测得）；乘以测试集的图像数，就是训练中每次评估的开销。
+# **指南的指标要花多少时间。** `metric.compute` 先把每张图的每个像素写进一张 Arrow 表（🤗 Evaluate 的存储格式），再读回来，然后才开始计数。它的耗时随像素数增长，而指南每次评估都要付出这笔开销。下一个单元格在你的机器上，用同一批标签图（放大到本篇的 `image_size`）比较它和套件的 `sh.mean_iou` 各要花多少时间。指南的图像是 512×512。`benchmarks/RESULTS.md` 第 10 项（“the guide's compute_metrics”，由 `make bench` 运行 `benchmarks/bench_evaluate.py` 测得）在一台 2 核 CPU 上测出，这个尺寸下每张图约需 12.7 秒：评估一次指南的 10 张测试图像约需 2 分钟，而训练中指南要评估 50 次。
 
 # %% tags=["pt"]
 {{snippet:metric_cost}}
@@ -454,9 +454,9 @@ sh.show_source(shpt.ComputeMetrics)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en", "pt"]
 # Compare overall accuracy with mean IoU. The true classes are segmented well, but with many classes (ADE
-# has 150) the noise also wins the argmax on a handful of pixels for classes that are in no label: each of
-# those gets IoU 0 and counts in the mean as much as a real class. An early, barely trained model shows
-# exactly this pattern.
+# has 150), noise makes a few pixels score highest for classes that appear in no label; each such class gets
+# IoU 0 and counts in the mean as much as a real one. An early, barely trained model shows exactly this
+# pattern.
 #
 # ### The kit's batched version
 #
@@ -614,12 +614,12 @@ print(f"fixed:        mean IoU {fixed_metrics['val_mean_iou']:.4f}, "
 # table (🤗 Evaluate's storage format) and reads it back; only then does it count. Its time grows with the
 # number of pixels, and the guide pays it at every evaluation. The next cell times it on your machine
 # against the kit's `sh.mean_iou`, both on the same maps, enlarged to this notebook's `image_size`.
-# For the guide's 512×512 images, the measured time per map is in the row "the guide's compute_metrics" of
-# `benchmarks/RESULTS.md` (`make bench`, `benchmarks/bench_evaluate.py`); multiplied by the number of test
-# images, it is what one evaluation during training costs.
+# For the guide's 512×512 images, row 10 of `benchmarks/RESULTS.md` ("the guide's compute_metrics", from
+# `make bench`, `benchmarks/bench_evaluate.py`) measured about 12.7 s per map on a 2-core CPU: about 2 minutes
+# per evaluation of the guide's 10 test images, and the guide evaluates 50 times during training.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# **指南的指标要花多少时间。** `metric.compute` 先把每张图的每个像素写进一张 Arrow 表（🤗 Evaluate 的存储格式），再读回来，然后才开始计数。它的耗时随像素数增长，而指南每次评估都要付出这笔开销。下一个单元格在你的机器上，用同一批标签图（放大到本篇的 `image_size`）比较它和套件的 `sh.mean_iou` 各要花多少时间。指南的图像是 512×512，这个尺寸下每张图的实测耗时见 `benchmarks/RESULTS.md` 中“the guide's compute_metrics”一行（由 `make bench` 运行 `benchmarks/bench_evaluate.py` 测得）；乘以测试集的图像数，就是训练中每次评估的开销。
+# **指南的指标要花多少时间。** `metric.compute` 先把每张图的每个像素写进一张 Arrow 表（🤗 Evaluate 的存储格式），再读回来，然后才开始计数。它的耗时随像素数增长，而指南每次评估都要付出这笔开销。下一个单元格在你的机器上，用同一批标签图（放大到本篇的 `image_size`）比较它和套件的 `sh.mean_iou` 各要花多少时间。指南的图像是 512×512。`benchmarks/RESULTS.md` 第 10 项（“the guide's compute_metrics”，由 `make bench` 运行 `benchmarks/bench_evaluate.py` 测得）在一台 2 核 CPU 上测出，这个尺寸下每张图约需 12.7 秒：评估一次指南的 10 张测试图像约需 2 分钟，而训练中指南要评估 50 次。
 
 # %% tags=["tf"]
 {{snippet:metric_cost}}
@@ -651,9 +651,9 @@ sh.show_source(shtf.ComputeMetrics)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en", "tf"]
 # Compare overall accuracy with mean IoU. The true classes are segmented well, but with many classes (ADE
-# has 150) the noise also wins the argmax on a handful of pixels for classes that are in no label: each of
-# those gets IoU 0 and counts in the mean as much as a real class. An early, barely trained model shows
-# exactly this pattern.
+# has 150), noise makes a few pixels score highest for classes that appear in no label; each such class gets
+# IoU 0 and counts in the mean as much as a real one. An early, barely trained model shows exactly this
+# pattern.
 #
 # One cost to know about: `KerasMetricCallback` collects the logits of the whole test split before
 # calling `metric_fn`, nearly 10 MB per 512×512 image. Keep the test split small during training, and

@@ -223,10 +223,10 @@ except tf.errors.InvalidArgumentError as e:
 
 # %% [markdown] tags=["lang-en", "tf"]
 # The kit's `shtf.fix_loss` swaps in a loss that masks the ignored pixels *before* the cross-entropy.
-# `shtf.load_model(CHECKPOINT, ...)` does both fixes (`from_pt` and the loss) in one call; notebook 05 uses it.
+# `shtf.load_model(CHECKPOINT, ...)` does both fixes (`from_pt` and the loss) in one call.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# 套件的 `shtf.fix_loss` 换上一个先用掩码去掉被忽略像素、再算交叉熵的损失。`shtf.load_model(CHECKPOINT, ...)` 一次完成这两处修复（`from_pt` 和损失），第 05 篇就直接调用它。
+# 套件的 `shtf.fix_loss` 换上一个先用掩码去掉被忽略像素、再算交叉熵的损失。`shtf.load_model(CHECKPOINT, ...)` 一次完成这两处修复（`from_pt` 和损失）。
 
 # %% tags=["tf"]
 model = shtf.fix_loss(model)
@@ -381,7 +381,8 @@ except TypeError as e:
 #   that is about 20 GB for ADE20K's 2000 validation images. With `batch_eval_metrics=True`, plus
 #   `preprocess_logits_for_metrics` in the `Trainer` below, each batch's logits are upsampled and reduced to class
 #   ids at once, and `shpt.ComputeMetrics` adds them to a confusion matrix (notebook 03). Same mean IoU, flat
-#   memory. Set `stream_metrics = False` to evaluate the guide's way.
+#   memory. Set `stream_metrics = False` to keep every logit in memory as the guide's Trainer does (the metric is
+#   still the kit's).
 # - **Folders.** Checkpoints go to `<output_dir>-checkpoints`; section 6 exports the trained model to
 #   `output_dir`, the folder notebook 05 loads. On Colab, mount Google Drive (Files ▸ Mount Drive) before the
 #   parameters cell: both then lie in `MyDrive/segformer-kit/models/`, where notebook 05 (its own runtime) and
@@ -397,7 +398,7 @@ except TypeError as e:
 # %% [markdown] tags=["lang-zh", "pt"]
 # `evaluation_strategy` 已改名为 `eval_strategy`，旧名字后来被删除了（现在的英文版指南已经写成 `eval_strategy`）。列表后面的单元格是指南的原调用，只改了这一处，再加上套件的几个参数；各参数的用途如下：
 #
-# - **评估时的内存。** Trainer 默认把评估的全部 logits 攒到评估结束；在 512×512 的分辨率下，ADE20K 的 2000 张验证图像大约要 20 GB。设置 `batch_eval_metrics=True`，再在下面的 `Trainer` 里传入 `preprocess_logits_for_metrics`，每个批次的 logits 会立即上采样并转成类别编号，`shpt.ComputeMetrics` 把它们累加进一个混淆矩阵（见第 03 篇）。mIoU 完全一样，内存却不再增长。把 `stream_metrics` 设为 `False`，就按指南的方式评估。
+# - **评估时的内存。** Trainer 默认把评估的全部 logits 攒到评估结束；在 512×512 的分辨率下，ADE20K 的 2000 张验证图像大约要 20 GB。设置 `batch_eval_metrics=True`，再在下面的 `Trainer` 里传入 `preprocess_logits_for_metrics`，每个批次的 logits 会立即上采样并转成类别编号，`shpt.ComputeMetrics` 把它们累加进一个混淆矩阵（见第 03 篇）。mIoU 完全一样，内存却不再增长。把 `stream_metrics` 设为 `False`，就会像指南的 Trainer 那样把全部 logits 留在内存里（指标仍由套件计算）。
 # - **文件夹。** 检查点存到 `<output_dir>-checkpoints`；第 6 小节把训练好的模型导出到 `output_dir`，第 05 篇从这里加载。在 Colab 上，请先挂载 Google Drive（左侧“文件”面板 ▸“装载 Google 云端硬盘”），再运行参数单元格；挂载后这两个文件夹都会放在 `MyDrive/segformer-kit/models/` 下，第 05 篇（在它自己的运行时里）和断点续训都能找到它们。
 # - **安静、可复现的训练。** 固定 `seed`，`report_to="none"`（不接任何实验跟踪工具）。进度怎么显示在第 5 小节设定：你在 JupyterLab 或 Colab 里盯着看时，是 Trainer 自带的实时进度条（当前步数、已用时间、剩余时间）；用 papermill 运行或在电子书里，每次评估打印一行文字。
 # - **带种子的颜色抖动。** 第 1 小节的 `make_transforms(..., seed=P.seed)` 加上 `AugmentationEpoch` 回调，让每张图像的抖动只取决于种子、轮数和图像本身，所以断点续训的结果与不中断的训练完全一致（在参数单元格里设 `resume = True`，就会从最近一个完整的检查点接着训练）。
@@ -435,9 +436,12 @@ training_args = TrainingArguments(
 # The guide's `Trainer` and `train()`, each in a cell of its own; the kit's additions sit in a cell between them.
 # `compute_metrics` is `shpt.ComputeMetrics`, notebook 03's streaming version of the guide's `compute_metrics`
 # (the same numbers). The guide's function runs 🤗 Evaluate's `metric.compute` at every evaluation, which
-# notebook 03 times on your machine; its time per 512×512 image is in the row "the guide's compute_metrics" of
-# `benchmarks/RESULTS.md` (`make bench`), so one evaluation costs that times the number of test images. On the `smoke` profile training takes seconds on a laptop CPU; the `guide` profile
-# (40 images at 512×512, 50 epochs, 1000 steps) wants a GPU and prints a line every 20 steps.
+# notebook 03 times on your machine. On the 2-core benchmark CPU it takes about 12.7 s per 512×512 map, so about
+# 2 minutes per evaluation of the guide's 10 test images; the guide evaluates 50 times, close to two hours of
+# metric alone (row 10 of `benchmarks/RESULTS.md`, "the guide's compute_metrics", from `make bench`).
+#
+# On the `smoke` profile training takes seconds on a laptop CPU; the `guide` profile (40 images at 512×512,
+# 50 epochs, 1000 steps) wants a GPU and prints a line every 20 steps.
 #
 # **Why is the guide's learning rate so small?** 6e-5 is less than a tenth of Adam's default 1e-3 (about
 # 1/17). The encoder is pretrained: its weights already compute useful features, and large steps would
@@ -448,7 +452,9 @@ training_args = TrainingArguments(
 # %% [markdown] tags=["lang-zh", "pt"]
 # ## 5. 训练
 #
-# 下面是指南的 `Trainer` 和 `train()`，各占一个单元格；套件加的东西放在两者之间单独的单元格里。`compute_metrics` 用的是 `shpt.ComputeMetrics`，即第 03 篇里指南 `compute_metrics` 的流式版本（结果相同）。指南的版本每次评估都要调用 🤗 Evaluate 的 `metric.compute`，第 03 篇在你的机器上测过它的耗时；512×512 的图像每张要花多少时间，见 `benchmarks/RESULTS.md` 中“the guide's compute_metrics”一行（由 `make bench` 测得），一次评估的开销就是它乘以测试集的图像数。用 `smoke` 预设，在一台普通电脑的 CPU 上几秒钟就能训练完；`guide` 预设（40 张 512×512 的图像，50 轮，共 1000 步）最好用 GPU，每 20 步打印一行。
+# 下面是指南的 `Trainer` 和 `train()`，各占一个单元格；套件加的东西放在两者之间单独的单元格里。`compute_metrics` 用的是 `shpt.ComputeMetrics`，即第 03 篇里指南 `compute_metrics` 的流式版本（结果相同）。指南的版本每次评估都要调用 🤗 Evaluate 的 `metric.compute`，第 03 篇在你的机器上测过它的耗时。在基准测试用的那台 2 核 CPU 上，它算一张 512×512 的分割图约需 12.7 秒，评估一次指南的 10 张测试图像约需 2 分钟；指南要评估 50 次，光算指标就将近两小时（见 `benchmarks/RESULTS.md` 第 10 项“the guide's compute_metrics”，由 `make bench` 测得）。
+#
+# 用 `smoke` 预设，在一台普通电脑的 CPU 上几秒钟就能训练完；`guide` 预设（40 张 512×512 的图像，50 轮，共 1000 步）最好用 GPU，每 20 步打印一行。
 #
 # **指南的学习率为什么这么小？** 6e-5 还不到 Adam 默认学习率 1e-3 的十分之一（约为 1/17）。编码器是预训练过的，它的权重已经能提取有用的特征；步子迈得太大，这些特征就会被区区几十张训练图像（指南的 `train[:50]` 里是 40 张）里学到的东西冲掉。所以微调预训练的编码器时，权重只宜小幅调整。`smoke` 预设用 2e-3 并不矛盾：它的模型从随机权重开始，本来就没有什么需要保留。
 
@@ -664,9 +670,10 @@ checkpoint_callback = tf.keras.callbacks.ModelCheckpoint(
 #
 # - `KerasMetricCallback` runs `shtf.ComputeMetrics` on the test split after every epoch and adds
 #   `val_mean_iou`, `val_overall_accuracy` and one `val_iou_<class>` per class, named by the dataset's
-#   `id2label`, to the logs (the guide's TF `compute_metrics` from notebook 03, with its label fault fixed and
-#   counting with a confusion matrix; the guide's calls 🤗 Evaluate's `metric.compute`, whose time per 512×512
-#   image is in the row "the guide's compute_metrics" of `benchmarks/RESULTS.md`, from `make bench`);
+#   `id2label`, to the logs (notebook 03's fixed version of the guide's TF `compute_metrics`; it counts with a
+#   confusion matrix because the guide's version, through 🤗 Evaluate, takes about 12.7 s per 512×512 map on the
+#   2-core benchmark CPU: about 2 minutes per evaluation of 10 images, close to two hours over the guide's 50
+#   epochs, see row 10 of `benchmarks/RESULTS.md`);
 # - `BackupAndRestore` saves model, optimizer and epoch after every epoch: run the notebook again with
 #   `resume = True` in the parameters cell and training continues after the last finished epoch;
 # - a one-line printer per epoch (Keras' own log would list every per-class metric);
@@ -676,7 +683,7 @@ checkpoint_callback = tf.keras.callbacks.ModelCheckpoint(
 # %% [markdown] tags=["lang-zh", "tf"]
 # 指南的正文说要加一个计算指标的回调，代码里却没有。套件加了四个：
 #
-# - `KerasMetricCallback` 每轮结束后在测试集上运行 `shtf.ComputeMetrics`，把 `val_mean_iou`、`val_overall_accuracy` 以及每个类别一个 `val_iou_<类别名>`（类别名取自数据集的 `id2label`）写进日志（即第 03 篇里指南的 TF 版 `compute_metrics`，修好了其中的标签问题，并改用混淆矩阵计数；指南原来调用的是 🤗 Evaluate 的 `metric.compute`，它在 512×512 的图像上每张要花多少时间，见 `benchmarks/RESULTS.md` 中“the guide's compute_metrics”一行，由 `make bench` 测得）；
+# - `KerasMetricCallback` 每轮结束后在测试集上运行 `shtf.ComputeMetrics`，把 `val_mean_iou`、`val_overall_accuracy` 以及每个类别一个 `val_iou_<类别名>`（类别名取自数据集的 `id2label`）写进日志（即第 03 篇里修好了标签问题的指南 TF 版 `compute_metrics`。它改用混淆矩阵计数，因为指南的版本经由 🤗 Evaluate 计算，在基准测试那台 2 核 CPU 上每张 512×512 的分割图约需 12.7 秒：评估一次 10 张图像约 2 分钟，指南训练 50 轮，光算指标就将近两小时，见 `benchmarks/RESULTS.md` 第 10 项）；
 # - `BackupAndRestore` 每轮结束后保存模型、优化器状态和轮数：在参数单元格里设 `resume = True` 再运行一遍本笔记本，训练会从最后一个完整的轮次之后继续；
 # - 每轮打印一行（Keras 自带的日志会把每个类别的指标全列出来）；
 # - `shtf.LiveProgress`：显示损失和 mIoU 的进度条，只在有人看着的地方（JupyterLab、Colab）才画出来；用 papermill 运行时只有打印的文字行。
@@ -814,18 +821,20 @@ if P.push_to_hub:  # needs a Hugging Face token
 
 # %% [markdown] tags=["lang-en", "pt"]
 # The curves: the training loss is logged at every step (one batch each, hence the noise); the eval loss and
-# mean IoU come every `eval_steps` steps, on the same test images. The y axes start at 0 and mean IoU spans
+# mean IoU come every `eval_steps` steps, on the same test images. The two losses share the left panel, so their
+# gap can be read off one y axis; mean IoU has a panel of its own. The y axes start at 0 and mean IoU spans
 # [0, 1], so a small change looks small.
 
 # %% [markdown] tags=["lang-zh", "pt"]
-# 训练曲线：训练损失每一步记录一次（每个点只对应一个批次，所以抖动较大）；评估损失和 mIoU 每 `eval_steps` 步在同一批测试图像上算一次。纵轴从 0 开始，mIoU 的纵轴固定为 [0, 1]，小的变化看起来也就小。
+# 训练曲线：训练损失每一步记录一次（每个点只对应一个批次，所以波动较大）；评估损失和 mIoU 每 `eval_steps` 步在同一批测试图像上算一次。两条损失曲线画在左边同一张子图里，差距可以直接在同一根纵轴上读出；mIoU 单独占一张子图。纵轴从 0 开始，mIoU 的纵轴固定为 [0, 1]，小的变化看起来也就小。
 
 # %% [markdown] tags=["lang-en", "tf"]
 # The curves: one point per epoch for the training loss (the mean over the epoch), the loss on the test split
-# and its mean IoU. The y axes start at 0 and mean IoU spans [0, 1], so a small change looks small.
+# and its mean IoU. The two losses share the left panel, so their gap can be read off one y axis; mean IoU has a
+# panel of its own. The y axes start at 0 and mean IoU spans [0, 1], so a small change looks small.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# 训练曲线：每轮一个点，分别是训练损失（该轮的平均值）、测试集上的损失和 mIoU。纵轴从 0 开始，mIoU 的纵轴固定为 [0, 1]，小的变化看起来也就小。
+# 训练曲线：每轮一个点，分别是训练损失（该轮的平均值）、测试集上的损失和 mIoU。两条损失曲线画在左边同一张子图里，差距可以直接在同一根纵轴上读出；mIoU 单独占一张子图。纵轴从 0 开始，mIoU 的纵轴固定为 [0, 1]，小的变化看起来也就小。
 
 # %% tags=["pt"]
 log, keys = trainer.state.log_history, ("loss", "eval_loss", "eval_mean_iou")
@@ -852,7 +861,9 @@ plt.show()
 #   trains on (10 there). While both fall, the model learns something that carries over to new images. When
 #   the training loss keeps falling but the eval loss levels off or rises, the model is memorising its
 #   training images: it *overfits*. With so few images this comes early; in the guide's
-#   recipe every image is seen 50 times.
+#   recipe every image is seen 50 times. Early on the eval loss can sit below the training loss: the training
+#   loss is measured with colour jitter and dropout on, batch by batch while the weights still change; the eval
+#   loss comes after, on unjittered images with dropout off.
 # - **A flat eval mean IoU.** Mean IoU changes only when a pixel's top class changes, so it can stay flat while
 #   the losses still move. Flat at a good value: training has converged for this data, and more epochs only
 #   memorise. Flat near 0 from the start: the model predicts nearly everything as one class; check the labels
@@ -864,7 +875,7 @@ plt.show()
 # %% [markdown] tags=["lang-zh"]
 # **怎样读这几条曲线。** 看三件事：
 #
-# - **训练损失和评估损失之间的差距。** 训练损失是在训练集上算的，也就是模型用来学习的那些图像（指南的 `train[:50]` 里是 40 张）；评估损失则来自它从没训练过的测试集（那里是 10 张）。两者一起下降，说明模型学到的东西对新图像也管用。如果训练损失还在降，评估损失却不再下降甚至回升，说明模型在死记训练图像，也就是*过拟合*。图像这么少，过拟合来得很早；按指南的配置，每张图像要看 50 遍。
+# - **训练损失和评估损失之间的差距。** 训练损失是在训练集上算的，也就是模型用来学习的那些图像（指南的 `train[:50]` 里是 40 张）；评估损失则来自它从没训练过的测试集（那里是 10 张）。两者一起下降，说明模型学到的东西对新图像也管用。如果训练损失还在降，评估损失却不再下降甚至回升，说明模型在死记训练图像，也就是*过拟合*。图像这么少，过拟合来得很早；按指南的配置，每张图像要看 50 遍。训练初期评估损失低于训练损失并不反常：训练损失是在颜色抖动和 dropout 都开着时逐批记录的，权重还在边算边变；评估损失则是之后在没有增强的图像上、关掉 dropout 算出来的。
 # - **评估 mIoU 变平。** 只有某个像素得分最高的类别变了，mIoU 才会变，所以损失还在变化时，mIoU 可能纹丝不动。如果它停在一个不错的值上，说明在这份数据上已经训练到头了，再多训几轮也只是死记；如果从一开始就贴着 0 不动，说明模型几乎把所有像素都判成同一类，先检查标签（第 03 篇）和学习率，别急着加长训练。
 # - **噪声。** 看趋势，别看单个点：训练损失的每个点只对应一个批次（PyTorch）或一轮的平均值（TensorFlow）；测试集也只是个小样本（指南的配置里只有 10 张），mIoU 相差零点零几说明不了什么。
 
@@ -981,7 +992,8 @@ ex.read_the_curves.check(curves_answer, log)  # .hint() / .solution()
 # %% [markdown] tags=["lang-en"]
 # ### More to explore
 #
-# 1. Interrupt training halfway (Kernel → Interrupt), set `resume = True` in the parameters cell and run the
+# 1. Interrupt training halfway (Kernel → Interrupt; `smoke` finishes in seconds, so use `profile = "workshop"`,
+#    3 to 7 minutes on a laptop CPU, or `max_steps = 500`), set `resume = True` in the parameters cell and run the
 #    notebook again. Which checkpoint does it continue from, and how much training is repeated?
 # 2. Set `learning_rate` to twice and then half the profile's value in the parameters cell. How do the loss
 #    curve and the final mean IoU change? Answer exercise 2 again for each run.
@@ -995,9 +1007,9 @@ ex.read_the_curves.check(curves_answer, log)  # .hint() / .solution()
 # %% [markdown] tags=["lang-zh"]
 # ### 更多探索
 #
-# 1. 训练到一半时中断（Kernel → Interrupt），在参数单元格里设 `resume = True`，再运行一遍本笔记本。它从哪个检查点继续？有多少训练被重复了？
+# 1. 训练到一半时中断（Kernel → Interrupt；`smoke` 预设几秒钟就训练完了，来不及中断，请用 `workshop` 预设（在笔记本电脑的 CPU 上要 3～7 分钟），或设 `max_steps = 500`），在参数单元格里设 `resume = True`，再运行一遍本笔记本。它从哪个检查点继续？有多少训练被重复了？
 # 2. 在参数单元格里把 `learning_rate` 设为预设值的两倍，再设为一半。损失曲线和最终的 mIoU 分别怎么变？每次运行后都再做一遍练习 2。
-# 3. 在轮数相同的前提下比较不同的批大小：先设 `batch_size = 2`、`max_steps = 100`，再设 `batch_size = 8`、`max_steps = 25`（在 `smoke` 下都是把 40 张训练图像过 5 轮；`guide` 预设的 `max_steps` 是 −1，轮数本来就不变）。哪一次的 mIoU 更高？哪一次的损失曲线抖动更大？
+# 3. 在轮数相同的前提下比较不同的批大小：先设 `batch_size = 2`、`max_steps = 100`，再设 `batch_size = 8`、`max_steps = 25`（在 `smoke` 下都是把 40 张训练图像过 5 轮；`guide` 预设的 `max_steps` 是 −1，轮数本来就不变）。哪一次的 mIoU 更高？哪一次的损失曲线波动更大？
 # 4. 先预测一下：设 `image_size = 128` 时，第 3 小节会打印出哪些形状？运行验证你的预测。mIoU 有什么变化，可能的原因是什么？
 
 # %% [markdown] tags=["lang-en", "collapsed", "pt"]

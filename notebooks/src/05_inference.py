@@ -401,11 +401,11 @@ print("upsampled_logits", tuple(upsampled_logits.shape))
 print("pred_seg        ", tuple(pred_seg.shape), pred_seg.dtype.name, "| the image's size:", tuple(pred_seg.shape) == image.size[::-1])
 
 # %% [markdown] tags=["lang-en", "tf"]
-# The kit's `shtf.predict` gives the same map pixel for pixel. Later stages call it because it runs the
-# same steps on a batch of images at once and returns each map at its own image's size.
+# The kit's `shtf.predict` gives the same map pixel for pixel. Section 8 calls it because it runs the same
+# steps on a batch of images at once and returns each map at its own image's size.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# 套件的 `shtf.predict` 得到的分割图与此逐像素一致。后面几篇调用的是它：它对一批图像一次执行同样的步骤，并把每张分割图还原到各自原图的尺寸。
+# 套件的 `shtf.predict` 得到的分割图与此逐像素一致。第 8 小节用的就是它：它对一批图像一次执行同样的步骤，并把每张分割图还原到各自原图的尺寸。
 
 # %% tags=["tf"]
 pred = pred_seg.numpy()  # the guide keeps a tensor; numpy from here on
@@ -511,11 +511,11 @@ sh.show_source(sh.colorize)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en"]
 # With both faults fixed (the dataset's palette, where row *i* is class *i*, and no `[..., ::-1]`), the
-# guide's loop and blend give exactly what the kit's `sh.colorize` and `sh.overlay` return. Later stages
-# call those: one table lookup instead of a loop over every class, and the right colours for any dataset.
+# guide's loop and blend give exactly what the kit's `sh.colorize` and `sh.overlay` return. The later sections
+# of this notebook call those: one table lookup instead of a loop over every class, and the right colours for any dataset.
 
 # %% [markdown] tags=["lang-zh"]
-# 把两处错误都改掉之后（换成数据集自己的调色板，第 *i* 行就是类别 *i*；去掉 `[..., ::-1]`），指南的循环和混合得到的结果与套件的 `sh.colorize`、`sh.overlay` 完全相同。后面几篇调用的是这两个函数：一次查表代替逐类别的循环，而且对任何数据集颜色都是对的。
+# 把两处错误都改掉之后（换成数据集自己的调色板，第 *i* 行就是类别 *i*；去掉 `[..., ::-1]`），指南的循环和混合得到的结果与套件的 `sh.colorize`、`sh.overlay` 完全相同。本篇后面几节用的就是这两个函数：一次查表代替逐类别的循环，而且对任何数据集颜色都是对的。
 
 # %%
 # the guide's loop and blend with both fixes
@@ -813,9 +813,9 @@ ex.argmax_after_upsampling.check(upsample_answer)  # .hint() / .solution()
 # %% [markdown] tags=["lang-en", "collapsed", "pt"]
 # ## Under the hood
 #
-# **`shpt.predict(fast=True)`.** The parameter `fast` is off by default, so the notebooks take the guide's
-# path; `shpt.predict` itself defaults to `fast=True`, which is why every notebook passes `fast=P.fast`
-# (called from a script without it, `predict` takes the fast path). With `fast=True`, `predict` runs an
+# **`shpt.predict(fast=True)`.** The parameter `fast` is off by default, and so is `shpt.predict`'s own
+# `fast`: called without it, from a notebook or a script, `predict` runs the model as it is, the guide's
+# model. Section 8 passes `fast=P.fast`. With `fast=True`, `predict` runs an
 # inference-only copy of the model made by `shpt.fast_segformer`, with two rewrites that are exact in real
 # arithmetic and change only the order of float operations: attention goes through PyTorch's fused
 # `scaled_dot_product_attention`, and the decode head is folded (its per-stage MLPs, the 1×1 fuse convolution,
@@ -832,7 +832,7 @@ ex.argmax_after_upsampling.check(upsample_answer)  # .hint() / .solution()
 # %% [markdown] tags=["lang-zh", "collapsed", "pt"]
 # ## 实现细节（Under the hood）
 #
-# **`shpt.predict(fast=True)`。** 参数 `fast` 默认关闭，所以各篇笔记本走的是指南的路线；而 `shpt.predict` 函数本身的默认值是 `fast=True`，因此每篇笔记本都显式传入 `fast=P.fast`（在自己的脚本里不传这个参数，走的就是快速路线）。`fast=True` 时，`predict` 运行 `shpt.fast_segformer` 生成的一个仅用于推理的模型副本。副本做了两处改写，在实数运算下完全等价，变的只是浮点运算的顺序：注意力改用 PyTorch 的融合算子 `scaled_dot_product_attention`；解码头做了折叠（各阶段的 MLP、1×1 融合卷积、BatchNorm 和双线性上采样都是线性的，所以编码器的每个阶段可以在各自更低的分辨率上直接映射到融合后的通道，最后只对求和结果做上采样；对 512×512 输入的 mit-b0，这样能省掉大约一半的乘加运算）。此外，在 CPU 上无论 `fast` 取何值，`shpt.upsample_argmax` 都按行分块完成上采样和 argmax，不会生成完整的（类别数, 高, 宽）浮点张量。`make bench`（基准 6）把两者和 pipeline 做了对比。
+# **`shpt.predict(fast=True)`。** 参数 `fast` 默认关闭，`shpt.predict` 自己的 `fast` 默认也是关闭的：不传这个参数时，无论在笔记本里还是在自己的脚本里，`predict` 运行的都是模型本身，也就是指南的模型。第 8 小节传入的是 `fast=P.fast`。`fast=True` 时，`predict` 运行 `shpt.fast_segformer` 生成的一个仅用于推理的模型副本。副本做了两处改写，在实数运算下完全等价，变的只是浮点运算的顺序：注意力改用 PyTorch 的融合算子 `scaled_dot_product_attention`；解码头做了折叠（各阶段的 MLP、1×1 融合卷积、BatchNorm 和双线性上采样都是线性的，所以编码器的每个阶段可以在各自更低的分辨率上直接映射到融合后的通道，最后只对求和结果做上采样；对 512×512 输入的 mit-b0，这样能省掉大约一半的乘加运算）。此外，在 CPU 上无论 `fast` 取何值，`shpt.upsample_argmax` 都按行分块完成上采样和 argmax，不会生成完整的（类别数, 高, 宽）浮点张量。`make bench`（基准 6）把两者和 pipeline 做了对比。
 #
 # 舍入误差只可能改变这样的像素：得分最高的两个类别相差不到 float32 的舍入误差。这些像素归哪一类，本来就是碰运气。下面的单元格统计两条路线与指南原代码结果不同的像素数，并检查这些像素全都属于这种打平的情况（指南上采样后 logits 的前两名之差不超过 1e-5）。
 
