@@ -77,6 +77,76 @@ def test_guide_cell_check_catches_the_old_05_palette_cell():
     assert len(guide_cell_problems(old.replace("meta.", "labels."))) == 3
 
 
+def _guide_lines():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("guide_lines", ROOT / "tests" / "fixtures" / "guide_lines.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+GUIDE = _guide_lines()
+#: the three tags a guide-cell line may carry (notebooks/CONVENTIONS.md)
+TAGGED = re.compile(r"#\s*(guide|forced|kit):")
+#: other spellings of those tags, refused so that one word means one thing
+UNTAGGED_NOTE = re.compile(r"#\s*(the guide|the kit|added|addition)\b")
+WRAPPER = re.compile(r"(try|except\b[^#]*):(\s*#.*)?$")
+
+
+def guide_cell_deviations(source: str, hashes: set[str]) -> list[str]:
+    """Lines of a guide cell that are not a line of the guide's code (``hashes``: tests/fixtures/guide_lines.py)
+    and carry none of ``# guide:``, ``# forced:``, ``# kit:``. Also allowed: ``try:`` / ``except ...:`` lines and the
+    body of an ``except`` (showing the guide's error is part of showing its code), and a comment line in
+    parentheses (the English of the guide's Chinese comment above it). A tag spelt another way is reported too."""
+    if not source.startswith(GUIDE_MARK):
+        return []
+    out, except_indent = [], None
+    for line in source.splitlines()[1:]:
+        stripped = line.strip()
+        if not stripped:
+            continue
+        indent = len(line) - len(line.lstrip())
+        if except_indent is not None and indent > except_indent:
+            continue
+        except_indent = None
+        if UNTAGGED_NOTE.search(line):
+            out.append(stripped)
+        elif WRAPPER.match(stripped):
+            except_indent = indent if stripped.startswith("except") else None
+        elif not (GUIDE.digest(line) in hashes or TAGGED.search(line) or re.match(r"#\s*\(", stripped)):
+            out.append(stripped)
+    return out
+
+
+def test_guide_line_check_flags_an_unmarked_change():
+    hashes = {GUIDE.digest(ln) for ln in ('>>> ds = ds.train_test_split(test_size=0.2)', 'checkpoint_callback = f(',
+                                          '    filepath="checkpoint.h5",', "model.fit(")}
+    cell = GUIDE_MARK + " / the guide's code (Chinese edition)\n"
+    assert guide_cell_deviations(cell + "ds = ds.train_test_split( test_size=0.2 )  # 划分\n", hashes) == []
+    assert guide_cell_deviations(cell + 'checkpoint_callback = f(\n    filepath=str(d / "checkpoint.h5"),\n', hashes) \
+        == ['filepath=str(d / "checkpoint.h5"),']
+    assert guide_cell_deviations(cell + 'checkpoint_callback = f(\n    filepath=str(d),  # guide: "checkpoint.h5"\n',
+                                 hashes) == []
+    assert guide_cell_deviations(cell + "try:\n    model.fit(\nexcept ValueError as e:\n    print(e)\n", hashes) == []
+    assert guide_cell_deviations(cell + "try:\n    history = model.fit(\nexcept ValueError:\n    pass\n", hashes) \
+        == ["history = model.fit("]
+    assert guide_cell_deviations(cell + "model.fit(  # the guide: no history\n", hashes)  # another spelling
+    assert guide_cell_deviations("x = 1\n", hashes) == []  # not a guide cell
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if "/en/" in p.as_posix()], ids=lambda p: p.stem)
+def test_guide_cells_differ_from_the_guide_only_where_marked(path):
+    """Every line of a guide cell is the guide's (tests/fixtures/guide_zh_lines.txt, hashed from the Chinese
+    edition's code blocks) or says why it is not."""
+    hashes = GUIDE.guide_hashes()
+    problems = [f"cell {i}: {line}" for i, (src, kind) in enumerate(_cells(path)) if kind == "code"
+                for line in guide_cell_deviations(src, hashes)]
+    assert not problems, ("a cell marked as the guide's code has lines the guide does not have; tag each "
+                          "`# guide: <what the guide wrote>`, `# forced: <why>` or `# kit: <why>`, or move it to a "
+                          "cell of its own:\n" + "\n".join(problems))
+
+
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if "/en/" in p.as_posix()], ids=lambda p: p.stem)
 def test_guide_cells_hold_only_the_guides_code(path):
     problems = [f"cell {i}: {line}" for i, (src, kind) in enumerate(_cells(path)) if kind == "code"
@@ -167,3 +237,44 @@ def test_show_source_prints_short_helpers_whole_and_summarises_long_ones():
     assert "def split_train_test(" in short and "train_test_split" in short
     long = source_text(split_train_test, max_lines=3)
     assert "def " not in long and "split_train_test(ds" in long and "seghelpers/data.py, line" in long
+
+
+def _kit_names_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("kit_names", ROOT / "notebooks" / "kit_names.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SHOWN = re.compile(r"show_source\(([^)]*)\)")
+
+
+def unshown_kit_names(track: list[dict]) -> list[str]:
+    """Kit names a notebook's lesson uses (notebooks/kit_names.py) that neither it nor an earlier notebook of the
+    learner's track shows with ``sh.show_source``; constants (``MEAN_IOU_METRIC``) are values, not code."""
+    kit, shown, missing = _kit_names_module(), set(), []
+    for nb in track:
+        code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+        shown |= {arg.strip().split(".")[-1] for m in SHOWN.finditer(code) for arg in m.group(1).split(",")}
+        missing += [name for name in sorted(kit.kit_names(nb)) if name.split(".")[-1] not in shown
+                    and not name.split(".")[-1].isupper() and name != "sh.show_source"]
+    return missing
+
+
+def test_unshown_kit_names_are_found():
+    cell = lambda src: {"cell_type": "code", "source": [src]}  # noqa: E731
+    nb1 = {"cells": [cell("x = sh.load_scene_parse(a)\n"), cell("sh.show_source(sh.load_scene_parse)\n")]}
+    nb2 = {"cells": [cell("y = sh.load_scene_parse(a)\nz = shpt.predict(m)\nn = sh.NUM_LABELS\n")]}
+    assert unshown_kit_names([nb1, nb2]) == ["shpt.predict"]  # shown in an earlier notebook counts
+
+
+@pytest.mark.parametrize("fw", ["pytorch", "tensorflow"])
+def test_every_kit_name_a_lesson_uses_is_shown(fw):
+    """A learner going 01 -> 05 in one framework sees the code (or the summary) of every kit helper they call."""
+    stems = ["01_data", f"02_preprocess_{fw}", f"03_metrics_{fw}", f"04_train_{fw}", f"05_inference_{fw}"]
+    for lang in ("en", "zh"):
+        track = [json.loads((ROOT / "notebooks" / lang / f"{s}.ipynb").read_text(encoding="utf-8")) for s in stems]
+        missing = unshown_kit_names(track)
+        assert not missing, f"{lang}/{fw}: used but never shown with sh.show_source: {missing}"

@@ -311,7 +311,7 @@ show_example(image, annotation, title=f"train_ds[0]: {image.size[0]}x{image.size
 plt.show()
 
 # %%
-sh.show_source(sh.dataset_meta)  # the kit's code, where it is first used
+sh.show_source(sh.dataset_meta, show_example)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en"]
 # ## 5. The class names: `id2label` and `label2id`

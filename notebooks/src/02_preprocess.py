@@ -143,7 +143,7 @@ print(f"train: {len(train_ds)}, test: {len(test_ds)}; example image {example['im
 # 指南原代码 / the guide's code (Chinese edition)
 from transformers import AutoImageProcessor
 
-checkpoint = CHECKPOINT  # the guide: "nvidia/mit-b0"
+checkpoint = CHECKPOINT  # guide: "nvidia/mit-b0"
 image_processor = AutoImageProcessor.from_pretrained(checkpoint, reduce_labels=True)
 
 # %% [markdown] tags=["lang-en"]
@@ -518,6 +518,9 @@ axes[5].set_title("labels (black = 255)")
 for ax in axes:
     ax.axis("off")
 plt.show()
+
+# %%
+sh.show_source(sh.colorize)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en"]
 # Finally, the check that matters for training: shapes, dtypes and label values, for one row and for a

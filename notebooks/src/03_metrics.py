@@ -168,9 +168,9 @@ print("TensorFlow", tf.__version__, "| GPUs:", len(tf.config.list_physical_devic
 # 指南原代码 / the guide's code (Chinese edition)
 import evaluate
 
-try:  # added: offline, the guide's line raises
+try:  # kit: offline the guide's line raises; the except shows its error
     metric = evaluate.load("mean_iou")
-    print("loaded mean_iou from the Hub")
+    print("loaded mean_iou from the Hub")  # kit: says that it worked
 except Exception as err:
     print(f"{type(err).__name__}: {str(err).split('. ')[-1]}")
 
@@ -257,6 +257,9 @@ union = cm.sum(axis=1) + cm.sum(axis=0) - tp
 print("IoU per class   ", np.round(tp / union, 4))
 print(f"overall accuracy {np.trace(cm) / cm.sum():.4f}")
 
+# %%
+sh.show_source(confusion_matrix)  # the kit's code, where it is first used
+
 # %% [markdown] tags=["lang-en"]
 # ## 4. Streaming: add up confusion matrices, not scores
 #
@@ -284,6 +287,9 @@ print(f"streamed mean IoU {acc.compute()['mean_iou']:.4f} (one shot: {results['m
 halves = [sh.mean_iou([prediction[s]], [reference[s]], num_labels=3)["mean_iou"]
           for s in (slice(0, 2), slice(2, 4))]
 print(f"per-batch mean IoU {halves[0]:.4f} and {halves[1]:.4f} -> their average {np.mean(halves):.4f} (wrong)")
+
+# %%
+sh.show_source(sh.MeanIoU)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en"]
 # ## 5. Why some IoUs are `nan`

@@ -65,6 +65,26 @@
 CHECKPOINT = sh.resolve_checkpoint(P.checkpoint, P.image_size, P.seed)
 
 # %% [markdown] tags=["lang-en"]
+# **Logging in to the Hub.** The guide's very first step is `notebook_login()`, and it comes first here too:
+# with `push_to_hub = True` the PyTorch `Trainer` creates your Hub repository as soon as it is built, so the
+# token must be there before training. It asks for a Hugging Face access token, which `push_to_hub` needs to upload
+# your model; nothing else in the course needs it. To share
+# a model: create a token with *write* access at https://huggingface.co/settings/tokens, set
+# `push_to_hub = True` in the parameters cell, and paste the token when the prompt below appears (on Colab
+# you can store it once as the secret `HF_TOKEN` instead). Offline there is nothing to log in to, so the cell
+# calls it only when `push_to_hub` is on.
+
+# %% [markdown] tags=["lang-zh"]
+# **登录 Hugging Face Hub。** 指南的第一步就是 `notebook_login()`，本篇也把它放在最前面：`push_to_hub = True` 时，PyTorch 版的 `Trainer` 一创建就会在 Hub 上建仓库，所以开始训练之前就得登录好。它要你输入一个 Hugging Face 访问令牌（token），`push_to_hub` 上传模型时要用到，课程里别的地方都用不到它。想分享模型的话，先在 https://huggingface.co/settings/tokens 创建一个有*写入*（write）权限的令牌，在参数单元格里设 `push_to_hub = True`，等下面出现输入框时粘贴令牌即可（在 Colab 上也可以把它存成名为 `HF_TOKEN` 的密钥，一次设好）。离线时无处可登录，所以下面的单元格只在 `push_to_hub` 打开时才调用它。
+
+# %%
+# 指南原代码 / the guide's code (Chinese edition)
+from huggingface_hub import notebook_login
+
+if P.push_to_hub:  # guide: notebook_login() at the start, always; offline it cannot log in
+    notebook_login()
+
+# %% [markdown] tags=["lang-en"]
 # ## 1. Data, labels and transforms
 #
 # Notebooks 01 and 02 ran the guide's code for these steps; here they take a few lines: read the dataset's
@@ -136,7 +156,7 @@ checkpoint = CHECKPOINT  # guide: "nvidia/mit-b0"; here: the profile's checkpoin
 id2label, label2id = meta.id2label, meta.label2id  # guide: ADE20K's label file; here: this dataset's
 try:
     model = AutoModelForSemanticSegmentation.from_pretrained(checkpoint, id2label=id2label, label2id=label2id)
-    print(f"loaded as it is: {model.config.num_labels} classes")
+    print(f"loaded as it is: {model.config.num_labels} classes")  # kit: says that it loaded
 except RuntimeError as e:  # explained below
     print("RuntimeError:", " ".join(str(e).splitlines()[:2]))
 
@@ -168,13 +188,13 @@ print("newly initialised:", ", ".join(new) or "nothing, every weight comes from 
 
 # %% tags=["tf"]
 # 指南原代码 / the guide's code (Chinese edition)
-from transformers import TFAutoModelForSemanticSegmentation
+from transformers import TFAutoModelForSemanticSegmentation  # forced: the guide writes the PyTorch class here
 
 checkpoint = CHECKPOINT  # guide: "nvidia/mit-b0"; here: the profile's checkpoint
 id2label, label2id = meta.id2label, meta.label2id  # guide: ADE20K's label file; here: this dataset's
 try:
-    model = TFAutoModelForSemanticSegmentation.from_pretrained(checkpoint, id2label=id2label, label2id=label2id)
-    print(f"loaded as it is: {model.config.num_labels} classes")
+    model = TFAutoModelForSemanticSegmentation.from_pretrained(checkpoint, id2label=id2label, label2id=label2id)  # forced: TF class
+    print(f"loaded as it is: {model.config.num_labels} classes")  # kit: says that it loaded
 except Exception as e:  # explained below
     print(f"{type(e).__name__}: {e}")
 
@@ -505,7 +525,7 @@ if P.resume:
     print("resuming from", resume_from or "scratch (no complete checkpoint yet)")
 
 # %% tags=["pt"]
-sh.show_source(report_progress)  # the kit's code, where it is first used
+sh.show_source(report_progress, shpt.AugmentationEpoch, shpt.last_complete_checkpoint)  # the kit's code, where it is first used
 
 # %% tags=["pt"]
 # 指南原代码 / the guide's code (Chinese edition)
@@ -581,7 +601,7 @@ if P.fast:  # opt-in (fast = True), before compile: the kit's faster model, see 
 
 # %% tags=["tf"]
 # 指南原代码 / the guide's code (Chinese edition)
-optimizer = tf.keras.optimizers.Adam(learning_rate=lr_schedule)  # the guide: learning_rate, its own schedule
+optimizer = tf.keras.optimizers.Adam(learning_rate=lr_schedule)  # guide: learning_rate, its own schedule
 model.compile(optimizer=optimizer)
 
 # %% [markdown] tags=["lang-en", "tf"]
@@ -652,13 +672,15 @@ sh.show_source(shtf.to_tf_dataset)  # the kit's code, where it is first used
 # 指南只用了一个回调：把 `val_loss`（测试集上的损失）最低那一轮的权重存进 `checkpoint.h5`，这里存到检查点文件夹里：
 
 # %% tags=["tf"]
-# 指南原代码 / the guide's code (Chinese edition)
 from pathlib import Path
 
-ckpt_dir = Path(P.checkpoints_dir)  # guide: the working folder
+ckpt_dir = Path(P.checkpoints_dir)  # the checkpoints folder, beside output_dir (the guide: the working folder)
 ckpt_dir.mkdir(parents=True, exist_ok=True)
+
+# %% tags=["tf"]
+# 指南原代码 / the guide's code (Chinese edition)
 checkpoint_callback = tf.keras.callbacks.ModelCheckpoint(
-    filepath=str(ckpt_dir / "checkpoint.h5"),
+    filepath=str(ckpt_dir / "checkpoint.h5"),  # guide: "checkpoint.h5", in the working folder
     save_weights_only=True,
     save_best_only=True,
     monitor="val_loss",
@@ -719,12 +741,12 @@ sh.show_source(shtf.LiveProgress)  # the kit's code, where it is first used
 
 # %% tags=["tf"]
 # 指南原代码 / the guide's code (Chinese edition)
-history = model.fit(
+history = model.fit(  # kit: history keeps the curves for section 6 (guide: model.fit(...))
     tf_train,  # guide: train_dataset
     validation_data=tf_eval,  # guide: test_ds
     epochs=epochs,  # guide: 50
     callbacks=callbacks,  # guide: [checkpoint_callback]
-    verbose=0,  # the kit's addition: Keras' own bar lists every per-class value; LiveProgress draws the bar
+    verbose=0,  # kit: Keras' own bar lists every per-class value; LiveProgress draws the bar
 )
 
 # %% [markdown] tags=["lang-en"]
@@ -778,30 +800,15 @@ print(f"eval loss: {final['val_loss']:.4f}")
 # %% [markdown] tags=["lang-zh"]
 # 这些数字是在预处理后的尺寸上算的：图像处理器已经把每张标签图调整尺寸为 `image_size` × `image_size`（`smoke` 下是 64 × 64），logits 也只上采样到这个尺寸。第 05 篇把 logits 上采样到每张图像的原始尺寸，再和原始标注比较，所以同一个模型、同一批图像，它算出的 mIoU 会略有不同：细边界和小物体在不同分辨率下占的像素比例不一样。PyTorch 和 TensorFlow 两版的 mIoU 相近，损失却不一样，原因有二：一是学习率调度不同（PyTorch 的 Trainer 让学习率线性降到 0，TensorFlow 版沿用指南的分段常数调度）；二是新加的权重随机初始化的值不同。
 
-# %% [markdown] tags=["lang-en"]
-# **Logging in to the Hub.** The guide's very first step is `notebook_login()`. It asks for a Hugging Face
-# access token, which `push_to_hub` needs to upload your model; nothing else in the course needs it. To share
-# a model: create a token with *write* access at https://huggingface.co/settings/tokens, set
-# `push_to_hub = True` in the parameters cell, and paste the token when the prompt below appears (on Colab
-# you can store it once as the secret `HF_TOKEN` instead). Offline there is nothing to log in to, so the cell
-# calls it only when `push_to_hub` is on.
-
-# %% [markdown] tags=["lang-zh"]
-# **登录 Hugging Face Hub。** 指南的第一步就是 `notebook_login()`：它要你输入一个 Hugging Face 访问令牌（token），`push_to_hub` 上传模型时要用到，课程里别的地方都用不到它。想分享模型的话，先在 https://huggingface.co/settings/tokens 创建一个有*写入*（write）权限的令牌，在参数单元格里设 `push_to_hub = True`，等下面出现输入框时粘贴令牌即可（在 Colab 上也可以把它存成名为 `HF_TOKEN` 的密钥，一次设好）。离线时无处可登录，所以下面的单元格只在 `push_to_hub` 打开时才调用它。
-
-# %%
-# 指南原代码 / the guide's code (Chinese edition)
-from huggingface_hub import notebook_login
-
-if P.push_to_hub:  # guide: notebook_login() at the start, always; offline it cannot log in
-    notebook_login()
-
 # %% tags=["pt"]
 if trainer.is_world_process_zero():  # with several processes (torchrun), only one writes
     sh.save_pretrained_atomic(P.output_dir, trainer.model, image_processor, meta)  # meta: dataset_meta.json
     print("saved to", P.output_dir, sorted(os.listdir(P.output_dir)))
 if P.push_to_hub:
     trainer.push_to_hub()  # the guide's last step (needs a Hugging Face token)
+
+# %% tags=["pt"]
+sh.show_source(sh.save_pretrained_atomic)  # the kit's code, where it is first used
 
 # %% tags=["tf"]
 model.load_weights(str(ckpt_dir / "checkpoint.h5"))  # the best epoch's weights, not the last epoch's
@@ -852,6 +859,9 @@ for ax in axes:
 axes[-1].set_ylim(0, 1)  # mean IoU lies in [0, 1]
 plt.tight_layout()
 plt.show()
+
+# %%
+sh.show_source(sh.viz.plot_training_curves)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en"]
 # **How to read these curves.** Look for three things:
@@ -1052,6 +1062,9 @@ ex.read_the_curves.check(curves_answer, log)  # .hint() / .solution()
 # - **多卡与多机。** `make script` 把本笔记本导出为 `build/scripts/04_train_pytorch.py`，参数写成 `--name value`，例如 `torchrun --nproc_per_node 4 build/scripts/04_train_pytorch.py --profile full`。具体命令和每张卡的显存占用见 README.zh-CN 的“扩展到更大规模”一节。
 # - **套件的快速路径（`fast = True`，默认关闭）。** `shpt.fast_training(model)` 在同一组权重上原地改写模型的两处。一是注意力改用 PyTorch 的融合算子 `scaled_dot_product_attention`。二是解码头：每个阶段的线性层和 1×1 融合卷积都是逐像素独立计算的，双线性上采样也是线性运算，所以套件把每个阶段的线性层和融合卷积乘成一个矩阵，在该阶段自己那个更低的分辨率上先算完，再上采样。第 1 小节的训练变换也会走快速路径（第 02 篇的 `FastSegformerProcessor`）。与指南的模型相比，损失和梯度只差浮点舍入误差；dropout 的掩码落在不同的元素上，所以曲线略有差别，最终结果很接近。保存下来的仍是普通的 SegFormer 模型。提速多少见 `benchmarks/RESULTS.md` 的“training throughput”一行，由 `make bench` 按指南的配置（mit-b0、512×512、批大小 2）测得。时间紧的场合（比如只有 CPU 的培训课），可以在参数单元格里设 `fast = True`。
 
+# %% tags=["pt"]
+sh.show_source(shpt.fast_training)  # the kit's fast path, described above
+
 # %% [markdown] tags=["lang-en", "collapsed", "tf"]
 # ## Under the hood
 #
@@ -1090,3 +1103,6 @@ ex.read_the_curves.check(curves_answer, log)  # .hint() / .solution()
 # - **断点续训。** `BackupAndRestore` 按整轮恢复（被打断的那一轮会重跑），备份里有权重、优化器状态和轮数，但没有 `tf.data` 的打乱进度，也没有 dropout 所用随机数生成器的状态。所以续训的结果与不中断的训练接近，但不会逐位一致。训练正常结束后备份会被删除。
 # - **多卡与多机。** 在 `tf.distribute` 策略里构建并编译模型，并按全局批大小喂数据：`strategy = tf.distribute.MirroredStrategy()`（单机的全部 GPU）或 `MultiWorkerMirroredStrategy()`（多台机器，每台用各自的 `TF_CONFIG` 启动），然后 `with strategy.scope(): model = shtf.load_model(...); model.compile(...)`，再 `model.fit(shtf.to_tf_dataset(train_ds, P.batch_size * strategy.num_replicas_in_sync, shuffle=True), ...)`。
 # - **套件的快速路径（`fast = True`，默认关闭）。** `shtf.fast_training(model)` 必须放在 `compile` 之前调用。它在同一组权重上原地改写两处。每个编码器块里的前馈部分（Mix-FFN）有一个 3×3 的*深度卷积*（depthwise convolution），即每个通道各用一个 3×3 卷积核；transformers 把它写成 `groups` 等于通道数的 Keras `Conv2D`，TensorFlow 在 CPU 上执行这种分组卷积很慢，套件改用 `tf.nn.depthwise_conv2d` 计算同样的结果。解码头里，每个阶段的线性层和 1×1 融合卷积都是逐像素独立计算的，双线性上采样也是线性运算，所以可以乘成一个矩阵，在每个阶段自己的分辨率上先算完。与指南的模型相比，损失和梯度只差浮点舍入误差（dropout 的随机抽样除外），保存下来的仍是普通的 SegFormer 模型。提速多少见 `benchmarks/RESULTS.md` 中 TensorFlow 的“training throughput”一行，由 `make bench` 按指南的配置测得。XLA（`compile(..., jit_compile=True)`）也测过，在 CPU 上反而更慢。时间紧的场合（比如只有 CPU 的培训课），可以在参数单元格里设 `fast = True`。
+
+# %% tags=["tf"]
+sh.show_source(shtf.fast_training)  # the kit's fast path, described above

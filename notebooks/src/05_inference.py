@@ -152,9 +152,12 @@ model = AutoModelForSemanticSegmentation.from_pretrained(model_dir).to(device).e
 
 # %% tags=["tf"]
 # 指南原代码 / the guide's code (Chinese edition)
-from transformers import AutoImageProcessor, TFAutoModelForSemanticSegmentation
+from transformers import AutoImageProcessor
 
 image_processor = AutoImageProcessor.from_pretrained(model_dir)  # guide: "MariaK/scene_segmentation"
+
+from transformers import TFAutoModelForSemanticSegmentation
+
 model = TFAutoModelForSemanticSegmentation.from_pretrained(model_dir)  # guide: "MariaK/scene_segmentation"
 
 # %% [markdown] tags=["lang-en"]
@@ -196,10 +199,10 @@ try:
     image = ds[0]["image"]
 except KeyError as err:
     print("KeyError:", err)
-image = ds["test"][0]["image"]  # the fix: an image of the test split
 
 # %%
 # NBVAL_CHECK_OUTPUT
+image = ds["test"][0]["image"]  # the fix: an image of the test split
 images = [ex["image"] for ex in ds["test"]]  # decode once
 annotations = [ex["annotation"] for ex in ds["test"]]
 print(f"{len(images)} test images; the first is {image.size[0]}x{image.size[1]} (width x height)")
@@ -238,8 +241,9 @@ except OSError as err:
 # %% tags=["pt"]
 # 指南原代码 / the guide's code (Chinese edition)
 segmenter = pipeline("image-segmentation", model=model_dir)  # guide: "my_awesome_seg_model"
-segments = segmenter(image)
+segments = segmenter(image)  # guide: segmenter(image), the result shown as the cell's output
 
+# %% tags=["pt"]
 print(len(segments), "classes predicted; the first three:")
 for s in segments[:3]:
     print({"score": s["score"], "label": s["label"], "mask": f"PIL {s['mask'].mode} {s['mask'].size}"})
@@ -447,9 +451,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
-def ade_palette():
-    # the same table the guide links (DeepLab's ADE20K colormap): 151 rows, row 0 = [0, 0, 0] for "other"
-    return np.vstack([[0, 0, 0], sh.ade_palette()])  # guide: lists these 151 rows literally
+def ade_palette():  # guide: links this table (DeepLab's ADE20K colormap) as ade_palette()
+    return np.vstack([[0, 0, 0], sh.ade_palette()])  # guide: 151 rows, row 0 = [0, 0, 0] for "other"
 
 
 color_seg = np.zeros((pred_seg.shape[0], pred_seg.shape[1], 3), dtype=np.uint8)
@@ -507,7 +510,7 @@ if ADE:
     plt.show()
 
 # %%
-sh.show_source(sh.colorize)  # the kit's code, where it is first used
+sh.show_source(sh.ade_palette, sh.colorize)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en"]
 # With both faults fixed (the dataset's palette, where row *i* is class *i*, and no `[..., ::-1]`), the
@@ -647,6 +650,9 @@ ax = viz.plot_per_class_iou(iou, meta=meta, top=shown)
 which = f"all {with_iou}" if shown == with_iou else f"the best {shown} of {with_iou}"
 ax.set_title(f"IoU on {len(images)} test images: {which} classes with an IoU")
 plt.show()
+
+# %%
+sh.show_source(viz.plot_per_class_iou)  # the kit's code, where it is first used
 
 # %% tags=["metrics"]
 print(f"model: {'trained by notebook 04' if trained else 'UNTRAINED fallback'} ({model_dir})")
