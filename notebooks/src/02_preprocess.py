@@ -69,8 +69,14 @@
 
 # %%
 {{snippet:validate}}
+
+# %%
+# a Hub id or a folder as it is (checked first); "random:tiny", the smoke profile's, a small untrained folder built once
 CHECKPOINT = sh.resolve_checkpoint(P.checkpoint, P.image_size, P.seed)
 print("checkpoint ->", CHECKPOINT)
+
+# %%
+sh.show_source(sh.resolve_checkpoint)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en", "pt"]
 # ## 1. Data and framework

@@ -62,7 +62,9 @@
 
 # %%
 {{snippet:validate}}
-CHECKPOINT = sh.resolve_checkpoint(P.checkpoint, P.image_size, P.seed)
+
+# %%
+CHECKPOINT = sh.resolve_checkpoint(P.checkpoint, P.image_size, P.seed)  # as in 02: a Hub id, a folder, or "random:tiny"
 
 # %% [markdown] tags=["lang-en"]
 # **Logging in to the Hub.** The guide's very first step is `notebook_login()`, and it comes first here too:
