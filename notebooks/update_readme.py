@@ -138,6 +138,8 @@ def _num(x) -> str:
 
 
 def profiles_block(lang: str) -> str:
+    from seghelpers.params import FRAMEWORK_VALUES
+
     zh = lang == "zh"
     head = (["预设", "数据", "模型", "图像尺寸", "学习率", "批大小", "训练长度", "评估/保存间隔", "适用场景"] if zh else
             ["profile", "data", "model", "image size", "learning rate", "batch size", "length", "eval / save every",
@@ -159,7 +161,11 @@ def profiles_block(lang: str) -> str:
         label = f"`{name}`" + ("（默认）" if zh and name == "smoke" else " (default)" if name == "smoke" else "")
         where = workshop_where(lang) if name == "workshop" else WHERE.get(name, {}).get(lang, "")
         size = f"{p['image_size']}×{p['image_size']}"
-        lines.append("| " + " | ".join([label, data, model, size, _num(p["learning_rate"]), str(p["batch_size"]),
+        lr = _num(p["learning_rate"])
+        tf_lr = FRAMEWORK_VALUES.get((name, "tf"), {}).get("learning_rate")
+        if tf_lr is not None:  # the guide's TF schedule starts elsewhere
+            lr += f" PT / {_num(tf_lr)} TF"
+        lines.append("| " + " | ".join([label, data, model, size, lr, str(p["batch_size"]),
                                          length, every, where]) + " |")
     return "\n".join(lines) + "\n"
 
@@ -308,6 +314,14 @@ def summary_rows(results_text: str) -> list[tuple]:
     return out
 
 
+def _items(later: re.Match, lang: str) -> str:
+    """RESULTS.md's later-run item numbers ("10." or "7, 10.") as "item 10" / "items 7, 10" / "7、10"."""
+    numbers = [n.strip() for n in later.group(1).rstrip(".").split(",")]
+    if lang == "zh":
+        return "、".join(numbers)
+    return ("item " if len(numbers) == 1 else "items ") + ", ".join(numbers)
+
+
 def _when_where(text: str, lang: str) -> str:
     date = re.search(r"on (\d{4}-\d{2}-\d{2})", text)
     cpu = re.search(r"^- CPU: ([^,;]+), (\d+) cores?", text, re.M)
@@ -318,13 +332,13 @@ def _when_where(text: str, lang: str) -> str:
         s = f"{date} 用 `make bench` 测得"
         if cpu:
             s += f"，机器为 {cpu.group(1)}（{cpu.group(2)} 核 CPU）"
-        s += f"（第 {later.group(1).rstrip('.')} 行于 {later.group(2)} 重测）" if later else ""
+        s += f"（`benchmarks/RESULTS.md` 第 {_items(later, 'zh')} 项于 {later.group(2)} 重测）" if later else ""
         s += "；未测 GPU。" if gpu_none else "；GPU 结果见完整表格。"
         return s
     s = f"Measured by `make bench` on {date}"
     if cpu:
         s += f", {cpu.group(1)} CPU with {cpu.group(2)} cores"
-    s += f" (row {later.group(1).rstrip('.')} on {later.group(2)})" if later else ""
+    s += f" (`RESULTS.md` {_items(later, 'en')} on {later.group(2)})" if later else ""
     s += "; GPU not measured." if gpu_none else "; GPU rows in the full table."
     return s
 

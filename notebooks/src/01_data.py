@@ -71,8 +71,9 @@
 # | evaluation schedule | `TrainingArguments(evaluation_strategy="steps")` | `eval_strategy="steps"` | the old name was removed; notebook 04 uses `eval_strategy` |
 # | TensorFlow | a TensorFlow section (Keras `fit`, a `PiecewiseConstantDecay` learning-rate schedule) | removed: transformers 5 dropped TensorFlow | the TensorFlow notebooks keep it, on transformers 4.57 (the last line with TF models) |
 #
-# Each helper of the kit, the course's package `seghelpers` (imported as `sh`), is introduced after the guide's code it replaces, with a check that
-# both give the same result.
+# Where a helper of the kit, the course's package `seghelpers` (imported as `sh`), replaces a step of the
+# guide, it comes after the guide's code for that step, with a check that both give the same result; every
+# helper the course uses has its code printed (by the kit's `show_source`) where it first appears.
 #
 # The Chinese edition uses a few terms the 中文 notebooks replace (segmentation map, annotation, channels-first,
 # metric); the Chinese version of this section maps them. One sentence of its preprocessing section is
@@ -91,7 +92,7 @@
 # | 评估时机 | `TrainingArguments(evaluation_strategy="steps")` | `eval_strategy="steps"` | 旧参数名已被删除；第 04 篇使用 `eval_strategy` |
 # | TensorFlow | 有 TensorFlow 小节（Keras `fit`，学习率按 `PiecewiseConstantDecay` 分段下降） | 已删除：transformers 5 不再支持 TensorFlow | TensorFlow 版笔记本保留这部分，运行在 transformers 4.57 上（最后一个带 TF 模型的版本） |
 #
-# 套件里的每个辅助函数（`sh.…`）都在它所替代的指南代码之后才出场，并附带一次检查，证明两者结果相同。
+# 套件的辅助函数（`sh.…`）如果替代了指南的某一步，就放在那段指南原代码之后出场，并附一次检查，证明两者结果相同；课程用到的每个辅助函数，第一次出现时都会用套件的 `show_source` 打印出它的代码。
 #
 # 指南中文版有几个词的译法和本课程不同，对照着读时可按下表换算（本课程的用词见 `notebooks/TERMINOLOGY.md`）：
 #
@@ -108,13 +109,13 @@
 # ## 2. Loading the data: `load_dataset`
 #
 # The guide's first step, `notebook_login()`, logs in to the Hugging Face Hub; only uploading a model needs
-# it, so notebook 04 shows it where `push_to_hub` is used. Then the guide loads the first 50 training examples
-# of SceneParse150. Run its line as it is:
+# it, so notebook 04 runs it first, only when `push_to_hub = True`. Then the guide loads the first 50 training
+# examples of SceneParse150. Run its line as it is:
 
 # %% [markdown] tags=["lang-zh"]
 # ## 2. 加载数据：`load_dataset`
 #
-# 指南的第一步是 `notebook_login()`，用来登录 Hugging Face Hub；只有上传模型时才需要登录，所以第 04 篇在用到 `push_to_hub` 的地方再演示它。接下来指南加载 SceneParse150 训练集的前 50 个样本。先原样运行指南的这一行：
+# 指南的第一步是 `notebook_login()`，用来登录 Hugging Face Hub；只有上传模型时才需要登录，所以第 04 篇一开头才调用它，而且只在 `push_to_hub = True` 时调用。接下来指南加载 SceneParse150 训练集的前 50 个样本。先原样运行指南的这一行：
 
 # %%
 # 指南原代码 / the guide's code (Chinese edition)
@@ -225,7 +226,7 @@ test_ds = ds["test"]
 
 # %% [markdown] tags=["lang-en"]
 # This runs, but it has a silent fault: without a `seed`, every call shuffles differently, so every run
-# of the notebook tests on other images, and two results cannot be compared. Split the same 50 rows once more:
+# of the notebook tests on different images, and two results cannot be compared. Split the same 50 rows once more:
 
 # %% [markdown] tags=["lang-zh"]
 # 这段代码能运行，但有个不易察觉的问题：不给 `seed` 的话，每次调用打乱的顺序都不一样，每次运行笔记本测试的都是另一批图像，两次的结果也就没法比较。把同样的 50 个样本再划分一次看看：
@@ -262,12 +263,13 @@ print("columns:", train_ds.column_names)
 #   It is what the model learns to predict, so it must be exactly as large as the image;
 # - `scene_category`: one id for the whole image (section 6).
 #
-# The same kind of picture, one class per pixel, goes by four names in this course, one for each role: the
-# **annotation** is the file as the dataset stores it (raw mask values); the **label map** (`labels`) is the
-# annotation turned into model class ids, as training and metrics use it; a **mask** is mostly a yes/no map
-# of one class (the pipeline's masks in notebook 05), loosely any of these; **segmentation map** is the general
-# name. The guide calls the annotation a segmentation map; this course keeps that name mostly for what the
-# model predicts. The **ground truth** is the label map a prediction is compared with.
+# The same kind of picture, one class per pixel, goes by four names in this course, one for each role, plus
+# **ground truth** for its role in scoring: the **annotation** is the file as the dataset stores it (raw mask
+# values); the **label map** (`labels`) is the annotation turned into model class ids, as training and metrics
+# use it; a **mask** usually means a yes/no map of one class (the pipeline's masks in notebook 05), though the
+# word is used loosely for any of these; **segmentation map** is the general name. The guide calls the
+# annotation a segmentation map; this course keeps that name mostly for what the model predicts. The ground
+# truth is the label map a prediction is compared with.
 
 
 # %% [markdown] tags=["lang-zh"]
@@ -279,7 +281,7 @@ print("columns:", train_ds.column_names)
 # - `annotation`：分割图，单通道（mode `L`），每个像素一个字节，存的是类别值。它是模型要学着预测的目标，因此尺寸必须和图像完全一致；
 # - `scene_category`：整张图对应的场景编号，每张图只有一个（见第 6 小节）。
 #
-# 这种“每个像素一个类别”的图，本课程按用途分四种叫法。**标注**：数据集里存的原始文件（原始掩码值）。**标签图**（`labels`）：把标注换成模型类别编号后的结果，训练和算指标都用它。**掩码**：通常指某一个类别的二值图（如第 05 篇 pipeline 返回的掩码），也常泛指以上任何一种。**分割图**：这类图的统称（指南把标注也叫分割图），本课程多用来指模型的预测结果。和预测对比的那张标签图叫**真实标签**。
+# 这种“每个像素一个类别”的图，本课程按用途分四种叫法，算指标时另有一种。**标注**：数据集里存的原始文件（原始掩码值）。**标签图**（`labels`）：把标注换成模型类别编号后的结果，训练和算指标都用它。**掩码**：通常指某一个类别的二值图（如第 05 篇 pipeline 返回的掩码），也常泛指以上任何一种。**分割图**：这类图的统称（指南把标注也叫分割图），本课程多用来指模型的预测结果。和预测对比的那张标签图叫**真实标签**。
 
 
 # %%
@@ -304,14 +306,14 @@ print("same size:", image.size == annotation.size)
 
 # %%
 import matplotlib.pyplot as plt
-from seghelpers.viz import show_example
+from seghelpers import viz
 
 meta = sh.dataset_meta(P.dataset)  # the dataset description: classes, colours, label convention
-show_example(image, annotation, title=f"train_ds[0]: {image.size[0]}x{image.size[1]} pixels", meta=meta)
+viz.show_example(image, annotation, title=f"train_ds[0]: {image.size[0]}x{image.size[1]} pixels", meta=meta)
 plt.show()
 
 # %%
-sh.show_source(sh.dataset_meta, show_example)  # the kit's code, where it is first used
+sh.show_source(sh.dataset_meta, viz.show_example)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en"]
 # ## 5. The class names: `id2label` and `label2id`
@@ -477,6 +479,9 @@ print("reduce_labels:", meta.reduce_labels)
 print("mask values in the example:", sorted(np.unique(np.array(annotation)).tolist()))
 print("model class ids:           ", sorted(np.unique(model_ids).tolist()), "(255 = ignored)")
 
+# %%
+sh.show_source(sh.DatasetMeta.to_model_ids)  # the kit's code, where it is first used
+
 # %% [markdown] tags=["lang-en"]
 # ## 8. Which classes are in our example?
 #
@@ -541,9 +546,9 @@ from seghelpers.exercises import stage01 as ex
 #
 # Write `my_images_per_class(dataset, meta)`: an array of `meta.num_labels` counts, where entry *k* is
 # the number of images in `dataset` that contain model class *k* at least once (ignored pixels are no class).
-# The check runs it on a three-image test set (one pixel of the first class, one ignored pixel, a 2×2 map with
-# the last class in three pixels, counted once) and on `train_ds`, and recomputes the counts itself. Then look: which classes never appear,
-# and what does that mean for their IoU?
+# The check runs it on `train_ds` and on three tiny images: one pixel of the first class; one ignored pixel;
+# a 2×2 map with the last class in three pixels (counted once). It recomputes the counts itself. Then look:
+# which classes never appear, and what does that mean for their IoU?
 
 # %% [markdown] tags=["lang-zh"]
 # ### 练习 1：每个类别出现在多少张图像里？
@@ -560,23 +565,23 @@ def my_images_per_class(dataset, meta):
 ex.class_frequencies.check(my_images_per_class, train_ds, meta)  # ex.class_frequencies.hint() / .solution()
 
 # %% [markdown] tags=["lang-en"]
-# ### Exercise 2: why one `seed` for notebooks 02–05?
+# ### Exercise 2: why one `seed` for notebooks 02, 04 and 05?
 #
-# Every notebook from 02 to 05 splits the data again with `P.seed`. Why must that seed be the same
+# Notebooks 02, 04 and 05 split the data again with `P.seed`. Why must that seed be the same
 # everywhere? Set `seed_answer` to one letter:
 #
 # - (a) The split is faster with a fixed seed.
-# - (b) So that 03 and 05 score exactly the 20 % test split that 04 never trained on.
+# - (b) So that 04 evaluates, and 05 scores, exactly the 20 % test split that 04 never trained on.
 # - (c) A different seed would change the class names.
 # - (d) It does not matter: any seed gives the same test split.
 
 # %% [markdown] tags=["lang-zh"]
-# ### 练习 2：为什么第 02～05 篇要用同一个 `seed`？
+# ### 练习 2：为什么第 02、04、05 篇要用同一个 `seed`？
 #
-# 第 02 到 05 篇都会用 `P.seed` 重新划分数据。为什么这个 seed 在各篇里必须相同？把 `seed_answer` 设为一个字母：
+# 第 02、04、05 篇都会用 `P.seed` 重新划分数据。为什么这个 seed 在各篇里必须相同？把 `seed_answer` 设为一个字母：
 #
 # - (a) 固定 seed 之后划分更快。
-# - (b) 这样第 03、05 篇评估的正好是第 04 篇训练时从未见过的那 20 % 测试集。
+# - (b) 这样第 04 篇训练时评估的、第 05 篇最后打分的，正好是第 04 篇从未训练过的那 20 % 测试集。
 # - (c) 换一个 seed，类别名就会变。
 # - (d) 无所谓：任何 seed 得到的测试集都一样。
 
@@ -617,7 +622,8 @@ ex.same_seed.check(seed_answer, kit_ds)  # .hint() / .solution()
 #   ADE way, with a warning; any other ambiguous case stops with a message asking for `dataset.json`.
 # - This notebook needs no deep-learning framework, so it loads none: the setup cell sets `USE_TF=0` before
 #   transformers is imported, and nothing here imports PyTorch. Its kernel is ready in seconds; importing
-#   PyTorch would add about 10 s, TensorFlow about 20 s (`make bench`, row 9). The last cell checks it.
+#   PyTorch would add about 10 s, TensorFlow about 20 s (`make bench`, item 9 of `benchmarks/RESULTS.md`).
+#   The last cell checks it.
 
 # %% [markdown] tags=["lang-zh", "collapsed"]
 # ## 实现细节（Under the hood）
@@ -625,7 +631,7 @@ ex.same_seed.check(seed_answer, kit_ds)  # .hint() / .solution()
 # - 对 `"synthetic"` 或 `ADEChallengeData2016` 结构的文件夹，`sh.guide_source` 只转换一次，生成 `~/.cache/seghelpers/hub-layout/<名称>-<签名>/data/train-00000-of-00001.parquet`（图像数据直接嵌入文件），也就是 `load_dataset` 读取 Hub 数据集时的布局；Hub id 或已经是这种布局的文件夹则原样返回。源文件夹有改动时签名随之改变，会重新生成一份副本。
 # - `sh.load_scene_parse` 直接读取文件夹，返回之前会逐对检查：图像能否打开、掩码尺寸是否一致、是否无损（JPEG 掩码会被拒收）、取值是否都在数据集的类别范围内；调色板、RGB 和 16 位掩码会被解码成类别值（缓存为 mode `L` 的 PNG）。图像统一转成 RGB，所以 ADE 里少数灰度照片也会变成三通道，这也是 `same_rows` 先转 RGB 再比较的原因。
 # - 你自己的文件夹如果没有 `dataset.json`，而 N 个类别的掩码恰好用了 0～N 这些值，就按 ADE 的约定读取并给出警告；其他无法判断的情况会直接停下，提示你补上 `dataset.json`。
-# - 本篇用不到深度学习框架，所以一个也不加载：设置单元格在导入 transformers 之前设了 `USE_TF=0`，这里也没有任何代码导入 PyTorch。内核几秒钟就能就绪；导入 PyTorch 大约要多花 10 秒，导入 TensorFlow 大约 20 秒（见 `make bench` 第 9 项）。最后一个单元格会检查这一点。
+# - 本篇用不到深度学习框架，所以一个也不加载：设置单元格在导入 transformers 之前设了 `USE_TF=0`，这里也没有任何代码导入 PyTorch。内核几秒钟就能就绪；导入 PyTorch 大约要多花 10 秒，导入 TensorFlow 大约 20 秒（见 `make bench` 生成的 `benchmarks/RESULTS.md` 第 9 项）。最后一个单元格会检查这一点。
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -60,18 +60,18 @@
 
 # %% [markdown] tags=["lang-en"]
 # The next cell fills the `None` parameters from the profile and checks every value before anything
-# heavy runs; a typo such as `image_size = 500` stops here with the fix in the message. It also picks the
-# checkpoint (a local folder or a Hub id): the image processor's settings come with the checkpoint, so this
-# notebook needs one even though it trains nothing.
+# heavy runs; a typo such as `image_size = 500` stops here with the fix in the message. The cell after it
+# picks the checkpoint (a local folder or a Hub id): the image processor's settings come with the checkpoint,
+# so this notebook needs one even though it trains nothing.
 
 # %% [markdown] tags=["lang-zh"]
-# 下一个单元格按预设补全取值为 `None` 的参数，并在任何耗时操作之前逐项校验；像 `image_size = 500` 这样的笔误会在这里直接报错，报错信息里写明了怎么改。它还会确定要用哪个检查点（本地文件夹或 Hub id）：图像处理器的设置跟着检查点走，所以本篇虽然不训练，也要先定好检查点。
+# 下一个单元格按预设补全取值为 `None` 的参数，并在任何耗时操作之前逐项校验；像 `image_size = 500` 这样的笔误会在这里直接报错，报错信息里写明了怎么改。再下一个单元格确定用哪个检查点（本地文件夹或 Hub id）：图像处理器的设置跟着检查点走，所以本篇虽然不训练，也要先定好检查点。
 
 # %%
 {{snippet:validate}}
 
 # %%
-# a Hub id or a folder as it is (checked first); "random:tiny", the smoke profile's, a small untrained folder built once
+# a Hub id or a local folder is used as it is; "random:tiny" (the smoke profile's) builds a small untrained model once
 CHECKPOINT = sh.resolve_checkpoint(P.checkpoint, P.image_size, P.seed)
 print("checkpoint ->", CHECKPOINT)
 
@@ -395,7 +395,7 @@ except ValueError as err:
 # **原因在这里。** `img_to_array` 给出的是取值 0～255 的浮点数，指南直接在它上面做抖动：
 #
 # - `tf.image` 假定浮点图像的取值范围是 [0, 1]。放在 0～255 的尺度上，`random_brightness(image, 0.25)` 最多只加减 0.25，肉眼根本看不出来；而对比度系数取 2 时，数值会被远远推出 [0, 255]。
-# - 图像处理器用 PIL 调整尺寸，PIL 要的是 8 位像素。浮点图像只有两种情况会被接受：全是 0～255 之间的整数，或者取值都在 [0, 1] 之内——这时它先乘以 255 交给 PIL 调整尺寸，再除回去。抖动后 0～255 尺度上的浮点数两种都不是，于是报错。报错信息里提到 [0, 1]，只是因为这是它唯一能转换的浮点范围；可先除以 255、交出 [0, 1] 的浮点数也不行：调整尺寸之后，处理器的数值缩放（rescale）还会再除一次 255，像素值只剩原来的 1/255。指南的训练变换几乎在每张图上都会报错。
+# - 图像处理器用 PIL 调整尺寸，PIL 要的是 8 位像素。浮点图像只有两种情况会被接受：全是 0～255 之间的整数，或者取值都在 [0, 1] 之内——这时它先乘以 255 交给 PIL 调整尺寸，再除回去。抖动后 0～255 尺度上的浮点数两种都不是，于是报错。报错信息里提到 [0, 1]，只是因为这是它唯一能转换的浮点范围；可如果先除以 255、传入 [0, 1] 的浮点数，也不行：调整尺寸之后，处理器的数值缩放（rescale）还会再除一次 255，像素值只剩原来的 1/255。指南的训练变换几乎在每张图上都会报错。
 #
 # **修正办法**只改 `aug_transforms`：先缩放到 [0, 1]，在这个范围里做抖动（此时亮度增量 0.25 相当于四分之一的取值范围），再截断回 [0, 1]，最后四舍五入成 0～255 的整数、存为 `uint8`，和一张没动过的照片完全一样。`train_transforms` 在运行时才去查找 `aug_transforms`，所以会自动用上新版本：
 
@@ -474,7 +474,7 @@ print("identical:", np.array_equal(out_hwc, out_chw))
 # %% [markdown] tags=["lang-zh"]
 # ## 5. 即时变换：`set_transform`
 #
-# `set_transform` 调用时什么都不算，只是把函数记下来；之后每次读取数据（`train_ds[0]`，或训练时取一个批次），才对读到的那几行执行它。这样既不用往磁盘写一份预处理后的副本，换个图像尺寸也没有额外开销；对数据增强来说最关键的是，每一轮（epoch）拿到的都是*重新抽取*的随机抖动。换成 `ds.map(...)` 则会一次性算完，把某一次的随机结果固化在缓存里。
+# `set_transform` 被调用时并不做任何计算，只是把函数记下来；之后每次读取数据（`train_ds[0]`，或训练时取一个批次），才对读到的那几行执行它。这样既不用往磁盘写一份预处理后的副本，换个图像尺寸也没有额外开销；对数据增强来说最关键的是，每一轮（epoch）拿到的都是*重新抽取*的随机抖动。换成 `ds.map(...)` 则会一次性算完，把某一次的随机结果固化在缓存里。
 #
 # 设置之后，数据集只返回变换函数的输出：`pixel_values` 和 `labels`。这就是前面要先把 `example` 和 `raw_batch` 以 PIL 图像的形式留下来的原因。
 
@@ -757,10 +757,11 @@ ex.random_flip.check(my_random_flip, example)  # .hint() / .solution()
 # - `make_transforms(..., seed=s)` draws each image's jitter from a seed made of `s`, the epoch and the image's
 #   bytes, under a forked torch RNG. The global random stream (dropout, shuffling) is untouched, and a training
 #   run resumed from a checkpoint sees the same jitter as an uninterrupted one.
-# - **The kit's fast path.** Without `fast=False`, `make_transforms` runs the processor's arithmetic through the
-#   `FastSegformerProcessor` above (notebook 04 does so only with the parameter `fast = True`; by default it
-#   takes the guide's path). The labels are identical and the pixel values agree within float32 rounding; it
-#   is only faster. The cell below checks it.
+# - **The kit's fast path.** By default `make_transforms` takes the guide's path, the processor as it is (as
+#   `shpt.predict` does). Only with `fast=True` does it run the processor's arithmetic through the
+#   `FastSegformerProcessor` above (notebook 04 passes `fast=P.fast`, so there the parameter `fast = True`
+#   switches it on). The labels are identical and the pixel values agree within float32 rounding; it is only
+#   faster. The cell below checks it.
 
 # %% [markdown] tags=["lang-zh", "pt", "collapsed"]
 # ## 实现细节（Under the hood）
@@ -768,7 +769,7 @@ ex.random_flip.check(my_random_flip, example)  # .hint() / .solution()
 # - `FastSegformerProcessor`（在 `seghelpers/fastproc.py` 里）用更少的遍历完成慢速处理器的工作：同样用 PIL 调整尺寸，然后对每个通道做一次融合的 float32 运算 `x * (rescale / std) - mean / std`，结果直接写进批次数组；掩码先用 PIL 最近邻调整尺寸，再查一张 256 项的表完成标签缩减，所以标签完全相同。它处理不了的输入（非 RGB 图像、通道在前的数组、调用时临时覆盖的参数）会交给被包装的慢速处理器。
 # - 为什么不用 transformers 的 `use_fast=True` 处理器：在 transformers 4.57.6 中，它处理一个批次的多张分割图时只返回一张标签图（见“更多探索”第 2 题），而且它带抗锯齿的尺寸调整会让像素值偏差最多约 0.02。
 # - `make_transforms(..., seed=s)` 用 `s`、当前轮次和图像字节共同生成每张图的抖动种子，并在分叉出来的 torch 随机数生成器里抽样。全局随机序列（dropout、打乱顺序）不受影响，从检查点恢复的训练和没中断的训练看到的抖动也完全一样。
-# - **套件的快速路径。** 不传 `fast=False` 时，`make_transforms` 把图像处理器的计算交给上面的 `FastSegformerProcessor`（第 04 篇只在参数 `fast = True` 时这样用，默认走指南的路径）。标签完全相同，像素值只差 float32 的舍入误差，区别仅在于更快。下面的单元格验证这一点。
+# - **套件的快速路径。** `make_transforms` 默认走指南的路径，直接用图像处理器本身（`shpt.predict` 也是如此）；只有传入 `fast=True`，它才把图像处理器的计算交给上面的 `FastSegformerProcessor`。第 04 篇传的是 `fast=P.fast`，所以只有参数 `fast = True` 时才会这样用。标签完全相同，像素值只差 float32 的舍入误差，区别仅在于更快。下面的单元格验证这一点。
 
 # %% tags=["pt"]
 # NBVAL_CHECK_OUTPUT

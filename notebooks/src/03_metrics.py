@@ -428,7 +428,7 @@ print(f"guide: mean IoU {guide_metrics['mean_iou']:.4f}, overall accuracy {guide
 # table (🤗 Evaluate's storage format) and reads it back; only then does it count. Its time grows with the
 # number of pixels, and the guide pays it at every evaluation. The next cell times it on your machine
 # against the kit's `sh.mean_iou`, both on the same maps, enlarged to this notebook's `image_size`.
-# For the guide's 512×512 images, row 10 of `benchmarks/RESULTS.md` ("the guide's compute_metrics", from
+# For the guide's 512×512 images, item 10 of `benchmarks/RESULTS.md` ("the guide's compute_metrics", from
 # `make bench`, `benchmarks/bench_evaluate.py`) measured about 12.7 s per map on a 2-core CPU: about 2 minutes
 # per evaluation of the guide's 10 test images, and the guide evaluates 50 times during training.
 
@@ -617,7 +617,7 @@ print(f"fixed:        mean IoU {fixed_metrics['val_mean_iou']:.4f}, "
 # table (🤗 Evaluate's storage format) and reads it back; only then does it count. Its time grows with the
 # number of pixels, and the guide pays it at every evaluation. The next cell times it on your machine
 # against the kit's `sh.mean_iou`, both on the same maps, enlarged to this notebook's `image_size`.
-# For the guide's 512×512 images, row 10 of `benchmarks/RESULTS.md` ("the guide's compute_metrics", from
+# For the guide's 512×512 images, item 10 of `benchmarks/RESULTS.md` ("the guide's compute_metrics", from
 # `make bench`, `benchmarks/bench_evaluate.py`) measured about 12.7 s per map on a 2-core CPU: about 2 minutes
 # per evaluation of the guide's 10 test images, and the guide evaluates 50 times during training.
 
@@ -628,14 +628,14 @@ print(f"fixed:        mean IoU {fixed_metrics['val_mean_iou']:.4f}, "
 {{snippet:metric_cost}}
 
 # %% [markdown] tags=["lang-en", "tf"]
-# The kit's `shtf.ComputeMetrics` is such a `metric_fn`, with the same keys and the same numbers. It counts
-# with a confusion matrix instead of 🤗 Evaluate (faster, as just measured) and takes the class names from the
-# dataset description (`meta=meta`; `id2label` in any form works too: a dict with int or str keys, a list of
-# names, `model.config`), which is why notebook 04 uses it.
+# The kit's `shtf.ComputeMetrics` is such a `metric_fn`, with the same keys and the same numbers. Notebook 04
+# uses it: it counts with a confusion matrix instead of 🤗 Evaluate (faster, as just measured) and takes the
+# class names from `meta` (any form of `id2label` also works: a dict with int or str keys, a list of names,
+# `model.config`).
 # The guide's path stays one argument away: `KerasMetricCallback(metric_fn=compute_metrics_fixed, ...)`.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# 套件的 `shtf.ComputeMetrics` 就是这样一个 `metric_fn`，键和数字都相同。它用混淆矩阵计数，而不是调用 🤗 Evaluate（更快，上面刚测过），并且从数据集描述里取类别名（`meta=meta`；各种形式的 `id2label` 也都接受：整数键或字符串键的字典、类别名列表、`model.config`），所以第 04 篇用的是它。换回指南的做法也只需改一个参数：`KerasMetricCallback(metric_fn=compute_metrics_fixed, ...)`。
+# 套件的 `shtf.ComputeMetrics` 就是这样一个 `metric_fn`，键和数字都相同。它用混淆矩阵计数，而不是调用 🤗 Evaluate（更快，上面刚测过），并且从 `meta` 里取类别名（各种形式的 `id2label` 也都接受：整数键或字符串键的字典、类别名列表、`model.config`），所以第 04 篇用的是它。换回指南的做法也只需改一个参数：`KerasMetricCallback(metric_fn=compute_metrics_fixed, ...)`。
 
 # %% tags=["tf"]
 # NBVAL_CHECK_OUTPUT
@@ -660,12 +660,13 @@ sh.show_source(shtf.ComputeMetrics)  # the kit's code, where it is first used
 #
 # One cost to know about: `KerasMetricCallback` collects the logits of the whole test split before
 # calling `metric_fn`, nearly 10 MB per 512×512 image. Keep the test split small during training, and
-# evaluate the full validation set afterwards in batches, as notebook 05 does.
+# evaluate the full validation set afterwards in batches: notebook 05 scores the test split with the kit's
+# batched `predict` and `sh.mean_iou`, and ADE's 2000 validation images take the same code.
 
 # %% [markdown] tags=["lang-zh", "tf"]
 # 比较一下总体准确率和 mIoU。标签里出现的类别都分得不错；可类别一多（ADE 有 150 个），噪声总会让少数像素上得分最高的类别变成标签里根本没有的类别。这些类别的交并比都是 0，却和真正出现的类别一样计入平均值。刚开始训练、几乎没学到东西的模型正是这个样子。
 #
-# 还有一笔开销要心里有数：`KerasMetricCallback` 会先收集整个测试集的 logits，再调用 `metric_fn`，每张 512×512 的图像将近 10 MB。训练时测试集要小一些；完整的验证集留到训练结束后再分批评估，第 05 篇就是这么做的。
+# 还有一笔开销要心里有数：`KerasMetricCallback` 会先收集整个测试集的 logits，再调用 `metric_fn`，每张 512×512 的图像将近 10 MB。训练时测试集要小一些；完整的验证集留到训练结束后再分批评估：第 05 篇用套件的批量预测函数 `predict` 加 `sh.mean_iou` 评估测试集，换成 ADE 的 2000 张验证图像也是同样的写法。
 
 # %% [markdown] tags=["lang-en"]
 # ## Summary

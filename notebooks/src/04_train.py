@@ -66,18 +66,29 @@
 # %%
 CHECKPOINT = sh.resolve_checkpoint(P.checkpoint, P.image_size, P.seed)  # as in 02: a Hub id, a folder, or "random:tiny"
 
-# %% [markdown] tags=["lang-en"]
+# %% [markdown] tags=["lang-en", "pt"]
 # **Logging in to the Hub.** The guide's very first step is `notebook_login()`, and it comes first here too:
-# with `push_to_hub = True` the PyTorch `Trainer` creates your Hub repository as soon as it is built, so the
-# token must be there before training. It asks for a Hugging Face access token, which `push_to_hub` needs to upload
-# your model; nothing else in the course needs it. To share
-# a model: create a token with *write* access at https://huggingface.co/settings/tokens, set
-# `push_to_hub = True` in the parameters cell, and paste the token when the prompt below appears (on Colab
-# you can store it once as the secret `HF_TOKEN` instead). Offline there is nothing to log in to, so the cell
-# calls it only when `push_to_hub` is on.
+# with `push_to_hub = True` the `Trainer` creates your Hub repository as soon as it is built, so the token
+# must be there before training. It asks for a Hugging Face access token, which `push_to_hub` needs to upload
+# your model; nothing else in the course needs it. To share a model: create a token with *write* access at
+# https://huggingface.co/settings/tokens, set `push_to_hub = True` in the parameters cell, and paste the token
+# when the prompt below appears (on Colab you can store it once as the secret `HF_TOKEN` instead). Offline
+# there is nothing to log in to, so the cell calls it only when `push_to_hub` is on.
 
-# %% [markdown] tags=["lang-zh"]
-# **登录 Hugging Face Hub。** 指南的第一步就是 `notebook_login()`，本篇也把它放在最前面：`push_to_hub = True` 时，PyTorch 版的 `Trainer` 一创建就会在 Hub 上建仓库，所以开始训练之前就得登录好。它要你输入一个 Hugging Face 访问令牌（token），`push_to_hub` 上传模型时要用到，课程里别的地方都用不到它。想分享模型的话，先在 https://huggingface.co/settings/tokens 创建一个有*写入*（write）权限的令牌，在参数单元格里设 `push_to_hub = True`，等下面出现输入框时粘贴令牌即可（在 Colab 上也可以把它存成名为 `HF_TOKEN` 的密钥，一次设好）。离线时无处可登录，所以下面的单元格只在 `push_to_hub` 打开时才调用它。
+# %% [markdown] tags=["lang-zh", "pt"]
+# **登录 Hugging Face Hub。** 指南的第一步就是 `notebook_login()`，本篇也把它放在最前面：`push_to_hub = True` 时，`Trainer` 一创建就会在 Hub 上建仓库，所以开始训练之前就得登录好。它要你输入一个 Hugging Face 访问令牌（token），`push_to_hub` 上传模型时要用到，课程里别的地方都用不到它。想分享模型的话，先在 https://huggingface.co/settings/tokens 创建一个有*写入*（write）权限的令牌，在参数单元格里设 `push_to_hub = True`，等下面出现输入框时粘贴令牌即可（在 Colab 上也可以把它存成名为 `HF_TOKEN` 的密钥，一次设好）。离线时无处可登录，所以下面的单元格只在 `push_to_hub` 打开时才调用它。
+
+# %% [markdown] tags=["lang-en", "tf"]
+# **Logging in to the Hub.** The guide's very first step is `notebook_login()`, and it comes first here too:
+# with `push_to_hub = True`, section 6 uploads the exported model with `model.push_to_hub`, which needs the
+# token; log in now so the run does not stop at the end. It asks for a Hugging Face access token; nothing else
+# in the course needs it. To share a model: create a token with *write* access at
+# https://huggingface.co/settings/tokens, set `push_to_hub = True` in the parameters cell, and paste the token
+# when the prompt below appears (on Colab you can store it once as the secret `HF_TOKEN` instead). Offline
+# there is nothing to log in to, so the cell calls it only when `push_to_hub` is on.
+
+# %% [markdown] tags=["lang-zh", "tf"]
+# **登录 Hugging Face Hub。** 指南的第一步就是 `notebook_login()`，本篇也把它放在最前面：`push_to_hub = True` 时，第 6 小节会用 `model.push_to_hub` 上传导出的模型，这需要令牌；现在先登录，免得训练完了才卡在上传这一步。它要你输入一个 Hugging Face 访问令牌（token），课程里别的地方都用不到它。想分享模型的话，先在 https://huggingface.co/settings/tokens 创建一个有*写入*（write）权限的令牌，在参数单元格里设 `push_to_hub = True`，等下面出现输入框时粘贴令牌即可（在 Colab 上也可以把它存成名为 `HF_TOKEN` 的密钥，一次设好）。离线时无处可登录，所以下面的单元格只在 `push_to_hub` 打开时才调用它。
 
 # %%
 # 指南原代码 / the guide's code (Chinese edition)
@@ -389,7 +400,7 @@ try:
         logging_steps=1,
         eval_accumulation_steps=5,
         remove_unused_columns=False,
-        push_to_hub=P.push_to_hub,  # guide: True (needs a login, see below)
+        push_to_hub=P.push_to_hub,  # guide: True (needs the login at the top)
     )
 except TypeError as e:
     print("TypeError:", e)
@@ -411,7 +422,7 @@ except TypeError as e:
 #   `resume` find them.
 # - **Quiet, reproducible runs.** `seed` and `report_to="none"` (no experiment trackers). How progress shows is
 #   set in section 5: the Trainer's live bar (step, elapsed, time left) while you watch, in JupyterLab or Colab;
-#   one printed line per evaluation in a papermill run or the book.
+#   one printed line per evaluation in a papermill run or the course's web version (`make book`).
 # - **Seeded colour jitter.** `make_transforms(..., seed=P.seed)` in section 1 and the `AugmentationEpoch`
 #   callback make each image's jitter depend only on the seed, the epoch and the image, so a resumed run
 #   retraces an uninterrupted one (`resume = True` in the parameters cell continues from the last complete
@@ -422,7 +433,7 @@ except TypeError as e:
 #
 # - **评估时的内存。** Trainer 默认把评估的全部 logits 攒到评估结束；在 512×512 的分辨率下，ADE20K 的 2000 张验证图像大约要 20 GB。设置 `batch_eval_metrics=True`，再在下面的 `Trainer` 里传入 `preprocess_logits_for_metrics`，每个批次的 logits 会立即上采样并转成类别编号，`shpt.ComputeMetrics` 把它们累加进一个混淆矩阵（见第 03 篇）。mIoU 完全一样，内存却不再增长。把 `stream_metrics` 设为 `False`，就会像指南的 Trainer 那样把全部 logits 留在内存里（指标仍由套件计算）。
 # - **文件夹。** 检查点存到 `<output_dir>-checkpoints`；第 6 小节把训练好的模型导出到 `output_dir`，第 05 篇从这里加载。在 Colab 上，请先挂载 Google Drive（左侧“文件”面板 ▸“装载 Google 云端硬盘”），再运行参数单元格；挂载后这两个文件夹都会放在 `MyDrive/segformer-kit/models/` 下，第 05 篇（在它自己的运行时里）和断点续训都能找到它们。
-# - **安静、可复现的训练。** 固定 `seed`，`report_to="none"`（不接任何实验跟踪工具）。进度怎么显示在第 5 小节设定：你在 JupyterLab 或 Colab 里盯着看时，是 Trainer 自带的实时进度条（当前步数、已用时间、剩余时间）；用 papermill 运行或在电子书里，每次评估打印一行文字。
+# - **安静、可复现的训练。** 固定 `seed`，`report_to="none"`（不接任何实验跟踪工具）。进度怎么显示在第 5 小节设定：你在 JupyterLab 或 Colab 里盯着看时，是 Trainer 自带的实时进度条（当前步数、已用时间、剩余时间）；用 papermill 运行或在课程网页版里，每次评估打印一行文字。
 # - **带种子的颜色抖动。** 第 1 小节的 `make_transforms(..., seed=P.seed)` 加上 `AugmentationEpoch` 回调，让每张图像的抖动只取决于种子、轮数和图像本身，所以断点续训的结果与不中断的训练完全一致（在参数单元格里设 `resume = True`，就会从最近一个完整的检查点接着训练）。
 
 # %% tags=["pt"]
@@ -460,7 +471,7 @@ training_args = TrainingArguments(
 # (the same numbers). The guide's function runs 🤗 Evaluate's `metric.compute` at every evaluation, which
 # notebook 03 times on your machine. On the 2-core benchmark CPU it takes about 12.7 s per 512×512 map, so about
 # 2 minutes per evaluation of the guide's 10 test images; the guide evaluates 50 times, close to two hours of
-# metric alone (row 10 of `benchmarks/RESULTS.md`, "the guide's compute_metrics", from `make bench`).
+# metric alone (item 10 of `benchmarks/RESULTS.md`, "the guide's compute_metrics", from `make bench`).
 #
 # On the `smoke` profile training takes seconds on a laptop CPU; the `guide` profile (40 images at 512×512,
 # 50 epochs, 1000 steps) wants a GPU and prints a line every 20 steps.
@@ -492,7 +503,7 @@ trainer = Trainer(
     args=training_args,
     train_dataset=train_ds,
     eval_dataset=test_ds,
-    compute_metrics=compute_metrics,
+    compute_metrics=compute_metrics,  # kit: shpt.ComputeMetrics (the cell above), the guide's function streamed
 )
 
 # %% [markdown] tags=["lang-en", "pt"]
@@ -543,7 +554,7 @@ trainer.train(resume_from_checkpoint=resume_from)  # guide: trainer.train() (res
 # %% [markdown] tags=["lang-zh", "tf"]
 # ## 4. 学习率调度与优化器
 #
-# 中文版指南的 TF 部分用 `PiecewiseConstantDecay` 分段降低学习率：前 100 个优化步用 1e-4，之后依次降到 5e-5、3e-5、1e-5、1e-6，第 3000 步以后是 1e-7。指南的这段代码可以原样运行：
+# 中文版指南的 TF 部分用 `PiecewiseConstantDecay` 分段降低学习率：前 100 步用 1e-4，之后依次降到 5e-5、3e-5、1e-5、1e-6，第 3000 步以后是 1e-7。指南的这段代码可以原样运行：
 
 # %% tags=["tf"]
 # 指南原代码 / the guide's code (Chinese edition)
@@ -569,11 +580,11 @@ learning_rate = tf.keras.optimizers.schedules.PiecewiseConstantDecay(
 # half its start. The last line below prints both counts for this run.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# 套件沿用这种分段方式，只是按预设的学习率等比例缩放（`smoke` 预设的随机初始化小模型要用 2e-3 才能在 50 步内学到东西）；在参数单元格里设 `learning_rate = 1e-4`，得到的就是指南的原始数值。分段边界按优化步计数，训练步数少时根本走不到第一个边界。
+# 套件沿用这种分段方式，只是按预设的学习率等比例缩放（`smoke` 预设的随机初始化小模型要用 2e-3 才能在 50 步内学到东西）；在参数单元格里设 `learning_rate = 1e-4`，得到的就是指南的原始数值。分段边界按优化器的更新步数计算，训练步数少时根本走不到第一个边界。
 #
 # **指南的学习率为什么这么小？** 1e-4 只有 Adam 默认学习率 1e-3 的十分之一，之后还要一路往下降。编码器是预训练过的，它的权重已经能提取有用的特征；步子迈得太大，这些特征就会被区区几十张训练图像（指南的 `train[:50]` 里是 40 张）里学到的东西冲掉。所以微调预训练的编码器时，权重只宜小幅调整。`smoke` 预设用 2e-3 并不矛盾：它的模型从随机权重开始，本来就没有什么需要保留。
 #
-# 英文版指南的早先版本用的是 `create_optimizer(init_lr=6e-5, num_train_steps=len(train_ds) * num_epochs, weight_decay_rate=0.01, num_warmup_steps=0)`：AdamW，学习率在 `num_train_steps` 步内线性降到 0。可是 `len(train_ds) * num_epochs` 数的是*图像数*，不是优化步数；每个批次 2 张图像时，衰减按实际训练长度的两倍来安排，训练结束时学习率还停在初始值的一半。下面最后一行打印本次训练的这两个数。
+# 英文版指南的早先版本用的是 `create_optimizer(init_lr=6e-5, num_train_steps=len(train_ds) * num_epochs, weight_decay_rate=0.01, num_warmup_steps=0)`：AdamW，学习率在 `num_train_steps` 步内线性降到 0。可是 `len(train_ds) * num_epochs` 数的是*图像数*，不是优化器的更新步数；每个批次 2 张图像时，衰减按实际训练长度的两倍来安排，训练结束时学习率还停在初始值的一半。下面最后一行打印本次训练的这两个数。
 
 # %% tags=["tf"]
 import math
@@ -629,7 +640,7 @@ except TypeError as e:
 # collator that stacks the transformed examples into batches. The fixed call, on the test split:
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# `to_tf_dataset` 没有 `with_transform` 这个参数。变换已经挂好了（第 1 小节的 `set_transform`）；`to_tf_dataset` 需要的是：要送进模型的列、批大小、是否打乱，以及一个把变换后的样本堆叠成批次的 collator。在测试集上修好的调用如下：
+# `to_tf_dataset` 没有 `with_transform` 这个参数。变换已经挂好了（第 1 小节的 `set_transform`）；`to_tf_dataset` 需要的是：要送进模型的列、批大小、是否打乱，以及一个把变换后的样本堆叠成批次的整理函数（collator）。在测试集上修好的调用如下：
 
 # %% tags=["tf"]
 import copy
@@ -697,7 +708,7 @@ checkpoint_callback = tf.keras.callbacks.ModelCheckpoint(
 #   `id2label`, to the logs (notebook 03's fixed version of the guide's TF `compute_metrics`; it counts with a
 #   confusion matrix because the guide's version, through 🤗 Evaluate, takes about 12.7 s per 512×512 map on the
 #   2-core benchmark CPU: about 2 minutes per evaluation of 10 images, close to two hours over the guide's 50
-#   epochs, see row 10 of `benchmarks/RESULTS.md`);
+#   epochs, see item 10 of `benchmarks/RESULTS.md`);
 # - `BackupAndRestore` saves model, optimizer and epoch after every epoch: run the notebook again with
 #   `resume = True` in the parameters cell and training continues after the last finished epoch;
 # - a one-line printer per epoch (Keras' own log would list every per-class metric);
@@ -707,7 +718,7 @@ checkpoint_callback = tf.keras.callbacks.ModelCheckpoint(
 # %% [markdown] tags=["lang-zh", "tf"]
 # 指南的正文说要加一个计算指标的回调，代码里却没有。套件加了四个：
 #
-# - `KerasMetricCallback` 每轮结束后在测试集上运行 `shtf.ComputeMetrics`，把 `val_mean_iou`、`val_overall_accuracy` 以及每个类别一个 `val_iou_<类别名>`（类别名取自数据集的 `id2label`）写进日志（即第 03 篇里修好了标签问题的指南 TF 版 `compute_metrics`。它改用混淆矩阵计数，因为指南的版本经由 🤗 Evaluate 计算，在基准测试那台 2 核 CPU 上每张 512×512 的分割图约需 12.7 秒：评估一次 10 张图像约 2 分钟，指南训练 50 轮，光算指标就将近两小时，见 `benchmarks/RESULTS.md` 第 10 项）；
+# - `KerasMetricCallback`：每轮结束后在测试集上运行 `shtf.ComputeMetrics`（第 03 篇修好标签问题的指南 TF 版 `compute_metrics`），把 `val_mean_iou`、`val_overall_accuracy` 和每个类别的 `val_iou_<类别名>` 写进日志。它用混淆矩阵计数：指南的版本经由 🤗 Evaluate 计算，在 2 核 CPU 上每张 512×512 的分割图约需 12.7 秒，评估一次 10 张图像约 2 分钟，50 轮下来光算指标就将近两小时（`benchmarks/RESULTS.md` 第 10 项）。
 # - `BackupAndRestore` 每轮结束后保存模型、优化器状态和轮数：在参数单元格里设 `resume = True` 再运行一遍本笔记本，训练会从最后一个完整的轮次之后继续；
 # - 每轮打印一行（Keras 自带的日志会把每个类别的指标全列出来）；
 # - `shtf.LiveProgress`：显示损失和 mIoU 的进度条，只在有人看着的地方（JupyterLab、Colab）才画出来；用 papermill 运行时只有打印的文字行。
@@ -853,8 +864,9 @@ log, keys = history.history, ("loss", "val_loss", "val_mean_iou")
 
 # %%
 from matplotlib.ticker import MaxNLocator
+from seghelpers import viz
 
-axes = sh.viz.plot_training_curves(log, keys=keys)
+axes = viz.plot_training_curves(log, keys=keys)
 for ax in axes:
     ax.set_ylim(bottom=0)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole steps or epochs
@@ -863,7 +875,7 @@ plt.tight_layout()
 plt.show()
 
 # %%
-sh.show_source(sh.viz.plot_training_curves)  # the kit's code, where it is first used
+sh.show_source(viz.plot_training_curves)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en"]
 # **How to read these curves.** Look for three things:
@@ -873,9 +885,10 @@ sh.show_source(sh.viz.plot_training_curves)  # the kit's code, where it is first
 #   trains on (10 there). While both fall, the model learns something that carries over to new images. When
 #   the training loss keeps falling but the eval loss levels off or rises, the model is memorising its
 #   training images: it *overfits*. With so few images this comes early; in the guide's
-#   recipe every image is seen 50 times. Early on the eval loss can sit below the training loss: the training
-#   loss is measured with colour jitter and dropout on, batch by batch while the weights still change; the eval
-#   loss comes after, on unjittered images with dropout off.
+#   recipe every image is seen 50 times. The eval loss can sit below the training loss, as in the second half
+#   of this PyTorch run and in every TensorFlow epoch. The training loss is measured with colour jitter and
+#   dropout on (and, in TensorFlow, averaged over an epoch in which the weights kept improving). The eval loss
+#   is measured afterwards, on unjittered images with dropout off. This gap is no cause for concern.
 # - **A flat eval mean IoU.** Mean IoU changes only when a pixel's top class changes, so it can stay flat while
 #   the losses still move. Flat at a good value: training has converged for this data, and more epochs only
 #   memorise. Flat near 0 from the start: the model predicts nearly everything as one class; check the labels
@@ -887,7 +900,7 @@ sh.show_source(sh.viz.plot_training_curves)  # the kit's code, where it is first
 # %% [markdown] tags=["lang-zh"]
 # **怎样读这几条曲线。** 看三件事：
 #
-# - **训练损失和评估损失之间的差距。** 训练损失是在训练集上算的，也就是模型用来学习的那些图像（指南的 `train[:50]` 里是 40 张）；评估损失则来自它从没训练过的测试集（那里是 10 张）。两者一起下降，说明模型学到的东西对新图像也管用。如果训练损失还在降，评估损失却不再下降甚至回升，说明模型在死记训练图像，也就是*过拟合*。图像这么少，过拟合来得很早；按指南的配置，每张图像要看 50 遍。训练初期评估损失低于训练损失并不反常：训练损失是在颜色抖动和 dropout 都开着时逐批记录的，权重还在边算边变；评估损失则是之后在没有增强的图像上、关掉 dropout 算出来的。
+# - **训练损失和评估损失之间的差距。** 训练损失是在训练集上算的，也就是模型用来学习的那些图像（指南的 `train[:50]` 里是 40 张）；评估损失则来自它从没训练过的测试集（那里是 10 张）。两者一起下降，说明模型学到的东西对新图像也管用。如果训练损失还在降，评估损失却不再下降甚至回升，说明模型在死记训练图像，也就是*过拟合*。图像这么少，过拟合来得很早；按指南的配置，每张图像要看 50 遍。评估损失低于训练损失并不反常，本次 PyTorch 运行的后半段、TensorFlow 的每一轮都是这样：训练损失是在颜色抖动和 dropout 都开着时记录的（TensorFlow 还要对整轮取平均，而这一轮里权重一直在变好）；评估损失则是之后在没有增强的图像上、关掉 dropout 算出来的。
 # - **评估 mIoU 变平。** 只有某个像素得分最高的类别变了，mIoU 才会变，所以损失还在变化时，mIoU 可能纹丝不动。如果它停在一个不错的值上，说明在这份数据上已经训练到头了，再多训几轮也只是死记；如果从一开始就贴着 0 不动，说明模型几乎把所有像素都判成同一类，先检查标签（第 03 篇）和学习率，别急着加长训练。
 # - **噪声。** 看趋势，别看单个点：训练损失的每个点只对应一个批次（PyTorch）或一轮的平均值（TensorFlow）；测试集也只是个小样本（指南的配置里只有 10 张），mIoU 相差零点零几说明不了什么。
 
@@ -916,9 +929,10 @@ sh.show_source(sh.viz.plot_training_curves)  # the kit's code, where it is first
 # %% [markdown] tags=["lang-en", "tf"]
 # ## Summary
 #
-# - The guide's TF code needs four repairs today: `from_pt=True` for PyTorch-only folders, a loss that masks
-#   label 255 first (CPU: an error; GPU: a silent `nan`), a `to_tf_dataset` call without `with_transform`,
-#   and a `tf.data` pipeline instead of the 🤗 dataset as `validation_data`.
+# - The guide's TF code needs four repairs today: the TF class `TFAutoModelForSemanticSegmentation`, a loss
+#   that masks label 255 first (CPU: an error; GPU: a silent `nan`), a `to_tf_dataset` call without
+#   `with_transform`, and a `tf.data` pipeline instead of the 🤗 dataset as `validation_data`. A folder with
+#   PyTorch weights only (the smoke model, a model from the PyTorch notebook) also needs `from_pt=True`.
 # - `PiecewiseConstantDecay` counts optimizer steps; `len(train_ds) * num_epochs` counts images.
 # - SegFormer: a four-stage Mix Transformer encoder (1/4 to 1/32 of the input) and an all-MLP decoder whose
 #   logits are 1/4 of the input size, so they are upsampled before loss, metric and prediction.
@@ -929,8 +943,8 @@ sh.show_source(sh.viz.plot_training_curves)  # the kit's code, where it is first
 # %% [markdown] tags=["lang-zh", "tf"]
 # ## 小结
 #
-# - 指南的 TF 代码今天要修四处：只有 PyTorch 权重的文件夹要加 `from_pt=True`；损失要先用掩码去掉标签 255（CPU 上报错，GPU 上悄无声息地得到 `nan`）；`to_tf_dataset` 不能传 `with_transform`；`validation_data` 要传 `tf.data` pipeline，而不是 🤗 数据集本身。
-# - `PiecewiseConstantDecay` 按优化步计数，`len(train_ds) * num_epochs` 数的却是图像数。
+# - 指南的 TF 代码今天要修四处：改用 TF 的类 `TFAutoModelForSemanticSegmentation`；损失要先用掩码去掉标签 255（CPU 上报错，GPU 上悄无声息地得到 `nan`）；`to_tf_dataset` 不能传 `with_transform`；`validation_data` 要传 `tf.data` pipeline，而不是 🤗 数据集本身。此外，只有 PyTorch 权重的文件夹（`smoke` 的模型、PyTorch 笔记本训练出的模型）还要加 `from_pt=True`。
+# - `PiecewiseConstantDecay` 按优化器的更新步数计数，`len(train_ds) * num_epochs` 数的却是图像数。
 # - SegFormer 由四个阶段的 Mix Transformer 编码器（输入的 1/4 到 1/32）和全 MLP 解码头组成，logits 只有输入的 1/4，所以算损失、算指标和预测之前都要先上采样。
 # - `ModelCheckpoint(save_best_only=True)` 只是写一个文件；要导出最优的那一轮，得先把它加载回来再 `save_pretrained`。
 # - 本篇的 mIoU 在预处理后的尺寸上计算，第 05 篇则在原始尺寸上计算。
@@ -1019,7 +1033,7 @@ ex.read_the_curves.check(curves_answer, log)  # .hint() / .solution()
 # %% [markdown] tags=["lang-zh"]
 # ### 更多探索
 #
-# 1. 训练到一半时中断（Kernel → Interrupt；`smoke` 预设几秒钟就训练完了，来不及中断，请用 `workshop` 预设（在笔记本电脑的 CPU 上要 3～7 分钟），或设 `max_steps = 500`），在参数单元格里设 `resume = True`，再运行一遍本笔记本。它从哪个检查点继续？有多少训练被重复了？
+# 1. 训练到一半时中断（Kernel → Interrupt。`smoke` 几秒钟就训练完，来不及中断，请改用 `workshop` 预设——在笔记本电脑的 CPU 上要 3～7 分钟——或设 `max_steps = 500`），在参数单元格里设 `resume = True`，再运行一遍本笔记本。它从哪个检查点继续？有多少训练被重复了？
 # 2. 在参数单元格里把 `learning_rate` 设为预设值的两倍，再设为一半。损失曲线和最终的 mIoU 分别怎么变？每次运行后都再做一遍练习 2。
 # 3. 在轮数相同的前提下比较不同的批大小：先设 `batch_size = 2`、`max_steps = 100`，再设 `batch_size = 8`、`max_steps = 25`（在 `smoke` 下都是把 40 张训练图像过 5 轮；`guide` 预设的 `max_steps` 是 −1，轮数本来就不变）。哪一次的 mIoU 更高？哪一次的损失曲线波动更大？
 # 4. 先预测一下：设 `image_size = 128` 时，第 3 小节会打印出哪些形状？运行验证你的预测。mIoU 有什么变化，可能的原因是什么？
@@ -1051,8 +1065,8 @@ ex.read_the_curves.check(curves_answer, log)  # .hint() / .solution()
 #   transforms also take the fast path (`FastSegformerProcessor`, notebook 02). Loss and gradients equal the
 #   guide's model up to float rounding; dropout masks fall on other elements, so the curves differ slightly
 #   while the final numbers land close. The saved model is an ordinary SegFormer. The speed-up, measured with
-#   the guide's recipe (mit-b0, 512×512, batch size 2) by `make bench`, is the "training throughput" row of
-#   `benchmarks/RESULTS.md`. Where time matters (a workshop on CPUs), set `fast = True` in the parameters cell.
+#   the guide's recipe (mit-b0, 512×512, batch size 2) by `make bench`, is item 8 of `benchmarks/RESULTS.md`
+#   ("training throughput", PyTorch). Where time matters (a workshop on CPUs), set `fast = True` in the parameters cell.
 
 # %% [markdown] tags=["lang-zh", "collapsed", "pt"]
 # ## 实现细节（Under the hood）
@@ -1062,7 +1076,7 @@ ex.read_the_curves.check(curves_answer, log)  # .hint() / .solution()
 # - **导出。** `sh.save_pretrained_atomic` 先把模型和图像处理器写进一个临时文件夹，写完后再整体改名为 `output_dir`，所以第 05 篇不会读到写了一半的模型；多进程训练时只有主进程写入。
 # - **设备。** 没有加速器时设 `use_cpu=True`，`torchrun` 还能借此启动 N 个 CPU 进程（gloo 后端）；`dataloader_pin_memory` 只对 CUDA GPU 有用。
 # - **多卡与多机。** `make script` 把本笔记本导出为 `build/scripts/04_train_pytorch.py`，参数写成 `--name value`，例如 `torchrun --nproc_per_node 4 build/scripts/04_train_pytorch.py --profile full`。具体命令和每张卡的显存占用见 README.zh-CN 的“扩展到更大规模”一节。
-# - **套件的快速路径（`fast = True`，默认关闭）。** `shpt.fast_training(model)` 在同一组权重上原地改写模型的两处。一是注意力改用 PyTorch 的融合算子 `scaled_dot_product_attention`。二是解码头：每个阶段的线性层和 1×1 融合卷积都是逐像素独立计算的，双线性上采样也是线性运算，所以套件把每个阶段的线性层和融合卷积乘成一个矩阵，在该阶段自己那个更低的分辨率上先算完，再上采样。第 1 小节的训练变换也会走快速路径（第 02 篇的 `FastSegformerProcessor`）。与指南的模型相比，损失和梯度只差浮点舍入误差；dropout 的掩码落在不同的元素上，所以曲线略有差别，最终结果很接近。保存下来的仍是普通的 SegFormer 模型。提速多少见 `benchmarks/RESULTS.md` 的“training throughput”一行，由 `make bench` 按指南的配置（mit-b0、512×512、批大小 2）测得。时间紧的场合（比如只有 CPU 的培训课），可以在参数单元格里设 `fast = True`。
+# - **套件的快速路径（`fast = True`，默认关闭）。** `shpt.fast_training(model)` 在同一组权重上原地改写模型的两处。一是注意力改用 PyTorch 的融合算子 `scaled_dot_product_attention`。二是解码头：每个阶段的线性层和 1×1 融合卷积都是逐像素独立计算的，双线性上采样也是线性运算，所以套件把每个阶段的线性层和融合卷积乘成一个矩阵，在该阶段自己那个更低的分辨率上先算完，再上采样。第 1 小节的训练变换也会走快速路径（第 02 篇的 `FastSegformerProcessor`）。与指南的模型相比，损失和梯度只差浮点舍入误差；dropout 的掩码落在不同的元素上，所以曲线略有差别，最终结果很接近。保存下来的仍是普通的 SegFormer 模型。提速多少见 `benchmarks/RESULTS.md` 第 8 项（“training throughput”，PyTorch），由 `make bench` 按指南的配置（mit-b0、512×512、批大小 2）测得。时间紧的场合（比如只有 CPU 的培训课），可以在参数单元格里设 `fast = True`。
 
 # %% tags=["pt"]
 sh.show_source(shpt.fast_training)  # the kit's fast path, described above
@@ -1093,8 +1107,8 @@ sh.show_source(shpt.fast_training)  # the kit's fast path, described above
 #   1×1 fuse convolution act on every pixel separately, and bilinear upsampling is linear; so the kit multiplies
 #   them into one and applies it at each stage's own resolution. Loss and gradients equal the guide's model up
 #   to float rounding (dropout draws aside), and the saved model is an ordinary SegFormer. The speed-up,
-#   measured with the guide's recipe by `make bench`, is the TensorFlow "training throughput" row of
-#   `benchmarks/RESULTS.md`. XLA (`compile(..., jit_compile=True)`) was measured too: slower on a CPU. Where time
+#   measured with the guide's recipe by `make bench`, is item 8 of `benchmarks/RESULTS.md`
+#   ("training throughput", TensorFlow). XLA (`compile(..., jit_compile=True)`) was measured too: slower on a CPU. Where time
 #   matters (a workshop on CPUs), set `fast = True` in the parameters cell.
 
 # %% [markdown] tags=["lang-zh", "collapsed", "tf"]
@@ -1104,7 +1118,7 @@ sh.show_source(shpt.fast_training)  # the kit's fast path, described above
 # - **损失的修复。** `shtf.fix_loss` 替换了模型的 `hf_compute_loss`：先把 logits 上采样到标签的尺寸，在稀疏交叉熵之前把被忽略的标签置为 0，再只对其余像素求平均。
 # - **断点续训。** `BackupAndRestore` 按整轮恢复（被打断的那一轮会重跑），备份里有权重、优化器状态和轮数，但没有 `tf.data` 的打乱进度，也没有 dropout 所用随机数生成器的状态。所以续训的结果与不中断的训练接近，但不会逐位一致。训练正常结束后备份会被删除。
 # - **多卡与多机。** 在 `tf.distribute` 策略里构建并编译模型，并按全局批大小喂数据：`strategy = tf.distribute.MirroredStrategy()`（单机的全部 GPU）或 `MultiWorkerMirroredStrategy()`（多台机器，每台用各自的 `TF_CONFIG` 启动），然后 `with strategy.scope(): model = shtf.load_model(...); model.compile(...)`，再 `model.fit(shtf.to_tf_dataset(train_ds, P.batch_size * strategy.num_replicas_in_sync, shuffle=True), ...)`。
-# - **套件的快速路径（`fast = True`，默认关闭）。** `shtf.fast_training(model)` 必须放在 `compile` 之前调用。它在同一组权重上原地改写两处。每个编码器块里的前馈部分（Mix-FFN）有一个 3×3 的*深度卷积*（depthwise convolution），即每个通道各用一个 3×3 卷积核；transformers 把它写成 `groups` 等于通道数的 Keras `Conv2D`，TensorFlow 在 CPU 上执行这种分组卷积很慢，套件改用 `tf.nn.depthwise_conv2d` 计算同样的结果。解码头里，每个阶段的线性层和 1×1 融合卷积都是逐像素独立计算的，双线性上采样也是线性运算，所以可以乘成一个矩阵，在每个阶段自己的分辨率上先算完。与指南的模型相比，损失和梯度只差浮点舍入误差（dropout 的随机抽样除外），保存下来的仍是普通的 SegFormer 模型。提速多少见 `benchmarks/RESULTS.md` 中 TensorFlow 的“training throughput”一行，由 `make bench` 按指南的配置测得。XLA（`compile(..., jit_compile=True)`）也测过，在 CPU 上反而更慢。时间紧的场合（比如只有 CPU 的培训课），可以在参数单元格里设 `fast = True`。
+# - **套件的快速路径（`fast = True`，默认关闭）。** `shtf.fast_training(model)` 必须放在 `compile` 之前调用。它在同一组权重上原地改写两处。每个编码器块里的前馈部分（Mix-FFN）有一个 3×3 的*深度卷积*（depthwise convolution），即每个通道各用一个 3×3 卷积核；transformers 把它写成 `groups` 等于通道数的 Keras `Conv2D`，TensorFlow 在 CPU 上执行这种分组卷积很慢，套件改用 `tf.nn.depthwise_conv2d` 计算同样的结果。解码头里，每个阶段的线性层和 1×1 融合卷积都是逐像素独立计算的，双线性上采样也是线性运算，所以可以乘成一个矩阵，在每个阶段自己的分辨率上先算完。与指南的模型相比，损失和梯度只差浮点舍入误差（dropout 的随机抽样除外），保存下来的仍是普通的 SegFormer 模型。提速多少见 `benchmarks/RESULTS.md` 第 8 项（“training throughput”，TensorFlow），由 `make bench` 按指南的配置测得。XLA（`compile(..., jit_compile=True)`）也测过，在 CPU 上反而更慢。时间紧的场合（比如只有 CPU 的培训课），可以在参数单元格里设 `fast = True`。
 
 # %% tags=["tf"]
 sh.show_source(shtf.fast_training)  # the kit's fast path, described above

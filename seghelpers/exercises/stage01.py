@@ -109,10 +109,10 @@ same_seed = Choice(
     options={
         "a": lambda kit_ds: ("No: the split takes the same time for any seed.",
                              "不对：无论用哪个 seed，划分花的时间都一样。"),
-        "b": lambda kit_ds: ("Yes: 04 trains on the 80 % and 03/05 score on the 20 %; with another seed, part of "
-                             "that 20 % was seen in training and the mIoU would be flattered.",
-                             "对：第 04 篇在 80 % 上训练，第 03、05 篇在另外 20 % 上评估；换一个 seed，这 20 % "
-                             "里就会混进训练时见过的图像，mIoU 会虚高。"),
+        "b": lambda kit_ds: ("Yes: 04 trains on the 80 % and evaluates on the 20 %, and 05 scores that same 20 %; with "
+                             "another seed, part of that 20 % was seen in training and the mIoU would be flattered.",
+                             "对：第 04 篇在 80 % 上训练、在另外 20 % 上评估，第 05 篇也在这 20 % 上打分；换一个 seed，"
+                             "这 20 % 里就会混进训练时见过的图像，mIoU 会虚高。"),
         "c": lambda kit_ds: ("No: class names come from the dataset's label file, not from the split.",
                              "不对：类别名来自数据集的标签文件，与划分无关。"),
         "d": _option_d,
@@ -120,7 +120,7 @@ same_seed = Choice(
     right="b", variable="seed_answer",
     hint=("compare the test rows of two seeds, then ask which notebook trains and which ones score.",
           "比较两个 seed 得到的测试集，再想想哪一篇在训练、哪几篇在评估。"),
-    solution_why=("b: the seed decides which rows are held out. 04 must never train on the rows 03 and 05 score, "
-                  "so all of them split with the same seed (`P.seed`).",
-                  "b：seed 决定哪些样本被留出。第 04 篇绝不能在第 03、05 篇评估用的样本上训练，所以它们都必须用同一个 "
-                  "seed（`P.seed`）来划分。"))
+    solution_why=("b: the seed decides which rows are held out. 04 must never train on the rows that 04 evaluates "
+                  "and 05 scores, so 02, 04 and 05 all split with the same seed (`P.seed`).",
+                  "b：seed 决定哪些样本被留出。第 04 篇评估、第 05 篇打分用的样本，第 04 篇绝不能拿来训练，所以第 02、04、05 "
+                  "篇都必须用同一个 seed（`P.seed`）来划分。"))
