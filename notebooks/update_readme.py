@@ -164,7 +164,7 @@ def profiles_block(lang: str) -> str:
         lr = _num(p["learning_rate"])
         tf_lr = FRAMEWORK_VALUES.get((name, "tf"), {}).get("learning_rate")
         if tf_lr is not None:  # the guide's TF schedule starts elsewhere
-            lr += f" PT / {_num(tf_lr)} TF"
+            lr = f"{lr}（TF 版从 {_num(tf_lr)} 开始）" if zh else f"{lr} (TF: {_num(tf_lr)})"
         lines.append("| " + " | ".join([label, data, model, size, lr, str(p["batch_size"]),
                                          length, every, where]) + " |")
     return "\n".join(lines) + "\n"

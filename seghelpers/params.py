@@ -43,6 +43,20 @@ PROFILES: dict[str, dict] = {
 }
 
 
+#: where a framework's recipe in the guide differs from the profile's: the Chinese edition's TensorFlow schedule
+#: (``PiecewiseConstantDecay``, notebook 04) starts at 1e-4, its PyTorch ``TrainingArguments`` use 6e-5
+FRAMEWORK_VALUES: dict[tuple[str, str], dict] = {
+    ("guide", "tf"): dict(learning_rate=1e-4),
+    ("full", "tf"): dict(learning_rate=1e-4),
+}
+
+
+def profile_values(profile: str, framework: str | None = None) -> dict:
+    """The values of ``profile`` for ``framework`` ("pt" / "tf" / None): :data:`PROFILES` with
+    :data:`FRAMEWORK_VALUES` applied. Raises ``KeyError`` for an unknown profile."""
+    return {**PROFILES[profile], **FRAMEWORK_VALUES.get((profile, framework), {})}
+
+
 class ParameterError(ValueError):
     """A bad notebook parameter; the message names it and says what to pass instead."""
 
@@ -223,6 +237,7 @@ class Params:
     hub_model_id: str | None
     resume: bool
     fast: bool = False  # False (every profile's default): the guide's own code paths; True: the kit's fast path
+    framework: str | None = None  # "pt" / "tf": which framework's profile values (profile_values) apply
 
     @property
     def checkpoints_dir(self) -> str:
@@ -239,7 +254,7 @@ class Params:
 
     def changed(self) -> tuple:
         """Names of the profile's values that were overridden (set in the parameters cell or with -p)."""
-        base = PROFILES[self.profile]
+        base = profile_values(self.profile, self.framework)
         return tuple(name for name in base if getattr(self, name) != base[name])
 
     def summary(self) -> str:
@@ -323,8 +338,9 @@ def resolve(profile: str = "smoke", *, framework: str | None = None, output_dir:
             push_to_hub=False, hub_model_id: str | None = None, resume=False, fast=False, **overrides) -> Params:
     """Merge ``overrides`` (``None`` = keep the profile's value) into ``profile`` and validate.
 
-    ``framework`` ("pt" / "tf") only picks the default ``output_dir``, ``<models_root()>/segformer-<profile>-<fw>``
-    (:func:`default_output_dir`); a relative ``output_dir`` is taken from the checkout's root
+    ``framework`` ("pt" / "tf") picks the framework's profile values (:func:`profile_values`: the TensorFlow
+    ``guide`` recipe starts at the learning rate 1e-4) and the default ``output_dir``,
+    ``<models_root()>/segformer-<profile>-<fw>`` (:func:`default_output_dir`); a relative ``output_dir`` is taken from the checkout's root
     (:func:`absolute_output_dir`). Messages are in the session's language (:mod:`seghelpers.i18n`).
     """
     if framework not in (None, "pt", "tf"):
@@ -336,7 +352,7 @@ def resolve(profile: str = "smoke", *, framework: str | None = None, output_dir:
     if unknown:
         raise ParameterError(tr(f"unknown parameter(s) {sorted(unknown)}; known: {sorted(PROFILES[profile])}",
                                 f"未知参数 {sorted(unknown)}；可用的参数有：{sorted(PROFILES[profile])}"))
-    p = dict(PROFILES[profile])
+    p = profile_values(profile, framework)
     p.update({k: v for k, v in overrides.items() if v is not None})
     for name in ("checkpoint", "dataset", "split"):
         if not isinstance(p[name], str) or not p[name].strip():
@@ -388,6 +404,7 @@ def resolve(profile: str = "smoke", *, framework: str | None = None, output_dir:
         hub_model_id=hub_model_id,
         resume=_bool("resume", resume),
         fast=_bool("fast", fast),
+        framework=framework,
     )
 
 

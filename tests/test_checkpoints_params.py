@@ -129,3 +129,14 @@ def test_fast_parameter_defaults_to_the_guides_path_and_parses_papermill_strings
     assert "fast" not in resolve("smoke").summary()
     with pytest.raises(ParameterError, match="fast="):
         resolve("smoke", fast="sometimes")
+
+
+def test_the_guide_profile_follows_each_frameworks_recipe():
+    """The Chinese edition trains PyTorch at 6e-5 and TensorFlow with a schedule from 1e-4 (notebook 04 scales that
+    schedule to learning_rate): the TF `guide` profile starts at 1e-4, and that is not "your value"."""
+    pt, tf = params.resolve("guide", framework="pt"), params.resolve("guide", framework="tf")
+    assert (pt.learning_rate, tf.learning_rate) == (6e-5, 1e-4) and pt.changed() == tf.changed() == ()
+    assert params.resolve("full", framework="tf").learning_rate == 1e-4
+    mine = params.resolve("guide", framework="tf", learning_rate=6e-5)
+    assert mine.changed() == ("learning_rate",) and "lr 6e-05*" in mine.summary()
+    assert params.resolve("smoke", framework="tf").learning_rate == params.PROFILES["smoke"]["learning_rate"]

@@ -257,7 +257,8 @@ def unshown_kit_names(track: list[dict]) -> list[str]:
     kit, shown, missing = _kit_names_module(), set(), []
     for nb in track:
         code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-        shown |= {arg.strip().split(".")[-1] for m in SHOWN.finditer(code) for arg in m.group(1).split(",")}
+        # sh.show_source(sh.DatasetMeta.to_model_ids) shows the method and names its class
+        shown |= {part for m in SHOWN.finditer(code) for arg in m.group(1).split(",") for part in arg.strip().split(".")}
         missing += [name for name in sorted(kit.kit_names(nb)) if name.split(".")[-1] not in shown
                     and not name.split(".")[-1].isupper() and name != "sh.show_source"]
     return missing

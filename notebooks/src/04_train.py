@@ -564,8 +564,9 @@ learning_rate = tf.keras.optimizers.schedules.PiecewiseConstantDecay(
 
 # %% [markdown] tags=["lang-en", "tf"]
 # The kit keeps that shape and scales it to the profile's learning rate (the `smoke` profile's tiny random model
-# needs 2e-3 to learn anything in 50 steps); `learning_rate = 1e-4` in the parameters cell gives the guide's
-# exact values. The boundaries count optimizer steps, so a short run never reaches them.
+# needs 2e-3 to learn anything in 50 steps). The `guide` and `full` profiles set `learning_rate` to 1e-4 in the
+# TensorFlow notebooks (6e-5 in the PyTorch ones, the guide's `TrainingArguments`), so they run the guide's exact
+# values. The boundaries count optimizer steps, so a short run never reaches them.
 #
 # **Why is the guide's learning rate so small?** 1e-4, falling from there, is a tenth of Adam's default 1e-3.
 # The encoder is pretrained: its weights already compute useful features, and large steps would overwrite them
@@ -580,7 +581,7 @@ learning_rate = tf.keras.optimizers.schedules.PiecewiseConstantDecay(
 # half its start. The last line below prints both counts for this run.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# 套件沿用这种分段方式，只是按预设的学习率等比例缩放（`smoke` 预设的随机初始化小模型要用 2e-3 才能在 50 步内学到东西）；在参数单元格里设 `learning_rate = 1e-4`，得到的就是指南的原始数值。分段边界按优化器的更新步数计算，训练步数少时根本走不到第一个边界。
+# 套件沿用这种分段方式，只是按预设的学习率等比例缩放（`smoke` 预设的随机初始化小模型要用 2e-3 才能在 50 步内学到东西）。`guide` 和 `full` 预设在 TensorFlow 笔记本里把 `learning_rate` 设为 1e-4（PyTorch 笔记本里是 6e-5，即指南 `TrainingArguments` 里的值），跑的正是指南的原始数值。分段边界按优化器的更新步数计算，训练步数少时根本走不到第一个边界。
 #
 # **指南的学习率为什么这么小？** 1e-4 只有 Adam 默认学习率 1e-3 的十分之一，之后还要一路往下降。编码器是预训练过的，它的权重已经能提取有用的特征；步子迈得太大，这些特征就会被区区几十张训练图像（指南的 `train[:50]` 里是 40 张）里学到的东西冲掉。所以微调预训练的编码器时，权重只宜小幅调整。`smoke` 预设用 2e-3 并不矛盾：它的模型从随机权重开始，本来就没有什么需要保留。
 #

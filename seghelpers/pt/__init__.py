@@ -30,7 +30,7 @@ JITTER = dict(brightness=0.25, contrast=0.25, saturation=0.25, hue=0.1)
 
 
 def make_transforms(image_processor, augment: bool = True, jitter: dict | None = None, seed: int | None = None,
-                    fast: bool = True, *, meta=None):
+                    fast: bool = False, *, meta=None):
     """Return ``(train_transforms, val_transforms)`` for ``Dataset.set_transform``.
 
     ``meta``: the data set's :class:`seghelpers.DatasetMeta`. The processor's ``do_reduce_labels`` must
@@ -48,9 +48,10 @@ def make_transforms(image_processor, augment: bool = True, jitter: dict | None =
     already prefetched (and jittered) the next batch by then. Pass ``AugmentationEpoch(train_transforms)``
     to the Trainer's ``callbacks`` so the epoch advances.
 
-    ``fast=True`` runs the processor's arithmetic through :class:`seghelpers.fastproc.FastSegformerProcessor`
-    (identical labels, pixel values within float32 rounding; see ``make bench``); ``fast=False`` calls
-    ``image_processor`` itself, as the guide does.
+    ``fast=False`` (the default) calls ``image_processor`` itself, as the guide does; ``fast=True`` (opt-in,
+    notebook 04's ``fast`` parameter) runs the processor's arithmetic through
+    :class:`seghelpers.fastproc.FastSegformerProcessor` (identical labels, pixel values within float32
+    rounding; see ``make bench``).
     """
     import hashlib
 
