@@ -3,7 +3,8 @@
 A kit name is an attribute reached through one of the kit's import names, ``sh.``, ``shpt.``, ``shtf.`` or
 ``viz.`` (``sh.viz.plot_training_curves`` counts once, as ``viz.plot_training_curves``), or a name imported with
 ``from seghelpers... import name`` (as ``name``; the exercises' own module is not a lesson name), in the notebook's
-code cells; the shared set-up and parameter cells and the collapsed "Under the hood" appendix are left out.
+code cells; the shared set-up and parameter cells, the collapsed "Under the hood" appendix and the arguments of
+``sh.show_source(...)`` (shown, not called) are left out.
 
     python notebooks/kit_names.py            # the working tree's notebooks/en/*.ipynb
     python notebooks/kit_names.py REF        # also the same notebooks at git REF, as "before -> after"
@@ -34,6 +35,8 @@ def kit_names(nb: dict) -> set[str]:
             break
         if cell["cell_type"] == "code" and not SNIPPET.search(src):
             code = "\n".join(line.split("#", 1)[0] for line in src.splitlines())  # comments do not count
+            # what sh.show_source(...) shows is read, not called: its arguments are not names to learn
+            code = re.sub(r"show_source\([^)]*\)", "show_source()", code)
             names |= {f"{m.group(1)}.{m.group(2)}" for m in KIT_NAME.finditer(code)}
             names |= {n.split(" as ")[0].strip() for m in FROM_IMPORT.finditer(code) for n in m.group(1).split(",")
                       if n.split(" as ")[0].strip() not in ("pt", "tf", "viz")}  # the module aliases shpt, shtf, viz
