@@ -286,7 +286,7 @@ SUMMARY = [
      "the guide's `compute_metrics` as written, 3 maps of 512²", "指南原样的 `compute_metrics`，3 张 512² 标签图",
      lambda cell, lang: _time(cell),
      "`evaluate` turns every pixel into Arrow before counting (the metrics notebook times it on yours); same numbers",
-     "`evaluate` 先把每个像素转成 Arrow 再统计（讲评估指标的那一篇会在你的机器上实测）；结果完全相同"),
+     "`evaluate` 先把每个像素转成 Arrow 再统计（第 03 篇会在你的机器上实测）；结果完全相同"),
 ]
 FIFTH_SMOKE = ("smoke", r"(?i)smoke",
                "run the whole collection (`smoke`)", "运行全部笔记本（`smoke`）",

@@ -215,14 +215,17 @@ except Exception as e:  # explained below
 # (The Chinese edition's TF block writes `AutoModelForSemanticSegmentation`, the PyTorch class; the TF class
 # is `TFAutoModelForSemanticSegmentation`.) On a folder that holds only PyTorch weights (`model.safetensors`,
 # as the smoke profile's `random:tiny` and every model from the PyTorch notebook do), the TF loader of
-# transformers 4.57 crashes with `'builtins.safe_open' object is not iterable`. The fix is `from_pt=True`,
-# which converts the PyTorch weights. `ignore_mismatched_sizes=True` is the kit's addition: when the checkpoint
+# transformers 4.57 crashes with `'builtins.safe_open' object is not iterable`. The guide's own checkpoint,
+# `nvidia/mit-b0`, ships TensorFlow weights and does not meet this; the course's smoke model does. The fix is one
+# keyword, `from_pretrained(checkpoint, id2label=id2label, label2id=label2id, from_pt=True)`, which converts the
+# PyTorch weights while the class count stays the checkpoint's; the cell below uses `shtf.load_model`, which
+# passes `from_pt` when a folder has only PyTorch weights and also handles a new class count. `ignore_mismatched_sizes=True` is the kit's addition: when the checkpoint
 # has a decode head trained for a different number of classes (150 for `random:tiny` and for every model
 # fine-tuned on ADE20K), it drops the weights that do not fit (only the final classifier) and initialises them
 # anew; with `nvidia/mit-b0`, an encoder-only checkpoint, the whole decode head is new anyway.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# （中文版指南的 TF 代码写的是 `AutoModelForSemanticSegmentation`，那是 PyTorch 的类；TF 的类是 `TFAutoModelForSemanticSegmentation`。）如果文件夹里只有 PyTorch 权重（`model.safetensors`，`smoke` 预设的 `random:tiny` 和 PyTorch 笔记本训练出的模型都是这样），transformers 4.57 的 TF 加载器会直接崩溃：`'builtins.safe_open' object is not iterable`。修复办法是传入 `from_pt=True`，让它转换 PyTorch 权重。`ignore_mismatched_sizes=True` 是套件加的：如果检查点里已经有一个类别数不同的解码头（`random:tiny` 和所有在 ADE20K 上微调过的模型都是 150 类），它会丢掉形状对不上的权重（只有最后的分类层）并重新初始化；`nvidia/mit-b0` 只是编码器检查点，整个解码头本来就是新初始化的。
+# （中文版指南的 TF 代码写的是 `AutoModelForSemanticSegmentation`，那是 PyTorch 的类；TF 的类是 `TFAutoModelForSemanticSegmentation`。）如果文件夹里只有 PyTorch 权重（`model.safetensors`，`smoke` 预设的 `random:tiny` 和 PyTorch 笔记本训练出的模型都是这样），transformers 4.57 的 TF 加载器会直接崩溃：`'builtins.safe_open' object is not iterable`。指南自己用的 `nvidia/mit-b0` 带有 TensorFlow 权重，不会遇到这个问题；课程的 `smoke` 模型会。修复只需一个参数：`from_pretrained(checkpoint, id2label=id2label, label2id=label2id, from_pt=True)`，在类别数与检查点相同时，它会把 PyTorch 权重转换过来；下面的单元格用的是 `shtf.load_model`，它在文件夹里只有 PyTorch 权重时自动传入 `from_pt`，类别数变了也能处理。`ignore_mismatched_sizes=True` 是套件加的：如果检查点里已经有一个类别数不同的解码头（`random:tiny` 和所有在 ADE20K 上微调过的模型都是 150 类），它会丢掉形状对不上的权重（只有最后的分类层）并重新初始化；`nvidia/mit-b0` 只是编码器检查点，整个解码头本来就是新初始化的。
 
 # %% tags=["tf"]
 # the fix: from_pt=True for a PyTorch-only folder (shtf.load_model picks it, and re-heads the PyTorch weights
