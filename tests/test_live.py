@@ -146,10 +146,13 @@ def test_report_progress_keeps_the_bar_only_where_a_person_watches():
         def kinds(self):
             return sorted(type(cb).__name__ for cb in self.callback_handler.callbacks)
 
+    t = Trainer(TrainerCallback(), NotebookProgressCallback())  # JupyterLab, Colab: the Trainer's table
+    report_progress(t, live=True)
+    assert t.kinds() == ["CompactNotebookProgress", "TrainerCallback"]  # the table is the one report
+    t = Trainer(TrainerCallback(), ProgressCallback())  # a live text bar (VS Code, a terminal)
+    report_progress(t, live=True)
+    assert t.kinds() == ["ProgressPrinter", "QuietProgress", "TrainerCallback"]
     for bar in (ProgressCallback, NotebookProgressCallback):
-        t = Trainer(TrainerCallback(), bar())
-        report_progress(t, live=True)
-        assert t.kinds() == sorted(["TrainerCallback", bar.__name__, "ProgressPrinter"])
         t = Trainer(TrainerCallback(), bar())
         report_progress(t, live=False)
         report_progress(t, live=False)  # twice: still one printer
@@ -157,6 +160,34 @@ def test_report_progress_keeps_the_bar_only_where_a_person_watches():
     t = Trainer(PrinterCallback())  # what disable_tqdm=True gives
     report_progress(t)  # pytest: nobody watches
     assert t.kinds() == ["ProgressPrinter"] and isinstance(t.callback_handler.callbacks[0], ProgressPrinter)
+
+
+def test_the_live_table_shows_numbers_not_per_class_lists():
+    """In JupyterLab the Trainer's table got one column per metric: two 150-value lists per evaluation row."""
+    from transformers import DefaultFlowCallback, TrainerControl, TrainerState, TrainingArguments
+    from transformers.trainer_callback import CallbackHandler
+    from transformers.utils.notebook import NotebookProgressCallback
+
+    from seghelpers.pt.progress import report_progress
+
+    class Trainer:
+        def __init__(self, *callbacks):
+            self.callback_handler = CallbackHandler(list(callbacks), None, None, None, None)
+            self.add_callback = self.callback_handler.add_callback
+            self.remove_callback = self.callback_handler.remove_callback
+
+    t = Trainer(DefaultFlowCallback(), NotebookProgressCallback())
+    report_progress(t, live=True)
+    [bar] = [cb for cb in t.callback_handler.callbacks if type(cb).__name__ == "CompactNotebookProgress"]
+    seen = {}
+    bar.first_column = "Step"  # as on_train_begin sets it
+    bar.training_tracker = type("Tracker", (), {"write_line": lambda self, values: seen.update(values),
+                                                "remove_child": lambda self: None})()
+    state = TrainerState(global_step=5, epoch=0.5, log_history=[{"loss": 4.0, "step": 5}])
+    metrics = {"eval_loss": 3.9, "eval_mean_iou": 0.2, "eval_per_category_iou": [0.1] * 150, "epoch": 0.5}
+    bar.on_evaluate(TrainingArguments("unused", report_to="none"), state, TrainerControl(), metrics=metrics)
+    assert seen["Mean Iou"] == 0.2 and seen["Validation Loss"] == 3.9
+    assert not any(isinstance(v, list) for v in seen.values()) and "Per Category Iou" not in seen
 
 
 # ----------------------------------------------------------------------------- the kit's messages in Chinese

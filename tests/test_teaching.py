@@ -180,7 +180,7 @@ def test_05_shows_prediction_against_ground_truth_in_the_main_flow(path):
 def test_04_teaches_reading_the_curves_and_the_small_learning_rate(path):
     prose = "\n".join(s for s, k in _main_flow(path) if k == "markdown")
     want = (("How to read these curves", "overfit", "flat eval mean IoU", "learning rate so small")
-            if "/en/" in path.as_posix() else ("怎样读这几条曲线", "过拟合", "mIoU 变平", "学习率为什么这么小"))
+            if "/en/" in path.as_posix() else ("怎样读这几条曲线", "过拟合", "mIoU 趋于平稳", "学习率为什么这么小"))
     missing = [w for w in want if w not in prose]
     assert not missing, missing
     assert "fast_training" not in prose, "the fast path's explanation belongs in Under the hood"

@@ -29,7 +29,7 @@
 #
 # 语义分割要给图像中的每个像素分配一个类别，但不区分同一类别的不同个体：两辆车都标成“car”。实例分割则要把它们分开，标成“car-1”和“car-2”（这是指南里的例子）；全景分割两件事都做。SegFormer 和本课程做的都是语义分割。
 #
-# 在请出模型之前，本篇先把训练数据摸清楚：SceneParse150 的一个小子集，或者你自己的数据集。SceneParse150 是 ADE20K 的评测版本，包含 150 个室内外常见的类别（既有墙、天空这类“背景物”，也有床、人这类“物体”）。
+# 在接触模型之前，本篇先把训练数据摸清楚：SceneParse150 的一个小子集，或者你自己的数据集。SceneParse150 是 ADE20K 的评测版本，包含 150 个室内外常见的类别（既有墙、天空这类“背景物”，也有床、人这类“物体”）。
 #
 # **本篇目标**
 # - 运行指南里的 `load_dataset`，弄明白它的数据集 id 现在为什么会报错，并改从 Parquet 数据源加载同样的样本；
@@ -73,7 +73,8 @@
 #
 # Where a helper of the kit, the course's package `seghelpers` (imported as `sh`), replaces a step of the
 # guide, it comes after the guide's code for that step, with a check that both give the same result; every
-# helper the course uses has its code printed (by the kit's `show_source`) where it first appears.
+# helper the course uses is shown where it first appears (by the kit's `show_source`): a short one's code, a
+# long one's signature, the first paragraph of its docstring and the file and line where its code is.
 #
 # The Chinese edition uses a few terms the 中文 notebooks replace (segmentation map, annotation, channels-first,
 # metric); the Chinese version of this section maps them. One sentence of its preprocessing section is
@@ -92,7 +93,7 @@
 # | 评估时机 | `TrainingArguments(evaluation_strategy="steps")` | `eval_strategy="steps"` | 旧参数名已被删除；第 04 篇使用 `eval_strategy` |
 # | TensorFlow | 有 TensorFlow 小节（Keras `fit`，学习率按 `PiecewiseConstantDecay` 分段下降） | 已删除：transformers 5 不再支持 TensorFlow | TensorFlow 版笔记本保留这部分，运行在 transformers 4.57 上（最后一个带 TF 模型的版本） |
 #
-# 套件的辅助函数（`sh.…`）如果替代了指南的某一步，就放在那段指南原代码之后出场，并附一次检查，证明两者结果相同；课程用到的每个辅助函数，第一次出现时都会用套件的 `show_source` 打印出它的代码。
+# 套件的辅助函数（`sh.…`）如果替代了指南的某一步，就放在那段指南原代码之后出场，并附一次检查，证明两者结果相同；课程用到的每个辅助函数，第一次出现时都会用套件的 `show_source` 展示出来：短的打印全部代码，长的打印函数签名、文档字符串的第一段，以及代码所在的文件和行号。
 #
 # 指南中文版有几个词的译法和本课程不同，对照着读时可按下表换算（本课程的用词见 `notebooks/TERMINOLOGY.md`）：
 #

@@ -516,8 +516,9 @@ trainer = Trainer(
 #   point of section 4);
 # - `AugmentationEpoch` tells the seeded training transform which epoch it is in, so each image's colour jitter
 #   depends only on the seed, the epoch and the image, and a resumed run retraces an uninterrupted one;
-# - `report_progress` keeps the Trainer's live progress bar where you watch (JupyterLab, Colab); where nobody
-#   watches (papermill, nbval) it removes the bar and prints one line per evaluation instead.
+# - `report_progress` keeps the Trainer's live progress bar where you watch (JupyterLab, Colab), with its table
+#   of evaluations showing numbers only (the per-class lists stay in the log); where nobody watches (papermill,
+#   nbval) it removes the bar and prints one line per evaluation instead.
 #
 # With `resume = True` in the parameters cell, `train()` continues from the last complete checkpoint.
 
@@ -526,7 +527,7 @@ trainer = Trainer(
 #
 # - `preprocess_logits_for_metrics` 把每个评估批次的 logits 立即转成类别编号（即第 4 小节说的内存问题）；
 # - `AugmentationEpoch` 告诉带种子的训练变换当前是第几轮，这样每张图像的颜色抖动只取决于种子、轮数和图像本身，断点续训的结果与不中断时完全一致；
-# - `report_progress` 在有人看着的地方（JupyterLab、Colab）保留 Trainer 的实时进度条；没人看的地方（papermill、nbval）去掉进度条，改为每次评估打印一行。
+# - `report_progress` 在有人看着的地方（JupyterLab、Colab）保留 Trainer 的实时进度条，评估结果表里只列数值（各类别的列表留在日志里）；没人看的地方（papermill、nbval）去掉进度条，改为每次评估打印一行。
 #
 # 在参数单元格里设 `resume = True`，`train()` 就会从最近一个完整的检查点接着训练。
 
@@ -889,8 +890,8 @@ sh.show_source(viz.plot_training_curves)  # the kit's code, where it is first us
 #   trains on (10 there). While both fall, the model learns something that carries over to new images. When
 #   the training loss keeps falling but the eval loss levels off or rises, the model is memorising its
 #   training images: it *overfits*. With so few images this comes early; in the guide's
-#   recipe every image is seen 50 times. The eval loss can sit below the training loss, as in the second half
-#   of this PyTorch run and in every TensorFlow epoch. The training loss is measured with colour jitter and
+#   recipe every image is seen 50 times. The eval loss can sit below the training loss, for part of a run or
+#   all of it (look at this run's curves). The training loss is measured with colour jitter and
 #   dropout on (and, in TensorFlow, averaged over an epoch in which the weights kept improving). The eval loss
 #   is measured afterwards, on unjittered images with dropout off. This gap is no cause for concern.
 # - **A flat eval mean IoU.** Mean IoU changes only when a pixel's top class changes, so it can stay flat while
@@ -904,8 +905,8 @@ sh.show_source(viz.plot_training_curves)  # the kit's code, where it is first us
 # %% [markdown] tags=["lang-zh"]
 # **怎样读这几条曲线。** 看三件事：
 #
-# - **训练损失和评估损失之间的差距。** 训练损失是在训练集上算的，也就是模型用来学习的那些图像（指南的 `train[:50]` 里是 40 张）；评估损失则来自它从没训练过的测试集（那里是 10 张）。两者一起下降，说明模型学到的东西对新图像也管用。如果训练损失还在降，评估损失却不再下降甚至回升，说明模型在死记训练图像，也就是*过拟合*。图像这么少，过拟合来得很早；按指南的配置，每张图像要看 50 遍。评估损失低于训练损失并不反常，本次 PyTorch 运行的后半段、TensorFlow 的每一轮都是这样：训练损失是在颜色抖动和 dropout 都开着时记录的（TensorFlow 还要对整轮取平均，而这一轮里权重一直在变好）；评估损失则是之后在没有增强的图像上、关掉 dropout 算出来的。
-# - **评估 mIoU 变平。** 只有某个像素得分最高的类别变了，mIoU 才会变，所以损失还在变化时，mIoU 可能纹丝不动。如果它停在一个不错的值上，说明在这份数据上已经训练到头了，再多训几轮也只是死记；如果从一开始就贴着 0 不动，说明模型几乎把所有像素都判成同一类，先检查标签（第 03 篇）和学习率，别急着加长训练。
+# - **训练损失和评估损失之间的差距。** 训练损失是在训练集上算的，也就是模型用来学习的那些图像（指南的 `train[:50]` 里是 40 张）；评估损失则来自它从没训练过的测试集（那里是 10 张）。两者一起下降，说明模型学到的东西对新图像也管用。如果训练损失还在降，评估损失却不再下降甚至回升，说明模型在死记训练图像，也就是*过拟合*。图像这么少，过拟合来得很早；按指南的配置，每张图像要看 50 遍。评估损失低于训练损失并不反常，可能只出现在训练的某一段，也可能从头到尾都是这样（看看这次运行的曲线）：训练损失是在颜色抖动和 dropout 都开着时记录的（TensorFlow 还要对整轮取平均，而这一轮里权重一直在变好）；评估损失则是之后在没有增强的图像上、关掉 dropout 算出来的。
+# - **评估 mIoU 趋于平稳。** 只有某个像素得分最高的类别变了，mIoU 才会变，所以损失还在变化时，mIoU 可能纹丝不动。如果它停在一个不错的值上，说明模型在这份数据上已经收敛，再多训几轮也只是死记；如果从一开始就一直接近 0，说明模型几乎把所有像素都判成同一类，先检查标签（第 03 篇）和学习率，别急着加长训练。
 # - **噪声。** 看趋势，别看单个点：训练损失的每个点只对应一个批次（PyTorch）或一轮的平均值（TensorFlow）；测试集也只是个小样本（指南的配置里只有 10 张），mIoU 相差零点零几说明不了什么。
 
 # %% [markdown] tags=["lang-en", "pt"]

@@ -119,7 +119,7 @@ class Exercise:
     def solution(self) -> None:
         """Print a solution that runs in this notebook, and the reasoning behind it."""
         why = self._why_zh if language() == "zh" else self._why_en
-        print(tr("Solution", "参考答案", keep_en=False) + ":\n\n" + textwrap.indent(self.solution_code, "    ")
+        print(tr("Solution:", "参考答案：", keep_en=False) + "\n\n" + textwrap.indent(self.solution_code, "    ")
               + "\n\n" + why)
 
 

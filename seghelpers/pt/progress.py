@@ -73,24 +73,60 @@ class ProgressPrinter(TrainerCallback):
         print(line)
 
 
+def _compact_bars():
+    """Subclasses of the Trainer's two bars that show numbers only (built on first use: they import transformers)."""
+    from transformers import ProgressCallback
+    from transformers.utils.notebook import NotebookProgressCallback
+
+    class CompactNotebookProgress(NotebookProgressCallback):
+        """The notebook bar and its table of evaluations, one column per number: per-class lists (150 values
+        each for ADE20K) stay in ``trainer.state.log_history``."""
+
+        def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+            scalars = {k: v for k, v in (metrics or {}).items() if isinstance(v, (int, float))}
+            return super().on_evaluate(args, state, control, metrics=scalars, **kwargs)
+
+    class QuietProgress(ProgressCallback):
+        """tqdm's bar without its copy of every log dict (``logging_steps=1``: one dict per step)."""
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            return None
+
+    return CompactNotebookProgress, QuietProgress
+
+
 def report_progress(trainer, live: bool | None = None) -> None:
     """How ``trainer`` shows its progress: a live bar where a person watches, printed lines elsewhere.
 
     ``live``: None asks :func:`seghelpers.quiet.live_progress` (True in JupyterLab, Notebook, Colab and VS Code;
-    False in papermill, nbval, scripts). Live: the Trainer's own bar (``NotebookProgressCallback`` in a notebook,
-    tqdm's ``ProgressCallback`` elsewhere) stays. Not live: the bar is removed, so an executed notebook does not
-    keep hundreds of redraws. Either way ``PrinterCallback`` (one raw dict per logging step, the Trainer's choice
-    under ``disable_tqdm=True``) is removed and a :class:`ProgressPrinter` (one line per evaluation) is added.
-    Call it once, after ``Trainer(...)`` and before ``trainer.train()``.
+    False in papermill, nbval, scripts).
+
+    * Live in a notebook front-end: the Trainer's notebook bar and table of evaluations stay, with numbers only
+      (its table would otherwise hold every per-class list the metric returns).
+    * Live elsewhere (tqdm's text bar): the bar stays, without its copy of every log dict, and a
+      :class:`ProgressPrinter` prints one line per evaluation.
+    * Not live: the bar is removed, so an executed notebook does not keep hundreds of redraws, and a
+      :class:`ProgressPrinter` prints one line per evaluation.
+
+    ``PrinterCallback`` (one raw dict per logging step, the Trainer's choice under ``disable_tqdm=True``) is always
+    removed. Call it once, after ``Trainer(...)`` and before ``trainer.train()``.
     """
     from transformers import PrinterCallback, ProgressCallback
     from transformers.utils.notebook import NotebookProgressCallback
 
     from ..quiet import live_progress
 
+    compact_notebook, quiet_bar = _compact_bars()
     live = live_progress() if live is None else bool(live)
-    remove = [PrinterCallback] + ([] if live else [ProgressCallback, NotebookProgressCallback])
-    for callback in remove:
+    callbacks = trainer.callback_handler.callbacks
+    notebook_bar = any(type(cb) is NotebookProgressCallback for cb in callbacks)
+    text_bar = any(type(cb) is ProgressCallback for cb in callbacks)
+    for callback in (PrinterCallback, NotebookProgressCallback, ProgressCallback):
         trainer.remove_callback(callback)
+    if live and notebook_bar:
+        trainer.add_callback(compact_notebook())
+        return
+    if live and text_bar:
+        trainer.add_callback(quiet_bar())
     if not any(isinstance(cb, ProgressPrinter) for cb in trainer.callback_handler.callbacks):
         trainer.add_callback(ProgressPrinter())

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from ..i18n import tr
+
 #: the logged values the bar shows (when present); everything else stays in ``history.history``
 SHOWN = ("loss", "val_loss", "val_mean_iou")
 
@@ -40,6 +42,9 @@ class LiveProgress(tf.keras.callbacks.Callback):
         steps, epochs = self.params.get("steps"), self.params.get("epochs")
         total = steps * epochs if steps and epochs else None
         self.bar = tqdm(total=total, desc="fit", unit="step", leave=True, dynamic_ncols=True)
+        # the first step waits while TensorFlow traces the training step: say so, or the bar looks stuck at 0
+        self.bar.set_postfix_str(tr("first step: TensorFlow is tracing the model, a few seconds",
+                                    "第一步：TensorFlow 正在构建计算图，需要几秒钟", keep_en=False))
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch + 1
