@@ -197,7 +197,7 @@ print("do_reduce_labels =", image_processor.do_reduce_labels)
 # %%
 # NBVAL_CHECK_OUTPUT
 image_processor = AutoImageProcessor.from_pretrained(
-    checkpoint, do_reduce_labels=meta.reduce_labels,  # guide: do_reduce_labels=True
+    checkpoint, do_reduce_labels=meta.reduce_labels,  # guide: reduce_labels=True (ignored today: see above)
     size={"height": P.image_size, "width": P.image_size})  # guide: not set (the checkpoint's 512×512)
 print(type(image_processor).__name__, "| do_reduce_labels:", image_processor.do_reduce_labels,
       "| size:", image_processor.size)
@@ -617,7 +617,7 @@ from seghelpers.exercises import stage02 as ex
 # %% [markdown] tags=["lang-zh"]
 # ### 练习 1：手写标签缩减
 #
-# 编写 `my_reduce_labels(mask)`：输入 ADE 的原始标注值，输出模型的类别编号：0（“其他”）变成 255，每个类别 *k* 变成 *k*−1，形状不变。检查会在一个只有一个像素、值为 0 的掩码上，在取值 1 和 150 上，在一个 `int64` 的掩码上（这时 0 − 1 是 −1，不是 255），以及样本的标注上运行你的函数，并把最后一个结果和图像处理器在 `do_reduce_labels=True` 时给出的结果比较。
+# 编写 `my_reduce_labels(mask)`：输入 ADE 的原始标注值，输出模型的类别编号：0（“其他”）变成 255，每个类别 *k* 变成 *k*−1，形状不变。检查会用这几种输入运行你的函数：只含一个值为 0 的像素的掩码；取值 1 和 150；一个 `int64` 掩码（这时 0 − 1 得 −1，而不是 255）；样本的标注——最后这一项还会和图像处理器在 `do_reduce_labels=True` 时的输出比较。
 
 # %% tags=["exercise"]
 def my_reduce_labels(mask):

@@ -94,7 +94,7 @@ CHECKPOINT = sh.resolve_checkpoint(P.checkpoint, P.image_size, P.seed)  # as in 
 # 指南原代码 / the guide's code (Chinese edition)
 from huggingface_hub import notebook_login
 
-if P.push_to_hub:  # guide: notebook_login() at the start, always; offline it cannot log in
+if P.push_to_hub:  # forced: offline there is no Hub to log in to (the guide calls notebook_login() always)
     notebook_login()
 
 # %% [markdown] tags=["lang-en"]
@@ -216,20 +216,36 @@ except Exception as e:  # explained below
 # is `TFAutoModelForSemanticSegmentation`.) On a folder that holds only PyTorch weights (`model.safetensors`,
 # as the smoke profile's `random:tiny` and every model from the PyTorch notebook do), the TF loader of
 # transformers 4.57 crashes with `'builtins.safe_open' object is not iterable`. The guide's own checkpoint,
-# `nvidia/mit-b0`, ships TensorFlow weights and does not meet this; the course's smoke model does. The fix is one
-# keyword, `from_pretrained(checkpoint, id2label=id2label, label2id=label2id, from_pt=True)`, which converts the
-# PyTorch weights while the class count stays the checkpoint's; the cell below uses `shtf.load_model`, which
-# passes `from_pt` when a folder has only PyTorch weights and also handles a new class count. `ignore_mismatched_sizes=True` is the kit's addition: when the checkpoint
-# has a decode head trained for a different number of classes (150 for `random:tiny` and for every model
-# fine-tuned on ADE20K), it drops the weights that do not fit (only the final classifier) and initialises them
-# anew; with `nvidia/mit-b0`, an encoder-only checkpoint, the whole decode head is new anyway.
+# `nvidia/mit-b0`, ships TensorFlow weights and does not meet this; the course's smoke model does.
+#
+# The fix is one keyword. The next cell runs `from_pretrained(checkpoint, id2label=id2label,
+# label2id=label2id, from_pt=True)`, which converts the PyTorch weights as long as the class count stays the
+# checkpoint's. The cell after it loads the model with the kit's `shtf.load_model`, which passes `from_pt`
+# itself and also handles a new class count: with `ignore_mismatched_sizes=True` it starts only the final classifier
+# anew (`random:tiny` and every model fine-tuned on ADE20K have 150 classes; `nvidia/mit-b0`, an
+# encoder-only checkpoint, gets a new decode head anyway).
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# （中文版指南的 TF 代码写的是 `AutoModelForSemanticSegmentation`，那是 PyTorch 的类；TF 的类是 `TFAutoModelForSemanticSegmentation`。）如果文件夹里只有 PyTorch 权重（`model.safetensors`，`smoke` 预设的 `random:tiny` 和 PyTorch 笔记本训练出的模型都是这样），transformers 4.57 的 TF 加载器会直接崩溃：`'builtins.safe_open' object is not iterable`。指南自己用的 `nvidia/mit-b0` 带有 TensorFlow 权重，不会遇到这个问题；课程的 `smoke` 模型会。修复只需一个参数：`from_pretrained(checkpoint, id2label=id2label, label2id=label2id, from_pt=True)`，在类别数与检查点相同时，它会把 PyTorch 权重转换过来；下面的单元格用的是 `shtf.load_model`，它在文件夹里只有 PyTorch 权重时自动传入 `from_pt`，类别数变了也能处理。`ignore_mismatched_sizes=True` 是套件加的：如果检查点里已经有一个类别数不同的解码头（`random:tiny` 和所有在 ADE20K 上微调过的模型都是 150 类），它会丢掉形状对不上的权重（只有最后的分类层）并重新初始化；`nvidia/mit-b0` 只是编码器检查点，整个解码头本来就是新初始化的。
+# （中文版指南的 TF 代码写的是 `AutoModelForSemanticSegmentation`，那是 PyTorch 的类；TF 的类是 `TFAutoModelForSemanticSegmentation`。）如果文件夹里只有 PyTorch 权重（`model.safetensors`，`smoke` 预设的 `random:tiny` 和 PyTorch 笔记本训练出的模型都是这样），transformers 4.57 的 TF 加载器会直接崩溃：`'builtins.safe_open' object is not iterable`。指南自己用的 `nvidia/mit-b0` 带有 TensorFlow 权重，不会遇到这个问题；课程的 `smoke` 模型会。
+#
+# 修复只需一个参数。下一个单元格运行 `from_pretrained(checkpoint, id2label=id2label, label2id=label2id, from_pt=True)`，只要类别数和检查点一致，它就能把 PyTorch 权重转换过来。再下一个单元格用套件的 `shtf.load_model` 加载模型：它会自动传入 `from_pt`，类别数变了也能处理——借助 `ignore_mismatched_sizes=True`，只把最后的分类层重新初始化（`random:tiny` 和所有在 ADE20K 上微调过的模型都是 150 类；`nvidia/mit-b0` 只是编码器检查点，整个解码头本来就是新初始化的）。
 
 # %% tags=["tf"]
-# the fix: from_pt=True for a PyTorch-only folder (shtf.load_model picks it, and re-heads the PyTorch weights
-# first when the class count changes: the PyTorch->TF conversion cannot drop a mismatched classifier)
+from transformers.utils import logging as hf_logging
+
+hf_logging.set_verbosity_error()  # the conversion's weight report: the printed line below says what matters
+try:  # the fix in the guide's words: one keyword, from_pt=True, converts the PyTorch weights
+    model = TFAutoModelForSemanticSegmentation.from_pretrained(
+        checkpoint, id2label=id2label, label2id=label2id, from_pt=True)
+    print(f"from_pt=True: loaded, {model.config.num_labels} classes")
+except Exception as e:  # a new class count: the conversion cannot drop the checkpoint's classifier
+    print(f"{type(e).__name__}: {str(e).splitlines()[0][:160]}")
+finally:
+    hf_logging.set_verbosity_warning()
+
+# %% tags=["tf"]
+# the kit's loader: from_pt=True for a PyTorch-only folder, and a new classifier first when the class count
+# changes (the PyTorch->TF conversion cannot drop a mismatched one); the loss fix of the next cells stays off
 model = shtf.load_model(CHECKPOINT, fix_loss_fn=False, meta=meta, ignore_mismatched_sizes=True)
 print(f"{model.__class__.__name__}: {model.count_params() / 1e6:.2f} M parameters, "
       f"{model.config.num_labels} classes")
@@ -410,11 +426,14 @@ except TypeError as e:
 
 # %% [markdown] tags=["lang-en", "pt"]
 # `evaluation_strategy` was renamed `eval_strategy`, and the old name has since been removed (the current
-# English guide already writes `eval_strategy`). The cell after this list is the guide's call with that one
-# fix, plus a few arguments of the kit's. What each one is for:
+# English guide already writes `eval_strategy`). Of the guide's other arguments, `save_total_limit=3` keeps only
+# the three newest checkpoints on disk, and `logging_steps=1` logs the training loss at every step. The cell
+# after this list is the guide's call with that one fix, plus a few arguments of the kit's. What each one is for:
 #
 # - **Evaluation memory.** By default the Trainer keeps every evaluation logit until evaluation ends; at 512×512
-#   that is about 20 GB for ADE20K's 2000 validation images. With `batch_eval_metrics=True`, plus
+#   that is about 20 GB for ADE20K's 2000 validation images. The guide's `eval_accumulation_steps=5` moves the
+#   gathered logits from the GPU to the CPU every 5 evaluation batches: GPU memory stays flat, but CPU memory
+#   still grows with the test split. That is why the kit streams the metric: with `batch_eval_metrics=True`, plus
 #   `preprocess_logits_for_metrics` in the `Trainer` below, each batch's logits are upsampled and reduced to class
 #   ids at once, and `shpt.ComputeMetrics` adds them to a confusion matrix (notebook 03). Same mean IoU, flat
 #   memory. Set `stream_metrics = False` to keep every logit in memory as the guide's Trainer does (the metric is
@@ -432,15 +451,16 @@ except TypeError as e:
 #   checkpoint).
 
 # %% [markdown] tags=["lang-zh", "pt"]
-# `evaluation_strategy` 已改名为 `eval_strategy`，旧名字后来被删除了（现在的英文版指南已经写成 `eval_strategy`）。列表后面的单元格是指南的原调用，只改了这一处，再加上套件的几个参数；各参数的用途如下：
+# `evaluation_strategy` 已改名为 `eval_strategy`，旧名字后来被删除了（现在的英文版指南已经写成 `eval_strategy`）。指南的其他参数里，`save_total_limit=3` 让磁盘上只保留最新的 3 个检查点，`logging_steps=1` 让每一步都记录训练损失。列表后面的单元格是指南的原调用，只改了这一处，再加上套件的几个参数；各参数的用途如下：
 #
-# - **评估时的内存。** Trainer 默认把评估的全部 logits 攒到评估结束；在 512×512 的分辨率下，ADE20K 的 2000 张验证图像大约要 20 GB。设置 `batch_eval_metrics=True`，再在下面的 `Trainer` 里传入 `preprocess_logits_for_metrics`，每个批次的 logits 会立即上采样并转成类别编号，`shpt.ComputeMetrics` 把它们累加进一个混淆矩阵（见第 03 篇）。mIoU 完全一样，内存却不再增长。把 `stream_metrics` 设为 `False`，就会像指南的 Trainer 那样把全部 logits 留在内存里（指标仍由套件计算）。
+# - **评估时的内存。** Trainer 默认把评估的全部 logits 攒到评估结束；在 512×512 的分辨率下，ADE20K 的 2000 张验证图像大约要 20 GB。指南里的 `eval_accumulation_steps=5` 每 5 个评估批次就把攒下的 logits 从 GPU 挪到 CPU：显存保住了，但内存仍随测试集增长。所以套件改为流式计算指标：设置 `batch_eval_metrics=True`，再在下面的 `Trainer` 里传入 `preprocess_logits_for_metrics`，每个批次的 logits 会立即上采样并转成类别编号，`shpt.ComputeMetrics` 把它们累加进一个混淆矩阵（见第 03 篇）。mIoU 完全一样，内存却不再增长。把 `stream_metrics` 设为 `False`，就会像指南的 Trainer 那样把全部 logits 留在内存里（指标仍由套件计算）。
 # - **文件夹。** 检查点存到 `<output_dir>-checkpoints`；第 6 小节把训练好的模型导出到 `output_dir`，第 05 篇从这里加载。在 Colab 上，请先挂载 Google Drive（左侧“文件”面板 ▸“装载 Google 云端硬盘”），再运行参数单元格；挂载后这两个文件夹都会放在 `MyDrive/segformer-kit/models/` 下，第 05 篇（在它自己的运行时里）和断点续训都能找到它们。
 # - **安静、可复现的训练。** 固定 `seed`，`report_to="none"`（不接任何实验跟踪工具）。进度怎么显示在第 5 小节设定：你在 JupyterLab 或 Colab 里盯着看时，是 Trainer 自带的实时进度条（当前步数、已用时间、剩余时间）；用 papermill 运行或在课程网页版里，每次评估打印一行文字。
 # - **带种子的颜色抖动。** 第 1 小节的 `make_transforms(..., seed=P.seed)` 加上 `AugmentationEpoch` 回调，让每张图像的抖动只取决于种子、轮数和图像本身，所以断点续训的结果与不中断的训练完全一致（在参数单元格里设 `resume = True`，就会从最近一个完整的检查点接着训练）。
 
 # %% tags=["pt"]
-stream_metrics = True  # False: the guide's way (all eval logits kept, the metric computed once at the end)
+# 指南原代码 / the guide's code (Chinese edition)
+stream_metrics = True  # kit: False keeps every eval logit until the end, as the guide's Trainer does
 training_args = TrainingArguments(
     output_dir=P.checkpoints_dir,  # guide: "segformer-b0-scene-parse-150"
     learning_rate=P.learning_rate,  # guide: 6e-5
@@ -457,13 +477,12 @@ training_args = TrainingArguments(
     eval_accumulation_steps=5,
     remove_unused_columns=False,
     push_to_hub=P.push_to_hub,  # guide: True
-    # the kit's additions
-    batch_eval_metrics=stream_metrics,
-    hub_model_id=P.hub_model_id,
-    seed=P.seed,
-    report_to="none",
-    use_cpu=not (torch.cuda.is_available() or torch.backends.mps.is_available()),
-    dataloader_pin_memory=torch.cuda.is_available(),
+    batch_eval_metrics=stream_metrics,  # kit: the metric counted batch by batch (memory, see the list above)
+    hub_model_id=P.hub_model_id,  # guide: not set (the repository is named after output_dir)
+    seed=P.seed,  # guide: not set (the Trainer's default, 42)
+    report_to="none",  # kit: no experiment trackers
+    use_cpu=not (torch.cuda.is_available() or torch.backends.mps.is_available()),  # kit: CPU only without a GPU
+    dataloader_pin_memory=torch.cuda.is_available(),  # kit: pinned memory helps only a CUDA GPU
 )
 
 # %% [markdown] tags=["lang-en", "pt"]
@@ -476,23 +495,27 @@ training_args = TrainingArguments(
 # 2 minutes per evaluation of the guide's 10 test images; the guide evaluates 50 times, close to two hours of
 # metric alone (item 10 of `benchmarks/RESULTS.md`, "the guide's compute_metrics", from `make bench`).
 #
-# On the `smoke` profile training takes seconds on a laptop CPU; the `guide` profile (40 images at 512×512,
-# 50 epochs, 1000 steps) wants a GPU and prints a line every 20 steps.
+# On the `smoke` profile training takes seconds on a laptop CPU. `smoke` trains a tiny model from random
+# weights: it shows the mechanics, not fine-tuning. To watch the guide's pretrained mit-b0 being fine-tuned on
+# real photos on a laptop CPU, set `profile = "workshop"` in the parameters cell (about 3 minutes in PyTorch,
+# 7 in TensorFlow; it reads the Hub once, so run `make prefetch PROFILE=workshop` while online). The `guide`
+# profile (40 images at 512×512, 50 epochs, 1000 steps) wants a GPU and prints a line every 20 steps.
 #
 # **Why is the guide's learning rate so small?** 6e-5 is less than a tenth of Adam's default 1e-3 (about
 # 1/17). The encoder is pretrained: its weights already compute useful features, and large steps would
 # overwrite them with whatever a few dozen training images can teach (40 of the guide's `train[:50]`).
-# Fine-tuning should move a pretrained encoder only a little. The `smoke` profile's 2e-3 is no contradiction:
-# its model starts from random weights, so there is nothing to preserve.
+# Fine-tuning should move a pretrained encoder only a little. (The `Trainer`'s own default, 5e-5, is this low
+# for the same reason: `TrainingArguments` is built for fine-tuning.) The `smoke` profile's 2e-3 is no
+# contradiction: its model starts from random weights, so there is nothing to preserve.
 
 # %% [markdown] tags=["lang-zh", "pt"]
 # ## 5. 训练
 #
 # 下面是指南的 `Trainer` 和 `train()`，各占一个单元格；套件加的东西放在两者之间单独的单元格里。`compute_metrics` 用的是 `shpt.ComputeMetrics`，即第 03 篇里指南 `compute_metrics` 的流式版本（结果相同）。指南的版本每次评估都要调用 🤗 Evaluate 的 `metric.compute`，第 03 篇在你的机器上测过它的耗时。在基准测试用的那台 2 核 CPU 上，它算一张 512×512 的分割图约需 12.7 秒，评估一次指南的 10 张测试图像约需 2 分钟；指南要评估 50 次，光算指标就将近两小时（见 `benchmarks/RESULTS.md` 第 10 项“the guide's compute_metrics”，由 `make bench` 测得）。
 #
-# 用 `smoke` 预设，在一台普通电脑的 CPU 上几秒钟就能训练完；`guide` 预设（40 张 512×512 的图像，50 轮，共 1000 步）最好用 GPU，每 20 步打印一行。
+# 用 `smoke` 预设，在一台普通电脑的 CPU 上几秒钟就能训练完。不过 `smoke` 训练的是一个从随机权重开始的小模型，演示的是流程，而不是微调。想在笔记本电脑的 CPU 上看到指南的预训练模型 mit-b0 在真实照片上微调，就在参数单元格里把 `profile` 设为 `"workshop"`（PyTorch 约 3 分钟，TensorFlow 约 7 分钟；它要访问一次 Hub，所以先趁联网运行一次 `make prefetch PROFILE=workshop`）。`guide` 预设（40 张 512×512 的图像，50 轮，共 1000 步）最好用 GPU，每 20 步打印一行。
 #
-# **指南的学习率为什么这么小？** 6e-5 还不到 Adam 默认学习率 1e-3 的十分之一（约为 1/17）。编码器是预训练过的，它的权重已经能提取有用的特征；步子迈得太大，这些特征就会被区区几十张训练图像（指南的 `train[:50]` 里是 40 张）里学到的东西冲掉。所以微调预训练的编码器时，权重只宜小幅调整。`smoke` 预设用 2e-3 并不矛盾：它的模型从随机权重开始，本来就没有什么需要保留。
+# **指南的学习率为什么这么小？** 6e-5 还不到 Adam 默认学习率 1e-3 的十分之一（约为 1/17）。编码器是预训练过的，它的权重已经能提取有用的特征；步子迈得太大，这些特征就会被区区几十张训练图像（指南的 `train[:50]` 里是 40 张）里学到的东西冲掉。所以微调预训练的编码器时，权重只宜小幅调整。（`Trainer` 自己的默认学习率 5e-5 也这么小，原因相同：`TrainingArguments` 本来就是为微调设计的。）`smoke` 预设用 2e-3 并不矛盾：它的模型从随机权重开始，本来就没有什么需要保留。
 
 # %% tags=["pt"]
 compute_metrics = shpt.ComputeMetrics(meta=meta)  # notebook 03's compute_metrics, streamed
@@ -577,19 +600,11 @@ learning_rate = tf.keras.optimizers.schedules.PiecewiseConstantDecay(
 # with whatever a few dozen training images can teach (40 of the guide's `train[:50]`). Fine-tuning should
 # move a pretrained encoder only a little. The `smoke` profile's 2e-3 is no contradiction: its model starts
 # from random weights, so there is nothing to preserve.
-#
-# Earlier versions of the English guide used `create_optimizer(init_lr=6e-5, num_train_steps=len(train_ds) *
-# num_epochs, weight_decay_rate=0.01, num_warmup_steps=0)` instead: AdamW with a learning rate that falls
-# linearly to 0 over `num_train_steps`. But `len(train_ds) * num_epochs` counts *images*, not optimizer steps;
-# with batches of 2 the decay is planned for twice the real run, which ends with the learning rate still at
-# half its start. The last line below prints both counts for this run.
 
 # %% [markdown] tags=["lang-zh", "tf"]
 # 套件沿用这种分段方式，只是按预设的学习率等比例缩放（`smoke` 预设的随机初始化小模型要用 2e-3 才能在 50 步内学到东西）。`guide` 和 `full` 预设在 TensorFlow 笔记本里把 `learning_rate` 设为 1e-4（PyTorch 笔记本里是 6e-5，即指南 `TrainingArguments` 里的值），跑的正是指南的原始数值。分段边界按优化器的更新步数计算，训练步数少时根本走不到第一个边界。
 #
 # **指南的学习率为什么这么小？** 1e-4 只有 Adam 默认学习率 1e-3 的十分之一，之后还要一路往下降。编码器是预训练过的，它的权重已经能提取有用的特征；步子迈得太大，这些特征就会被区区几十张训练图像（指南的 `train[:50]` 里是 40 张）里学到的东西冲掉。所以微调预训练的编码器时，权重只宜小幅调整。`smoke` 预设用 2e-3 并不矛盾：它的模型从随机权重开始，本来就没有什么需要保留。
-#
-# 英文版指南的早先版本用的是 `create_optimizer(init_lr=6e-5, num_train_steps=len(train_ds) * num_epochs, weight_decay_rate=0.01, num_warmup_steps=0)`：AdamW，学习率在 `num_train_steps` 步内线性降到 0。可是 `len(train_ds) * num_epochs` 数的是*图像数*，不是优化器的更新步数；每个批次 2 张图像时，衰减按实际训练长度的两倍来安排，训练结束时学习率还停在初始值的一半。下面最后一行打印本次训练的这两个数。
 
 # %% tags=["tf"]
 import math
@@ -710,10 +725,8 @@ checkpoint_callback = tf.keras.callbacks.ModelCheckpoint(
 #
 # - `KerasMetricCallback` runs `shtf.ComputeMetrics` on the test split after every epoch and adds
 #   `val_mean_iou`, `val_overall_accuracy` and one `val_iou_<class>` per class, named by the dataset's
-#   `id2label`, to the logs (notebook 03's fixed version of the guide's TF `compute_metrics`; it counts with a
-#   confusion matrix because the guide's version, through 🤗 Evaluate, takes about 12.7 s per 512×512 map on the
-#   2-core benchmark CPU: about 2 minutes per evaluation of 10 images, close to two hours over the guide's 50
-#   epochs, see item 10 of `benchmarks/RESULTS.md`);
+#   `id2label`, to the logs (notebook 03's fixed version of the guide's TF `compute_metrics`, counted with a
+#   confusion matrix because 🤗 Evaluate is slow; notebook 03 timed it);
 # - `BackupAndRestore` saves model, optimizer and epoch after every epoch: run the notebook again with
 #   `resume = True` in the parameters cell and training continues after the last finished epoch;
 # - a one-line printer per epoch (Keras' own log would list every per-class metric);
@@ -723,7 +736,7 @@ checkpoint_callback = tf.keras.callbacks.ModelCheckpoint(
 # %% [markdown] tags=["lang-zh", "tf"]
 # 指南的正文说要加一个计算指标的回调，代码里却没有。套件加了四个：
 #
-# - `KerasMetricCallback`：每轮结束后在测试集上运行 `shtf.ComputeMetrics`（第 03 篇修好标签问题的指南 TF 版 `compute_metrics`），把 `val_mean_iou`、`val_overall_accuracy` 和每个类别的 `val_iou_<类别名>` 写进日志。它用混淆矩阵计数：指南的版本经由 🤗 Evaluate 计算，在 2 核 CPU 上每张 512×512 的分割图约需 12.7 秒，评估一次 10 张图像约 2 分钟，50 轮下来光算指标就将近两小时（`benchmarks/RESULTS.md` 第 10 项）。
+# - `KerasMetricCallback`：每轮结束后在测试集上运行 `shtf.ComputeMetrics`（第 03 篇修好标签问题的指南 TF 版 `compute_metrics`），把 `val_mean_iou`、`val_overall_accuracy` 和每个类别的 `val_iou_<类别名>` 写进日志。它用混淆矩阵计数，因为 🤗 Evaluate 太慢（第 03 篇测过它的耗时）；
 # - `BackupAndRestore` 每轮结束后保存模型、优化器状态和轮数：在参数单元格里设 `resume = True` 再运行一遍本笔记本，训练会从最后一个完整的轮次之后继续；
 # - 每轮打印一行（Keras 自带的日志会把每个类别的指标全列出来）；
 # - `shtf.LiveProgress`：显示损失和 mIoU 的进度条，只在有人看着的地方（JupyterLab、Colab）才画出来；用 papermill 运行时只有打印的文字行。
@@ -751,19 +764,22 @@ sh.show_source(shtf.LiveProgress)  # the kit's code, where it is first used
 
 
 # %% [markdown] tags=["lang-en", "tf"]
-# On the `smoke` profile training takes a minute or two on a laptop CPU; the `guide` profile (40 images at
-# 512×512, 50 epochs, 1000 steps) wants a GPU.
+# On the `smoke` profile training takes a minute or two on a laptop CPU. `smoke` trains a tiny model from
+# random weights: it shows the mechanics, not fine-tuning. To watch the guide's pretrained mit-b0 being
+# fine-tuned on real photos on a laptop CPU, set `profile = "workshop"` in the parameters cell (about 7 minutes
+# in TensorFlow, 3 in PyTorch; it reads the Hub once, so run `make prefetch PROFILE=workshop` while online).
+# The `guide` profile (40 images at 512×512, 50 epochs, 1000 steps) wants a GPU.
 
 # %% [markdown] tags=["lang-zh", "tf"]
-# 用 `smoke` 预设，在一台普通电脑的 CPU 上训练一两分钟；`guide` 预设（40 张 512×512 的图像，50 轮，共 1000 步）最好用 GPU。
+# 用 `smoke` 预设，在一台普通电脑的 CPU 上训练一两分钟。不过 `smoke` 训练的是一个从随机权重开始的小模型，演示的是流程，而不是微调。想在笔记本电脑的 CPU 上看到指南的预训练模型 mit-b0 在真实照片上微调，就在参数单元格里把 `profile` 设为 `"workshop"`（TensorFlow 约 7 分钟，PyTorch 约 3 分钟；它要访问一次 Hub，所以先趁联网运行一次 `make prefetch PROFILE=workshop`）。`guide` 预设（40 张 512×512 的图像，50 轮，共 1000 步）最好用 GPU。
 
 # %% tags=["tf"]
 # 指南原代码 / the guide's code (Chinese edition)
 history = model.fit(  # kit: history keeps the curves for section 6 (guide: model.fit(...))
-    tf_train,  # guide: train_dataset
-    validation_data=tf_eval,  # guide: test_ds
+    tf_train,  # forced: the guide's train_dataset (to_tf_dataset(with_transform=...)) raises, shown above
+    validation_data=tf_eval,  # forced: the guide's test_ds is not a tf.data pipeline, shown above
     epochs=epochs,  # guide: 50
-    callbacks=callbacks,  # guide: [checkpoint_callback]
+    callbacks=callbacks,  # kit: the guide's [checkpoint_callback] and four more, listed above
     verbose=0,  # kit: Keras' own bar lists every per-class value; LiveProgress draws the bar
 )
 
@@ -883,17 +899,18 @@ plt.show()
 sh.show_source(viz.plot_training_curves)  # the kit's code, where it is first used
 
 # %% [markdown] tags=["lang-en"]
-# **How to read these curves.** Look for three things:
+# **How to read these curves.** Look for four things:
 #
 # - **The gap between training and eval loss.** The training loss is measured on the training split, the
 #   images the model learns from (40 of the guide's `train[:50]`), the eval loss on the test split it never
 #   trains on (10 there). While both fall, the model learns something that carries over to new images. When
 #   the training loss keeps falling but the eval loss levels off or rises, the model is memorising its
-#   training images: it *overfits*. With so few images this comes early; in the guide's
-#   recipe every image is seen 50 times. The eval loss can sit below the training loss, for part of a run or
-#   all of it (look at this run's curves). The training loss is measured with colour jitter and
-#   dropout on (and, in TensorFlow, averaged over an epoch in which the weights kept improving). The eval loss
-#   is measured afterwards, on unjittered images with dropout off. This gap is no cause for concern.
+#   training images: it *overfits*. With so few images this comes early; in the guide's recipe every image is
+#   seen 50 times.
+# - **Eval loss below training loss?** That can happen for part of a run or all of it (look at this run's
+#   curves). The training loss is measured with colour jitter and dropout on (and, in TensorFlow, averaged over
+#   an epoch in which the weights kept improving). The eval loss is measured afterwards, on unjittered images
+#   with dropout off. This gap is no cause for concern.
 # - **A flat eval mean IoU.** Mean IoU changes only when a pixel's top class changes, so it can stay flat while
 #   the losses still move. Flat at a good value: training has converged for this data, and more epochs only
 #   memorise. Flat near 0 from the start: the model predicts nearly everything as one class; check the labels
@@ -903,9 +920,10 @@ sh.show_source(viz.plot_training_curves)  # the kit's code, where it is first us
 #   few hundredths proves nothing.
 
 # %% [markdown] tags=["lang-zh"]
-# **怎样读这几条曲线。** 看三件事：
+# **怎样读这几条曲线。** 看四件事：
 #
-# - **训练损失和评估损失之间的差距。** 训练损失是在训练集上算的，也就是模型用来学习的那些图像（指南的 `train[:50]` 里是 40 张）；评估损失则来自它从没训练过的测试集（那里是 10 张）。两者一起下降，说明模型学到的东西对新图像也管用。如果训练损失还在降，评估损失却不再下降甚至回升，说明模型在死记训练图像，也就是*过拟合*。图像这么少，过拟合来得很早；按指南的配置，每张图像要看 50 遍。评估损失低于训练损失并不反常，可能只出现在训练的某一段，也可能从头到尾都是这样（看看这次运行的曲线）：训练损失是在颜色抖动和 dropout 都开着时记录的（TensorFlow 还要对整轮取平均，而这一轮里权重一直在变好）；评估损失则是之后在没有增强的图像上、关掉 dropout 算出来的。
+# - **训练损失和评估损失之间的差距。** 训练损失是在训练集上算的，也就是模型用来学习的那些图像（指南的 `train[:50]` 里是 40 张）；评估损失则来自它从没训练过的测试集（那里是 10 张）。两者一起下降，说明模型学到的东西对新图像也管用。如果训练损失还在降，评估损失却不再下降甚至回升，说明模型在死记训练图像，也就是*过拟合*。图像这么少，过拟合来得很早；按指南的配置，每张图像要看 50 遍。
+# - **评估损失比训练损失还低？** 这并不反常，可能只出现在训练的某一段，也可能从头到尾都是这样（看看这次运行的曲线）：训练损失是在颜色抖动和 dropout 都开着时记录的（TensorFlow 还要对整轮取平均，而这一轮里权重一直在变好）；评估损失则是之后在没有增强的图像上、关掉 dropout 算出来的。
 # - **评估 mIoU 趋于平稳。** 只有某个像素得分最高的类别变了，mIoU 才会变，所以损失还在变化时，mIoU 可能纹丝不动。如果它停在一个不错的值上，说明模型在这份数据上已经收敛，再多训几轮也只是死记；如果从一开始就一直接近 0，说明模型几乎把所有像素都判成同一类，先检查标签（第 03 篇）和学习率，别急着加长训练。
 # - **噪声。** 看趋势，别看单个点：训练损失的每个点只对应一个批次（PyTorch）或一轮的平均值（TensorFlow）；测试集也只是个小样本（指南的配置里只有 10 张），mIoU 相差零点零几说明不了什么。
 
@@ -1095,6 +1113,12 @@ sh.show_source(shpt.fast_training)  # the kit's fast path, described above
 #   usable; `shtf.to_tf_dataset` does the same.
 # - **The loss fix.** `shtf.fix_loss` replaces the model's `hf_compute_loss`: it upsamples the logits to the
 #   label size, sets the ignored labels to 0 before the sparse cross-entropy, and averages over the other pixels.
+# - **The English guide's old optimizer.** Earlier versions of the English guide used
+#   `create_optimizer(init_lr=6e-5, num_train_steps=len(train_ds) * num_epochs, weight_decay_rate=0.01,
+#   num_warmup_steps=0)` instead: AdamW with a learning rate that falls linearly to 0 over `num_train_steps`.
+#   But `len(train_ds) * num_epochs` counts *images*, not optimizer steps; with batches of 2 the decay is
+#   planned for twice the real run, which ends with the learning rate still at half its start. The last line
+#   printed by section 4's schedule cell gives both counts for this run.
 # - **Resume.** `BackupAndRestore` restores whole epochs (an interrupted epoch runs again) and holds weights,
 #   optimizer state and the epoch number, but not `tf.data`'s shuffle position or the random generator behind
 #   dropout. A resumed run is therefore close to an uninterrupted one, not identical with it. The backup is
@@ -1121,6 +1145,7 @@ sh.show_source(shpt.fast_training)  # the kit's fast path, described above
 #
 # - **`to_tf_dataset` 之前为什么要 `copy.copy`。** 对挂了 `set_transform` 的数据集，datasets 5.0 会在返回的 `tf.data` 对象被垃圾回收时清空*源*数据集（之后再取 `test_ds[0]` 就会报 `'Dataset' object has no attribute '_data'`）。转换一个浅拷贝，`train_ds` 和 `test_ds` 就不受影响；`shtf.to_tf_dataset` 也是这么做的。
 # - **损失的修复。** `shtf.fix_loss` 替换了模型的 `hf_compute_loss`：先把 logits 上采样到标签的尺寸，在稀疏交叉熵之前把被忽略的标签置为 0，再只对其余像素求平均。
+# - **英文版指南早先的优化器。** 英文版指南的早先版本用的是 `create_optimizer(init_lr=6e-5, num_train_steps=len(train_ds) * num_epochs, weight_decay_rate=0.01, num_warmup_steps=0)`：AdamW，学习率在 `num_train_steps` 步内线性降到 0。可是 `len(train_ds) * num_epochs` 数的是*图像数*，不是优化器的更新步数；每个批次 2 张图像时，衰减按实际训练长度的两倍来安排，训练结束时学习率还停在初始值的一半。第 4 小节学习率单元格打印的最后一行给出了本次训练的这两个数。
 # - **断点续训。** `BackupAndRestore` 按整轮恢复（被打断的那一轮会重跑），备份里有权重、优化器状态和轮数，但没有 `tf.data` 的打乱进度，也没有 dropout 所用随机数生成器的状态。所以续训的结果与不中断的训练接近，但不会逐位一致。训练正常结束后备份会被删除。
 # - **多卡与多机。** 在 `tf.distribute` 策略里构建并编译模型，并按全局批大小喂数据：`strategy = tf.distribute.MirroredStrategy()`（单机的全部 GPU）或 `MultiWorkerMirroredStrategy()`（多台机器，每台用各自的 `TF_CONFIG` 启动），然后 `with strategy.scope(): model = shtf.load_model(...); model.compile(...)`，再 `model.fit(shtf.to_tf_dataset(train_ds, P.batch_size * strategy.num_replicas_in_sync, shuffle=True), ...)`。
 # - **套件的快速路径（`fast = True`，默认关闭）。** `shtf.fast_training(model)` 必须放在 `compile` 之前调用。它在同一组权重上原地改写两处。每个编码器块里的前馈部分（Mix-FFN）有一个 3×3 的*深度卷积*（depthwise convolution），即每个通道各用一个 3×3 卷积核；transformers 把它写成 `groups` 等于通道数的 Keras `Conv2D`，TensorFlow 在 CPU 上执行这种分组卷积很慢，套件改用 `tf.nn.depthwise_conv2d` 计算同样的结果。解码头里，每个阶段的线性层和 1×1 融合卷积都是逐像素独立计算的，双线性上采样也是线性运算，所以可以乘成一个矩阵，在每个阶段自己的分辨率上先算完。与指南的模型相比，损失和梯度只差浮点舍入误差（dropout 的随机抽样除外），保存下来的仍是普通的 SegFormer 模型。提速多少见 `benchmarks/RESULTS.md` 第 8 项（“training throughput”，TensorFlow），由 `make bench` 按指南的配置测得。XLA（`compile(..., jit_compile=True)`）也测过，在 CPU 上反而更慢。时间紧的场合（比如只有 CPU 的培训课），可以在参数单元格里设 `fast = True`。

@@ -1,4 +1,7 @@
-profile = "smoke"  # smoke runs offline in minutes on a CPU; guide is the guide's exact recipe; full uses all data
+# smoke: offline, minutes on a CPU, a tiny model trained from scratch (not fine-tuning);
+# workshop: the guide's pretrained mit-b0 fine-tuned on 100 real photos, 3-7 min in 04 on a laptop CPU;
+# guide: the guide's exact recipe (a GPU advised); full: the whole training split
+profile = "smoke"
 checkpoint = None  # None takes the profile's value; a hub id, a local folder, or random:tiny
 dataset = None  # a hub id like merve/scene_parse_150, an ADEChallengeData2016 folder, or synthetic
 split = None  # like train[:50]
