@@ -71,10 +71,10 @@
 # | evaluation schedule | `TrainingArguments(evaluation_strategy="steps")` | `eval_strategy="steps"` | the old name was removed; notebook 04 uses `eval_strategy` |
 # | TensorFlow | a TensorFlow section (Keras `fit`, a `PiecewiseConstantDecay` learning-rate schedule) | removed: transformers 5 dropped TensorFlow | the TensorFlow notebooks keep it, on transformers 4.57 (the last line with TF models) |
 #
-# Where a helper of the kit, the course's package `seghelpers` (imported as `sh`), replaces a step of the
-# guide, it comes after the guide's code for that step, with a check that both give the same result; every
-# helper the course uses is shown where it first appears (by the kit's `show_source`): a short one's code, a
-# long one's signature, the first paragraph of its docstring and the file and line where its code is.
+# The kit is the course's package `seghelpers` (imported as `sh`). Where one of its helpers replaces a guide
+# step, it comes after the guide's code, with a check that both agree. Each helper is printed where it first
+# appears, by the kit's `show_source`: a short one in full, a long one as its signature, the first paragraph
+# of its docstring, and its file and line.
 #
 # The Chinese edition uses a few terms the 中文 notebooks replace (segmentation map, annotation, channels-first,
 # metric); the Chinese version of this section maps them. One sentence of its preprocessing section is
@@ -116,7 +116,7 @@
 # %% [markdown] tags=["lang-zh"]
 # ## 2. 加载数据：`load_dataset`
 #
-# 指南的第一步是 `notebook_login()`，用来登录 Hugging Face Hub；只有上传模型时才需要登录，所以第 04 篇一开头才调用它，而且只在 `push_to_hub = True` 时调用。接下来指南加载 SceneParse150 训练集的前 50 个样本。先原样运行指南的这一行：
+# 指南的第一步是 `notebook_login()`，用来登录 Hugging Face Hub；只有上传模型时才需要登录，所以放到第 04 篇开头，而且只在 `push_to_hub = True` 时才调用。接下来指南加载 SceneParse150 训练集的前 50 个样本。先原样运行指南的这一行：
 
 # %%
 # 指南原代码 / the guide's code (Chinese edition)
@@ -160,7 +160,7 @@ sh.show_source(sh.load_scene_parse)  # the kit's code, where it is first used
 # lets you check that everything works before a long run.
 
 # %% [markdown] tags=["lang-zh"]
-# **修正办法**是换成 Parquet 数据源：同样的图像和标注，存成普通的数据文件，`load_dataset` 读取时不需要执行任何第三方代码。对于参数 `dataset` 的每种取值，`sh.guide_source(dataset)` 给出应该传给指南中 `load_dataset` 的东西：
+# **修正办法**是换成 Parquet 数据源：同样的图像和标注，存成普通的数据文件，`load_dataset` 读取时不需要执行任何第三方代码。对参数 `dataset` 的每种取值，`sh.guide_source(dataset)` 都返回该交给指南 `load_dataset` 的数据源：
 #
 # | `dataset=` | 是什么 | `sh.guide_source` 给出 |
 # |---|---|---|
@@ -264,13 +264,15 @@ print("columns:", train_ds.column_names)
 #   It is what the model learns to predict, so it must be exactly as large as the image;
 # - `scene_category`: one id for the whole image (section 6).
 #
-# The same kind of picture, one class per pixel, goes by four names in this course, one for each role, plus
-# **ground truth** for its role in scoring: the **annotation** is the file as the dataset stores it (raw mask
-# values); the **label map** (`labels`) is the annotation turned into model class ids, as training and metrics
-# use it; a **mask** usually means a yes/no map of one class (the pipeline's masks in notebook 05), though the
-# word is used loosely for any of these; **segmentation map** is the general name. The guide calls the
-# annotation a segmentation map; this course keeps that name mostly for what the model predicts. The ground
-# truth is the label map a prediction is compared with.
+# The same kind of picture, one class per pixel, goes by several names in this course, one for each role:
+#
+# | name | what it is | where you meet it |
+# |---|---|---|
+# | **annotation** | the file as the dataset stores it (raw mask values) | the dataset's `annotation` column, from here on |
+# | **label map** (`labels`) | the annotation turned into model class ids | training and metrics (notebooks 02–04) |
+# | **mask** | usually a yes/no map of one class; also used loosely for any of these | the pipeline's output (notebook 05) |
+# | **segmentation map** | the general name; in this course mostly what the model predicts (the guide also calls the annotation one) | predictions (notebook 05) |
+# | **ground truth** | the label map a prediction is compared with | metrics (notebook 03), the error map (notebook 05) |
 
 
 # %% [markdown] tags=["lang-zh"]
@@ -282,7 +284,15 @@ print("columns:", train_ds.column_names)
 # - `annotation`：分割图，单通道（mode `L`），每个像素一个字节，存的是类别值。它是模型要学着预测的目标，因此尺寸必须和图像完全一致；
 # - `scene_category`：整张图对应的场景编号，每张图只有一个（见第 6 小节）。
 #
-# 这种“每个像素一个类别”的图，本课程按用途分四种叫法，算指标时另有一种。**标注**：数据集里存的原始文件（原始掩码值）。**标签图**（`labels`）：把标注换成模型类别编号后的结果，训练和算指标都用它。**掩码**：通常指某一个类别的二值图（如第 05 篇 pipeline 返回的掩码），也常泛指以上任何一种。**分割图**：这类图的统称（指南把标注也叫分割图），本课程多用来指模型的预测结果。和预测对比的那张标签图叫**真实标签**。
+# 这种“每个像素一个类别”的图，本课程按用途有几种叫法：
+#
+# | 叫法 | 是什么 | 在哪里遇到 |
+# |---|---|---|
+# | **标注**（annotation） | 数据集里存的原始文件（原始掩码值） | 数据集的 `annotation` 列，从本篇开始 |
+# | **标签图**（label map，`labels`） | 把标注换成模型类别编号后的结果 | 训练和算指标（第 02～04 篇） |
+# | **掩码**（mask） | 通常指某一个类别的二值图，也常泛指以上任何一种 | pipeline 的输出（第 05 篇） |
+# | **分割图**（segmentation map） | 这类图的统称；本课程多用来指模型的预测结果（指南把标注也叫分割图） | 预测结果（第 05 篇） |
+# | **真实标签**（ground truth） | 和预测对比的那张标签图 | 算指标（第 03 篇）、错分图（第 05 篇） |
 
 
 # %%

@@ -146,14 +146,14 @@ print(f"overall accuracy {(prediction == reference)[scored].mean():.4f}")
 # ## 2. The guide's metric: 🤗 Evaluate's `mean_iou`
 #
 # The guide loads the metric with `evaluate.load("mean_iou")`. That call fetches the metric's Python
-# script from the Hugging Face Hub at run time. The kit's notebooks run offline (`HF_HUB_OFFLINE=1`), so
-# here the guide's line fails at once; run online (on Colab, say) it simply works. Its message, "doesn't
+# script from the Hugging Face Hub at run time. Offline (the `smoke` default; `make run` sets
+# `HF_HUB_OFFLINE=1`), the guide's line fails at once; online (on Colab, say) it simply works. Its message, "doesn't
 # exist on the Hugging Face Hub either", really means "could not ask the Hub".
 
 # %% [markdown] tags=["lang-zh"]
 # ## 2. 指南的指标：🤗 Evaluate 的 `mean_iou`
 #
-# 指南用 `evaluate.load("mean_iou")` 加载指标。这个调用会在运行时从 Hugging Face Hub 下载该指标的 Python 脚本。套件的笔记本都在离线模式（`HF_HUB_OFFLINE=1`）下运行，所以指南这一行在这里会立刻失败；联网运行（比如在 Colab 上）则一切正常。报错信息说该模块“在 Hugging Face Hub 上也不存在”，实际意思是“没法去 Hub 上查”。
+# 指南用 `evaluate.load("mean_iou")` 加载指标。这个调用会在运行时从 Hugging Face Hub 下载该指标的 Python 脚本。离线运行时（`smoke` 预设的默认情形；`make run` 会设置 `HF_HUB_OFFLINE=1`），指南这一行会立刻失败；联网运行（比如在 Colab 上）则一切正常。报错信息说该模块“在 Hugging Face Hub 上也不存在”，实际意思是“没法去 Hub 上查”。
 
 # %% tags=["pt"]
 import seghelpers.pt as shpt  # imports torch (USE_TF=0 keeps TensorFlow out)
@@ -175,14 +175,15 @@ except Exception as err:
     print(f"{type(err).__name__}: {str(err).split('. ')[-1]}")
 
 # %% [markdown] tags=["lang-en"]
-# The forced change: `evaluate.load()` also accepts a folder, and `sh.MEAN_IOU_METRIC` is a local copy of
-# the same metric script, with the same arguments, result keys and numbers.
+# Offline (the `smoke` default), the change is forced: `evaluate.load()` also accepts a folder, and
+# `sh.MEAN_IOU_METRIC` is a local copy of the same metric script, with the same arguments, result keys and
+# numbers.
 #
 # `compute()` takes lists of label maps. `reduce_labels=False` because our labels are already reduced (the
 # image processor did it once, in notebook 02); `ignore_index=255` skips the same pixels the loss skips.
 
 # %% [markdown] tags=["lang-zh"]
-# 这里不得不改一处：`evaluate.load()` 也接受文件夹路径，`sh.MEAN_IOU_METRIC` 就是同一个指标脚本的本地副本，参数、返回的键和计算结果都与 Hub 上的一致。
+# 离线运行时（`smoke` 预设的默认情形），这里不得不改一处：`evaluate.load()` 也接受文件夹路径，`sh.MEAN_IOU_METRIC` 就是同一个指标脚本的本地副本，参数、返回的键和计算结果都与 Hub 上的一致。
 #
 # `compute()` 接收由标签图组成的列表。这里传 `reduce_labels=False`，因为我们的标签已经缩减过一次了（第 02 篇里由图像处理器完成）；`ignore_index=255` 跳过的像素和损失函数跳过的完全一样。
 
@@ -341,7 +342,7 @@ print(f"with nan_to_num=0: mean_iou {r0['mean_iou']:.4f}, "
 #
 # 每次评估结束后，`Trainer` 会调用 `compute_metrics(eval_pred)`，`eval_pred` 里装着*整个*测试集的 logits 和标签。SegFormer 输出的 logits 分辨率只有输入的四分之一，所以指南的函数先把它们上采样到标签的尺寸，取 argmax，再调用指标。
 #
-# 不用模型也能运行它：为你的数据集的类别构造一个评估批次——两张 64×64 图像的 logits，形状与 SegFormer 一致，为 `(2, num_labels, 16, 16)`，其中真实类别的得分总比随机噪声高 5；再构造对应的标签，其中有一条被忽略的像素带。`num_labels` 和 `id2label` 沿用指南里的变量名，取自数据集描述 `meta`（见第 01 篇）。
+# 不用模型也能运行它：按当前数据集的类别构造一个评估批次——两张 64×64 图像的 logits，形状与 SegFormer 一致，为 `(2, num_labels, 16, 16)`，其中真实类别的得分总比随机噪声高 5；再构造对应的标签，其中有一条被忽略的像素带。`num_labels` 和 `id2label` 沿用指南里的变量名，取自数据集描述 `meta`（见第 01 篇）。
 
 # %% [markdown] tags=["lang-en", "tf"]
 # ## 6. The guide's `compute_metrics` for `KerasMetricCallback`
@@ -361,7 +362,7 @@ print(f"with nan_to_num=0: mean_iou {r0['mean_iou']:.4f}, "
 #
 # 在 Keras 里，`transformers.KerasMetricCallback(metric_fn, eval_dataset, ...)` 会在每轮（epoch）结束时计算指标：它在测试集上运行 `model.predict`，把 logits 和标签收集成 numpy 数组，然后调用 `metric_fn((logits, labels))`。返回的字典会和 `val_loss` 一起写进 Keras 的日志，所以每个值都必须是标量：各类别的结果要拆成以类别名命名的键，即 `val_iou_<类别名>` 等。
 #
-# 不用模型也能运行指南的函数：为你的数据集的类别构造一个评估批次——两张 64×64 图像的 logits，形状与 SegFormer 一致，为 `(2, num_labels, 16, 16)`，其中真实类别的得分总比随机噪声高 5；再构造对应的标签，其中有一条被忽略的像素带。`num_labels` 和 `id2label` 沿用指南里的变量名，取自数据集描述 `meta`（见第 01 篇）。
+# 不用模型也能运行指南的函数：按当前数据集的类别构造一个评估批次——两张 64×64 图像的 logits，形状与 SegFormer 一致，为 `(2, num_labels, 16, 16)`，其中真实类别的得分总比随机噪声高 5；再构造对应的标签，其中有一条被忽略的像素带。`num_labels` 和 `id2label` 沿用指南里的变量名，取自数据集描述 `meta`（见第 01 篇）。
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -572,9 +573,10 @@ print(f"guide's code: mean IoU {guide_metrics['val_mean_iou']:.4f}, "
 # ### The guide's TensorFlow `compute_metrics` mixes up the labels
 #
 # The true class wins almost every pixel, yet the guide's code scores far lower than the fix below (near
-# zero in ADE's convention), and nothing warns you: a silent fault. The labels that reach
-# `compute_metrics` come from the image processor, which has *already* reduced them in the ADE convention
-# the guide uses (0 → 255, *k* → *k*−1). `reduce_labels=image_processor.do_reduce_labels` reduces them a
+# zero in ADE's convention), and nothing warns you: a silent fault.
+#
+# The labels that reach `compute_metrics` come from the image processor, which has *already* reduced them
+# in the ADE convention the guide uses (0 → 255, *k* → *k*−1). `reduce_labels=image_processor.do_reduce_labels` reduces them a
 # second time: every class shifts by one more (class 1 now reads as class 0, class 0 wraps round to 255),
 # so every correct prediction is scored against the wrong class. And `ignore_index=-1` ignores nothing:
 # predictions on the 255 pixels count as false positives. (For a dataset whose masks need no reduction,
@@ -585,7 +587,9 @@ print(f"guide's code: mean IoU {guide_metrics['val_mean_iou']:.4f}, "
 # %% [markdown] tags=["lang-zh", "tf"]
 # ### 指南 TensorFlow 版的 `compute_metrics` 把标签弄错位了
 #
-# 几乎每个像素上都是真实类别得分最高，指南代码算出的分数却远低于下面改正后的结果（按 ADE 约定几乎为 0），而且没有任何报错或警告——这就是所谓的静默错误。传进 `compute_metrics` 的标签来自图像处理器，按指南所用的 ADE 约定*已经*缩减过一次了（0 → 255，*k* → *k*−1）。`reduce_labels=image_processor.do_reduce_labels` 又缩减了一次：每个类别再往前错一位（类别 1 被当成类别 0，类别 0 绕回到 255），于是每个预测正确的像素都在和错误的类别比对。而 `ignore_index=-1` 什么也没忽略：落在 255 像素上的预测全都算成了假正例。（如果数据集的掩码不需要缩减，`do_reduce_labels` 为 False，就只剩第二个问题。）改法就是 PyTorch 版的设置，全程只用一套约定：图像处理器只缩减一次，损失和指标都用 `reduce_labels=False` 并忽略 255。下面是改了这两个参数的指南函数：
+# 几乎每个像素上都是真实类别得分最高，指南代码算出的分数却远低于下面改正后的结果（按 ADE 约定几乎为 0），而且没有任何报错或警告——这就是所谓的静默错误。
+#
+# 传进 `compute_metrics` 的标签来自图像处理器，按指南所用的 ADE 约定*已经*缩减过一次了（0 → 255，*k* → *k*−1）。`reduce_labels=image_processor.do_reduce_labels` 又缩减了一次：每个类别再往前错一位（类别 1 被当成类别 0，类别 0 绕回到 255），于是每个预测正确的像素都在和错误的类别比对。而 `ignore_index=-1` 什么也没忽略：落在 255 像素上的预测全都算成了假正例。（如果数据集的掩码不需要缩减，`do_reduce_labels` 为 False，就只剩第二个问题。）改法就是 PyTorch 版的设置，全程只用一套约定：图像处理器只缩减一次，损失和指标都用 `reduce_labels=False` 并忽略 255。下面是改了这两个参数的指南函数：
 
 # %% tags=["tf"]
 # NBVAL_CHECK_OUTPUT
@@ -718,7 +722,7 @@ from seghelpers.exercises import stage03 as ex
 # %% [markdown] tags=["lang-zh"]
 # ### 练习 1：手算 mIoU
 #
-# 编写 `my_mean_iou(prediction, reference, num_labels, ignore_index=255)`，返回两个值：mIoU，以及由 `num_labels` 个数组成的各类别交并比数组。检查会在第 1 小节的例子上运行你的函数，还会用同样的两张图、但多加一个两张图里都没有的类别（它的交并比必须是 `nan`），再加上一张只有一个像素的图像、一个真实标签为 255 的像素，逐一和 `sh.mean_iou` 的结果比较。
+# 编写 `my_mean_iou(prediction, reference, num_labels, ignore_index=255)`，返回两个值：mIoU，以及由 `num_labels` 个数组成的各类别交并比数组。检查会用几组输入把你的结果和 `sh.mean_iou` 逐一比较：第 1 小节的例子；同样两张图，但多算一个两张图里都没有的类别（它的交并比必须是 `nan`）；一张只有一个像素的图；一个真实标签为 255 的像素。
 
 # %% tags=["exercise"]
 def my_mean_iou(prediction, reference, num_labels, ignore_index=255):

@@ -1087,9 +1087,10 @@ ex.read_the_curves.check(curves_answer, log)  # .hint() / .solution()
 #   applies the product at that stage's own, smaller resolution, before upsampling. Section 1's training
 #   transforms also take the fast path (`FastSegformerProcessor`, notebook 02). Loss and gradients equal the
 #   guide's model up to float rounding; dropout masks fall on other elements, so the curves differ slightly
-#   while the final numbers land close. The saved model is an ordinary SegFormer. The speed-up, measured with
-#   the guide's recipe (mit-b0, 512×512, batch size 2) by `make bench`, is item 8 of `benchmarks/RESULTS.md`
-#   ("training throughput", PyTorch). Where time matters (a workshop on CPUs), set `fast = True` in the parameters cell.
+#   while the final numbers land close. The saved model is an ordinary SegFormer.
+# - **How much faster.** The speed-up, measured with the guide's recipe (mit-b0, 512×512, batch size 2) by
+#   `make bench`, is item 8 of `benchmarks/RESULTS.md` ("training throughput", PyTorch). Where time matters (a
+#   workshop on CPUs), set `fast = True` in the parameters cell.
 
 # %% [markdown] tags=["lang-zh", "collapsed", "pt"]
 # ## 实现细节（Under the hood）
@@ -1099,7 +1100,8 @@ ex.read_the_curves.check(curves_answer, log)  # .hint() / .solution()
 # - **导出。** `sh.save_pretrained_atomic` 先把模型和图像处理器写进一个临时文件夹，写完后再整体改名为 `output_dir`，所以第 05 篇不会读到写了一半的模型；多进程训练时只有主进程写入。
 # - **设备。** 没有加速器时设 `use_cpu=True`，`torchrun` 还能借此启动 N 个 CPU 进程（gloo 后端）；`dataloader_pin_memory` 只对 CUDA GPU 有用。
 # - **多卡与多机。** `make script` 把本笔记本导出为 `build/scripts/04_train_pytorch.py`，参数写成 `--name value`，例如 `torchrun --nproc_per_node 4 build/scripts/04_train_pytorch.py --profile full`。具体命令和每张卡的显存占用见 README.zh-CN 的“扩展到更大规模”一节。
-# - **套件的快速路径（`fast = True`，默认关闭）。** `shpt.fast_training(model)` 在同一组权重上原地改写模型的两处。一是注意力改用 PyTorch 的融合算子 `scaled_dot_product_attention`。二是解码头：每个阶段的线性层和 1×1 融合卷积都是逐像素独立计算的，双线性上采样也是线性运算，所以套件把每个阶段的线性层和融合卷积乘成一个矩阵，在该阶段自己那个更低的分辨率上先算完，再上采样。第 1 小节的训练变换也会走快速路径（第 02 篇的 `FastSegformerProcessor`）。与指南的模型相比，损失和梯度只差浮点舍入误差；dropout 的掩码落在不同的元素上，所以曲线略有差别，最终结果很接近。保存下来的仍是普通的 SegFormer 模型。提速多少见 `benchmarks/RESULTS.md` 第 8 项（“training throughput”，PyTorch），由 `make bench` 按指南的配置（mit-b0、512×512、批大小 2）测得。时间紧的场合（比如只有 CPU 的培训课），可以在参数单元格里设 `fast = True`。
+# - **套件的快速路径（`fast = True`，默认关闭）。** `shpt.fast_training(model)` 在同一组权重上原地改写模型的两处。一是注意力改用 PyTorch 的融合算子 `scaled_dot_product_attention`。二是解码头：每个阶段的线性层和 1×1 融合卷积都是逐像素独立计算的，双线性上采样也是线性运算，所以套件把每个阶段的线性层和融合卷积乘成一个矩阵，在该阶段自己那个更低的分辨率上先算完，再上采样。第 1 小节的训练变换也会走快速路径（第 02 篇的 `FastSegformerProcessor`）。与指南的模型相比，损失和梯度只差浮点舍入误差；dropout 的掩码落在不同的元素上，所以曲线略有差别，最终结果很接近。保存下来的仍是普通的 SegFormer 模型。
+# - **提速多少。** 见 `benchmarks/RESULTS.md` 第 8 项（“training throughput”，PyTorch），由 `make bench` 按指南的配置（mit-b0、512×512、批大小 2）测得。时间紧的场合（比如只有 CPU 的培训课），可以在参数单元格里设 `fast = True`。
 
 # %% tags=["pt"]
 sh.show_source(shpt.fast_training)  # the kit's fast path, described above
@@ -1135,10 +1137,11 @@ sh.show_source(shpt.fast_training)  # the kit's fast path, described above
 #   computes the same thing with `tf.nn.depthwise_conv2d`. In the decode head, each stage's linear layer and the
 #   1×1 fuse convolution act on every pixel separately, and bilinear upsampling is linear; so the kit multiplies
 #   them into one and applies it at each stage's own resolution. Loss and gradients equal the guide's model up
-#   to float rounding (dropout draws aside), and the saved model is an ordinary SegFormer. The speed-up,
-#   measured with the guide's recipe by `make bench`, is item 8 of `benchmarks/RESULTS.md`
-#   ("training throughput", TensorFlow). XLA (`compile(..., jit_compile=True)`) was measured too: slower on a CPU. Where time
-#   matters (a workshop on CPUs), set `fast = True` in the parameters cell.
+#   to float rounding (dropout draws aside), and the saved model is an ordinary SegFormer.
+# - **How much faster.** The speed-up, measured with the guide's recipe by `make bench`, is item 8 of
+#   `benchmarks/RESULTS.md` ("training throughput", TensorFlow). XLA (`compile(..., jit_compile=True)`) was
+#   measured too: slower on a CPU. Where time matters (a workshop on CPUs), set `fast = True` in the parameters
+#   cell.
 
 # %% [markdown] tags=["lang-zh", "collapsed", "tf"]
 # ## 实现细节（Under the hood）
@@ -1148,7 +1151,8 @@ sh.show_source(shpt.fast_training)  # the kit's fast path, described above
 # - **英文版指南早先的优化器。** 英文版指南的早先版本用的是 `create_optimizer(init_lr=6e-5, num_train_steps=len(train_ds) * num_epochs, weight_decay_rate=0.01, num_warmup_steps=0)`：AdamW，学习率在 `num_train_steps` 步内线性降到 0。可是 `len(train_ds) * num_epochs` 数的是*图像数*，不是优化器的更新步数；每个批次 2 张图像时，衰减按实际训练长度的两倍来安排，训练结束时学习率还停在初始值的一半。第 4 小节学习率单元格打印的最后一行给出了本次训练的这两个数。
 # - **断点续训。** `BackupAndRestore` 按整轮恢复（被打断的那一轮会重跑），备份里有权重、优化器状态和轮数，但没有 `tf.data` 的打乱进度，也没有 dropout 所用随机数生成器的状态。所以续训的结果与不中断的训练接近，但不会逐位一致。训练正常结束后备份会被删除。
 # - **多卡与多机。** 在 `tf.distribute` 策略里构建并编译模型，并按全局批大小喂数据：`strategy = tf.distribute.MirroredStrategy()`（单机的全部 GPU）或 `MultiWorkerMirroredStrategy()`（多台机器，每台用各自的 `TF_CONFIG` 启动），然后 `with strategy.scope(): model = shtf.load_model(...); model.compile(...)`，再 `model.fit(shtf.to_tf_dataset(train_ds, P.batch_size * strategy.num_replicas_in_sync, shuffle=True), ...)`。
-# - **套件的快速路径（`fast = True`，默认关闭）。** `shtf.fast_training(model)` 必须放在 `compile` 之前调用。它在同一组权重上原地改写两处。每个编码器块里的前馈部分（Mix-FFN）有一个 3×3 的*深度卷积*（depthwise convolution），即每个通道各用一个 3×3 卷积核；transformers 把它写成 `groups` 等于通道数的 Keras `Conv2D`，TensorFlow 在 CPU 上执行这种分组卷积很慢，套件改用 `tf.nn.depthwise_conv2d` 计算同样的结果。解码头里，每个阶段的线性层和 1×1 融合卷积都是逐像素独立计算的，双线性上采样也是线性运算，所以可以乘成一个矩阵，在每个阶段自己的分辨率上先算完。与指南的模型相比，损失和梯度只差浮点舍入误差（dropout 的随机抽样除外），保存下来的仍是普通的 SegFormer 模型。提速多少见 `benchmarks/RESULTS.md` 第 8 项（“training throughput”，TensorFlow），由 `make bench` 按指南的配置测得。XLA（`compile(..., jit_compile=True)`）也测过，在 CPU 上反而更慢。时间紧的场合（比如只有 CPU 的培训课），可以在参数单元格里设 `fast = True`。
+# - **套件的快速路径（`fast = True`，默认关闭）。** `shtf.fast_training(model)` 必须放在 `compile` 之前调用。它在同一组权重上原地改写两处。每个编码器块里的前馈部分（Mix-FFN）有一个 3×3 的*深度卷积*（depthwise convolution），即每个通道各用一个 3×3 卷积核；transformers 把它写成 `groups` 等于通道数的 Keras `Conv2D`，TensorFlow 在 CPU 上执行这种分组卷积很慢，套件改用 `tf.nn.depthwise_conv2d` 计算同样的结果。解码头里，每个阶段的线性层和 1×1 融合卷积都是逐像素独立计算的，双线性上采样也是线性运算，所以可以乘成一个矩阵，在每个阶段自己的分辨率上先算完。与指南的模型相比，损失和梯度只差浮点舍入误差（dropout 的随机抽样除外），保存下来的仍是普通的 SegFormer 模型。
+# - **提速多少。** 见 `benchmarks/RESULTS.md` 第 8 项（“training throughput”，TensorFlow），由 `make bench` 按指南的配置测得。XLA（`compile(..., jit_compile=True)`）也测过，在 CPU 上反而更慢。时间紧的场合（比如只有 CPU 的培训课），可以在参数单元格里设 `fast = True`。
 
 # %% tags=["tf"]
 sh.show_source(shtf.fast_training)  # the kit's fast path, described above

@@ -563,15 +563,15 @@ sh.show_source(viz.show_overlay)  # the kit's code, where it is first used
 #
 # An overlay shows what the model says, not whether it is right. Put the prediction beside the ground truth
 # (the annotation, turned into model class ids with `meta.to_model_ids` as in training) and mark every
-# pixel where the two differ. Pixels the annotation leaves unlabelled (255) are not scored, in the metric or
-# here. In the error map, red marks a wrong pixel, grey a right one, and black one that is not scored. The
+# pixel where the two differ. Pixels the annotation leaves unlabelled (mask value 0 in ADE, 255 after
+# `to_model_ids`) are not scored, in the metric or here. In the error map, red marks a wrong pixel, grey a right one, and black one that is not scored. The
 # list below the figure names the true classes with the most wrong pixels, and what the model took them for:
 # that is where to look first, with the per-class bars of section 8.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 7. 预测与真实标签对照
 #
-# 叠加图只告诉你模型说了什么，却看不出它说得对不对。把预测和真实标签并排放在一起（真实标签就是标注，像训练时一样用 `meta.to_model_ids` 换成模型的类别编号），再把两者不一致的像素标出来。标注里未标记的像素（255）不参与评估，这里也不算。误差图中红色是预测错的像素，灰色是预测对的，黑色不参与评估。图下面的列表给出错误像素最多的几个真实类别，以及模型把它们错认成了什么：先从这里查起，再结合第 8 小节的各类别柱状图看。
+# 叠加图只告诉你模型说了什么，却看不出它说得对不对。把预测和真实标签并排放在一起（真实标签就是标注，像训练时一样用 `meta.to_model_ids` 换成模型的类别编号），再把两者不一致的像素标出来。标注里没有标上类别的像素（ADE 里是掩码值 0，经 `to_model_ids` 转换后为 255）不参与评估，这里也不算。错分图（error map）中红色是预测错的像素，灰色是预测对的，黑色不参与评估。图下面的列表给出错误像素最多的几个真实类别，以及模型把它们错认成了什么：先从这里查起，再结合第 8 小节的各类别柱状图看。
 
 # %%
 truth = meta.to_model_ids(annotations[0])  # the first test image's annotation, as model class ids
@@ -685,7 +685,7 @@ print(f"classes with an IoU: {with_iou}")
 # - `from_pretrained(文件夹)` 加载微调后的模型和与之一起保存的图像处理器；模型只有在输入按训练时的方式处理、类别与数据集一致时才靠得住，所以要检查类别。
 # - `image-segmentation` pipeline 为每个预测出的类别返回一张掩码；指南的手动流程（图像处理器 → 1/4 分辨率的 logits → 把 *logits* 双线性上采样到原图尺寸 → argmax）得到的分割图与它逐像素相同。
 # - 调色板必须用第 *i* 行给类别 *i* 上色：指南那张 151 行的 ADE 表用在缩减后的预测上错了一行，而 `[..., ::-1]` 又让 matplotlib 显示时红蓝对调。`sh.colorize` / `sh.overlay` 就是改掉这两处错误之后的指南原代码。
-# - 把预测和真实标签并排放、标出错误像素：误差图和“错得最多的类别”列表告诉你模型错在哪里、把什么错认成了什么，这是单个 mIoU 数字看不出来的。
+# - 把预测和真实标签并排放、标出错误像素：错分图和“错得最多的类别”列表告诉你模型错在哪里、把什么错认成了什么，这是单个 mIoU 数字看不出来的。
 # - 在原图尺寸上算出的 mIoU 与第 04 篇在处理后尺寸上算出的略有不同。
 
 # %% [markdown] tags=["lang-en", "tf"]
@@ -710,7 +710,7 @@ print(f"classes with an IoU: {with_iou}")
 # - `from_pretrained(文件夹)` 加载微调后的模型和与之一起保存的图像处理器；模型只有在输入按训练时的方式处理、类别与数据集一致时才靠得住，所以要检查类别。
 # - transformers 没有 TensorFlow 版的 image-segmentation pipeline；指南的手动流程（图像处理器 → 通道在前、1/4 分辨率的 logits → 转置成通道在后 → 把 *logits* 双线性上采样到原图尺寸 → argmax）正是 `shtf.predict` 执行的步骤，结果逐像素相同。
 # - 调色板必须用第 *i* 行给类别 *i* 上色：指南那张 151 行的 ADE 表用在缩减后的预测上错了一行，而 `[..., ::-1]` 又让 matplotlib 显示时红蓝对调。`sh.colorize` / `sh.overlay` 就是改掉这两处错误之后的指南原代码。
-# - 把预测和真实标签并排放、标出错误像素：误差图和“错得最多的类别”列表告诉你模型错在哪里、把什么错认成了什么，这是单个 mIoU 数字看不出来的。
+# - 把预测和真实标签并排放、标出错误像素：错分图和“错得最多的类别”列表告诉你模型错在哪里、把什么错认成了什么，这是单个 mIoU 数字看不出来的。
 # - 在原图尺寸上算出的 mIoU 与第 04 篇在处理后尺寸上算出的略有不同。
 
 # %% [markdown] tags=["lang-en"]
@@ -830,9 +830,10 @@ ex.argmax_after_upsampling.check(upsample_answer)  # .hint() / .solution()
 #
 # **`shpt.predict(fast=True)`.** The parameter `fast` is off by default, and so is `shpt.predict`'s own
 # `fast`: called without it, from a notebook or a script, `predict` runs the model as it is, the guide's
-# model. Section 8 passes `fast=P.fast`. With `fast=True`, `predict` runs an
-# inference-only copy of the model made by `shpt.fast_segformer`, with two rewrites that are exact in real
-# arithmetic and change only the order of float operations: attention goes through PyTorch's fused
+# model. Section 8 passes `fast=P.fast`.
+#
+# With `fast=True`, `predict` runs an inference-only copy of the model made by `shpt.fast_segformer`, with
+# two rewrites that are exact in real arithmetic and change only the order of float operations: attention goes through PyTorch's fused
 # `scaled_dot_product_attention`, and the decode head is folded (its per-stage MLPs, the 1×1 fuse convolution,
 # BatchNorm and bilinear upsampling are all linear, so each encoder stage maps straight to the fused channels
 # at its own, smaller resolution and only the sum is upsampled; for mit-b0 at 512×512 this removes about half
@@ -847,7 +848,9 @@ ex.argmax_after_upsampling.check(upsample_answer)  # .hint() / .solution()
 # %% [markdown] tags=["lang-zh", "collapsed", "pt"]
 # ## 实现细节（Under the hood）
 #
-# **`shpt.predict(fast=True)`。** 参数 `fast` 默认关闭，`shpt.predict` 自己的 `fast` 默认也是关闭的：不传这个参数时，无论在笔记本里还是在自己的脚本里，`predict` 运行的都是模型本身，也就是指南的模型。第 8 小节传入的是 `fast=P.fast`。`fast=True` 时，`predict` 运行 `shpt.fast_segformer` 生成的一个仅用于推理的模型副本。副本做了两处改写，在实数运算下完全等价，变的只是浮点运算的顺序：注意力改用 PyTorch 的融合算子 `scaled_dot_product_attention`；解码头做了折叠（各阶段的 MLP、1×1 融合卷积、BatchNorm 和双线性上采样都是线性的，所以编码器的每个阶段可以在各自更低的分辨率上直接映射到融合后的通道，最后只对求和结果做上采样；对 512×512 输入的 mit-b0，这样能省掉大约一半的乘加运算）。此外，在 CPU 上无论 `fast` 取何值，`shpt.upsample_argmax` 都按行分块完成上采样和 argmax，不会生成完整的（类别数, 高, 宽）浮点张量。`make bench`（`benchmarks/RESULTS.md` 第 6 项）把两者和 pipeline 做了对比。
+# **`shpt.predict(fast=True)`。** 参数 `fast` 默认关闭，`shpt.predict` 自己的 `fast` 默认也是关闭的：不传这个参数时，无论在笔记本里还是在自己的脚本里，`predict` 运行的都是模型本身，也就是指南的模型。第 8 小节传入的是 `fast=P.fast`。
+#
+# `fast=True` 时，`predict` 运行 `shpt.fast_segformer` 生成的一个仅用于推理的模型副本。副本做了两处改写，在实数运算下完全等价，变的只是浮点运算的顺序：注意力改用 PyTorch 的融合算子 `scaled_dot_product_attention`；解码头做了折叠（各阶段的 MLP、1×1 融合卷积、BatchNorm 和双线性上采样都是线性的，所以编码器的每个阶段可以在各自更低的分辨率上直接映射到融合后的通道，最后只对求和结果做上采样；对 512×512 输入的 mit-b0，这样能省掉大约一半的乘加运算）。此外，在 CPU 上无论 `fast` 取何值，`shpt.upsample_argmax` 都按行分块完成上采样和 argmax，不会生成完整的（类别数, 高, 宽）浮点张量。`make bench`（`benchmarks/RESULTS.md` 第 6 项）把两者和 pipeline 做了对比。
 #
 # 舍入误差只可能改变这样的像素：得分最高的两个类别相差不到 float32 的舍入误差。这些像素归哪一类，本来就是碰运气。下面的单元格统计两条路线与指南原代码结果不同的像素数，并检查这些像素全都属于这种打平的情况（指南上采样后 logits 的前两名之差不超过 1e-5）。
 
