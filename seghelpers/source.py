@@ -9,8 +9,9 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-#: helpers up to this many lines are printed whole; longer ones get a summary and a pointer
-MAX_LINES = 30
+#: helpers up to this many lines (docstrings cut to their first line) are printed whole; longer ones get a
+#: summary and a pointer
+MAX_LINES = 40
 _PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -28,6 +29,33 @@ def _where(obj) -> str:
     return f"{path.as_posix()}, line {line}"
 
 
+def short_docstrings(code: str) -> str:
+    """``code`` (one function or class, as ``inspect.getsource`` gives it) with every multi-line docstring cut to
+    its first line plus `` ...``, so that what is printed is mostly code (``help(name)`` shows the whole text).
+    Code that does not parse is returned unchanged."""
+    import ast
+    import textwrap
+
+    code = textwrap.dedent(code)
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    lines = code.splitlines()
+    cuts = []  # (first line, last line, replacement), 1-based
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
+            first = node.body[0]
+            if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                    and isinstance(first.value.value, str) and first.end_lineno > first.lineno):
+                text = first.value.value.strip().splitlines()[0].strip()
+                indent = lines[first.lineno - 1][:len(lines[first.lineno - 1]) - len(lines[first.lineno - 1].lstrip())]
+                cuts.append((first.lineno, first.end_lineno, f'{indent}"""{text} ..."""'))
+    for start, end, replacement in sorted(cuts, reverse=True):
+        lines[start - 1:end] = [replacement]
+    return "\n".join(lines)
+
+
 def source_text(obj, max_lines: int = MAX_LINES) -> str:
     """What :func:`show_source` prints for one object."""
     name = f"{getattr(obj, '__module__', '') or ''}.{getattr(obj, '__qualname__', '')}".strip(".")
@@ -35,11 +63,11 @@ def source_text(obj, max_lines: int = MAX_LINES) -> str:
         return f"# a value, not code: {obj!r}"
     where = _where(obj)
     try:
-        code = inspect.getsource(obj)
+        code = short_docstrings(inspect.getsource(obj))
     except (TypeError, OSError):
         code = ""
     if code and len(code.splitlines()) <= max_lines:
-        return f"# {name}  ({where})\n{code.rstrip()}"
+        return f"# {name}  ({where}; docstrings cut to their first line)\n{code.rstrip()}"
     try:
         signature = f"{obj.__name__}{inspect.signature(obj)}"
     except (TypeError, ValueError):

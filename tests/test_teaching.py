@@ -239,6 +239,20 @@ def test_show_source_prints_short_helpers_whole_and_summarises_long_ones():
     assert "def " not in long and "split_train_test(ds" in long and "seghelpers/data.py, line" in long
 
 
+def test_show_source_prints_the_code_of_the_helpers_the_lessons_explain():
+    """Docstrings are cut to their first line, so a helper's code, not its documentation, decides what fits:
+    03 explains MeanIoU.update/compute, 05 predict, 02 make_transforms."""
+    import seghelpers as sh
+    import seghelpers.pt as shpt
+    from seghelpers.source import short_docstrings, source_text
+
+    for helper, inside in ((sh.MeanIoU, "def update("), (shpt.predict, "upsample_argmax("),
+                           (shpt.make_transforms, "def train_transforms("), (shpt.ComputeMetrics, "def __call__(")):
+        assert inside in source_text(helper), helper.__name__
+    cut = short_docstrings('def f(x):\n    """One line.\n\n    More text.\n    """\n    return x\n')
+    assert cut == 'def f(x):\n    """One line. ..."""\n    return x'
+
+
 def _kit_names_module():
     import importlib.util
 

@@ -506,7 +506,9 @@ training_args = TrainingArguments(
 # overwrite them with whatever a few dozen training images can teach (40 of the guide's `train[:50]`).
 # Fine-tuning should move a pretrained encoder only a little. (The `Trainer`'s own default, 5e-5, is this low
 # for the same reason: `TrainingArguments` is built for fine-tuning.) The `smoke` profile's 2e-3 is no
-# contradiction: its model starts from random weights, so there is nothing to preserve.
+# contradiction: its model starts from random weights, so there is nothing to preserve. Nor is the `workshop`
+# profile's 2e-4: with only 80 steps, instead of the guide's 1000, a somewhat larger step is the price of
+# seeing the loss fall within a workshop slot; the encoder still moves little in 80 steps.
 
 # %% [markdown] tags=["lang-zh", "pt"]
 # ## 5. 训练
@@ -515,7 +517,7 @@ training_args = TrainingArguments(
 #
 # 用 `smoke` 预设，在一台普通电脑的 CPU 上几秒钟就能训练完。不过 `smoke` 训练的是一个从随机权重开始的小模型，演示的是流程，而不是微调。想在笔记本电脑的 CPU 上看到指南的预训练模型 mit-b0 在真实照片上微调，就在参数单元格里把 `profile` 设为 `"workshop"`（PyTorch 约 3 分钟，TensorFlow 约 7 分钟；它要访问一次 Hub，所以先趁联网运行一次 `make prefetch PROFILE=workshop`）。`guide` 预设（40 张 512×512 的图像，50 轮，共 1000 步）最好用 GPU，每 20 步打印一行。
 #
-# **指南的学习率为什么这么小？** 6e-5 还不到 Adam 默认学习率 1e-3 的十分之一（约为 1/17）。编码器是预训练过的，它的权重已经能提取有用的特征；步子迈得太大，这些特征就会被区区几十张训练图像（指南的 `train[:50]` 里是 40 张）里学到的东西冲掉。所以微调预训练的编码器时，权重只宜小幅调整。（`Trainer` 自己的默认学习率 5e-5 也这么小，原因相同：`TrainingArguments` 本来就是为微调设计的。）`smoke` 预设用 2e-3 并不矛盾：它的模型从随机权重开始，本来就没有什么需要保留。
+# **指南的学习率为什么这么小？** 6e-5 还不到 Adam 默认学习率 1e-3 的十分之一（约为 1/17）。编码器是预训练过的，它的权重已经能提取有用的特征；步子迈得太大，这些特征就会被区区几十张训练图像（指南的 `train[:50]` 里是 40 张）里学到的东西冲掉。所以微调预训练的编码器时，权重只宜小幅调整。（`Trainer` 自己的默认学习率 5e-5 也这么小，原因相同：`TrainingArguments` 本来就是为微调设计的。）`smoke` 预设用 2e-3 并不矛盾：它的模型从随机权重开始，本来就没有什么需要保留。`workshop` 预设的 2e-4 也不矛盾：它只训练 80 步（指南是 1000 步），要在一节课的时间里看到损失明显下降，步子只好稍大一些；80 步下来，编码器的权重变化依然很小。
 
 # %% tags=["pt"]
 compute_metrics = shpt.ComputeMetrics(meta=meta)  # notebook 03's compute_metrics, streamed
@@ -541,7 +543,7 @@ trainer = Trainer(
 #   depends only on the seed, the epoch and the image, and a resumed run retraces an uninterrupted one;
 # - `report_progress` keeps the Trainer's live progress bar where you watch (JupyterLab, Colab), with its table
 #   of evaluations showing numbers only (the per-class lists stay in the log); where nobody watches (papermill,
-#   nbval) it removes the bar and prints one line per evaluation instead.
+#   nbval) it removes the bar and prints one line per evaluation instead. Its code is shown in Under the hood.
 #
 # With `resume = True` in the parameters cell, `train()` continues from the last complete checkpoint.
 
@@ -550,7 +552,7 @@ trainer = Trainer(
 #
 # - `preprocess_logits_for_metrics` 把每个评估批次的 logits 立即转成类别编号（即第 4 小节说的内存问题）；
 # - `AugmentationEpoch` 告诉带种子的训练变换当前是第几轮，这样每张图像的颜色抖动只取决于种子、轮数和图像本身，断点续训的结果与不中断时完全一致；
-# - `report_progress` 在有人看着的地方（JupyterLab、Colab）保留 Trainer 的实时进度条，评估结果表里只列数值（各类别的列表留在日志里）；没人看的地方（papermill、nbval）去掉进度条，改为每次评估打印一行。
+# - `report_progress` 在有人看着的地方（JupyterLab、Colab）保留 Trainer 的实时进度条，评估结果表里只列数值（各类别的列表留在日志里）；没人看的地方（papermill、nbval）去掉进度条，改为每次评估打印一行。它的代码放在“实现细节”里。
 #
 # 在参数单元格里设 `resume = True`，`train()` 就会从最近一个完整的检查点接着训练。
 
@@ -565,7 +567,7 @@ if P.resume:
     print("resuming from", resume_from or "scratch (no complete checkpoint yet)")
 
 # %% tags=["pt"]
-sh.show_source(report_progress, shpt.AugmentationEpoch, shpt.last_complete_checkpoint)  # the kit's code, where it is first used
+sh.show_source(shpt.AugmentationEpoch, shpt.last_complete_checkpoint)  # the kit's code, where it is first used
 
 # %% tags=["pt"]
 # 指南原代码 / the guide's code (Chinese edition)
@@ -1104,7 +1106,7 @@ ex.read_the_curves.check(curves_answer, log)  # .hint() / .solution()
 # - **提速多少。** 见 `benchmarks/RESULTS.md` 第 8 项（“training throughput”，PyTorch），由 `make bench` 按指南的配置（mit-b0、512×512、批大小 2）测得。时间紧的场合（比如只有 CPU 的培训课），可以在参数单元格里设 `fast = True`。
 
 # %% tags=["pt"]
-sh.show_source(shpt.fast_training)  # the kit's fast path, described above
+sh.show_source(report_progress, shpt.fast_training)  # the progress plumbing and the kit's fast path
 
 # %% [markdown] tags=["lang-en", "collapsed", "tf"]
 # ## Under the hood
