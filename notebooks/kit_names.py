@@ -24,6 +24,8 @@ FROM_IMPORT = re.compile(r"^from seghelpers(?:\.(?!exercises)[\w.]+)? import ([\
 #: the set-up and parameter-check cells every notebook shares (notebooks/src/_snippets/), not the lesson
 SNIPPET = re.compile(r"seghelpers\.quiet\.apply\(\)|resolve_namespace\(")
 APPENDIX = re.compile(r"^#{1,2}\s+(Under the hood|实现细节)", re.M)
+#: a ``sh.show_source(...)`` call; group 1: its arguments (shown to the learner, not called)
+SHOW_SOURCE = re.compile(r"show_source\(([^)]*)\)")
 
 
 def kit_names(nb: dict) -> set[str]:
@@ -36,7 +38,7 @@ def kit_names(nb: dict) -> set[str]:
         if cell["cell_type"] == "code" and not SNIPPET.search(src):
             code = "\n".join(line.split("#", 1)[0] for line in src.splitlines())  # comments do not count
             # what sh.show_source(...) shows is read, not called: its arguments are not names to learn
-            code = re.sub(r"show_source\([^)]*\)", "show_source()", code)
+            code = SHOW_SOURCE.sub("show_source()", code)
             names |= {f"{m.group(1)}.{m.group(2)}" for m in KIT_NAME.finditer(code)}
             names |= {n.split(" as ")[0].strip() for m in FROM_IMPORT.finditer(code) for n in m.group(1).split(",")
                       if n.split(" as ")[0].strip() not in ("pt", "tf", "viz")}  # the module aliases shpt, shtf, viz

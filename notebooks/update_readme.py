@@ -120,13 +120,14 @@ def setup_block(lang: str) -> str:
     return "\n".join(rows) + "\n"
 
 
-def _profiles() -> dict:
-    # imported as part of the package (params.py imports seghelpers.i18n); seghelpers imports no framework
+def _params():
+    """``seghelpers.params`` (its PROFILES and FRAMEWORK_VALUES), importable without PYTHONPATH: imported as part
+    of the package (params.py imports seghelpers.i18n); seghelpers imports no framework."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from seghelpers.params import PROFILES
+    from seghelpers import params
 
-    return PROFILES
+    return params
 
 
 def _num(x) -> str:
@@ -138,14 +139,13 @@ def _num(x) -> str:
 
 
 def profiles_block(lang: str) -> str:
-    from seghelpers.params import FRAMEWORK_VALUES
-
+    params = _params()
     zh = lang == "zh"
     head = (["预设", "数据", "模型", "图像尺寸", "学习率", "批大小", "训练长度", "评估/保存间隔", "适用场景"] if zh else
             ["profile", "data", "model", "image size", "learning rate", "batch size", "length", "eval / save every",
              "where"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for name, p in _profiles().items():
+    for name, p in params.PROFILES.items():
         if p["dataset"] == "synthetic":
             data = f"合成场景 `synthetic`，`{p['split']}`" if zh else f"synthetic scenes, `{p['split']}`"
         else:
@@ -162,7 +162,7 @@ def profiles_block(lang: str) -> str:
         where = workshop_where(lang) if name == "workshop" else WHERE.get(name, {}).get(lang, "")
         size = f"{p['image_size']}×{p['image_size']}"
         lr = _num(p["learning_rate"])
-        tf_lr = FRAMEWORK_VALUES.get((name, "tf"), {}).get("learning_rate")
+        tf_lr = params.FRAMEWORK_VALUES.get((name, "tf"), {}).get("learning_rate")
         if tf_lr is not None:  # the guide's TF schedule starts elsewhere
             lr = f"{lr}（TF 版从 {_num(tf_lr)} 开始）" if zh else f"{lr} (TF: {_num(tf_lr)})"
         lines.append("| " + " | ".join([label, data, model, size, lr, str(p["batch_size"]),

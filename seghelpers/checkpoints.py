@@ -216,7 +216,7 @@ def model_load_args(checkpoint, meta, kwargs: dict, where: str) -> tuple[str, di
     ``meta`` (the data set's :class:`~seghelpers.DatasetMeta`). Returns ``(checkpoint, kwargs)``; ``kwargs`` is
     updated in place."""
     check_model_kwargs(kwargs, where)
-    if str(checkpoint).startswith("random:"):  # the offline stand-in: build (once) and use its folder
+    if str(checkpoint).startswith(RANDOM_PREFIX):  # the offline stand-in: build (once) and use its folder
         checkpoint = resolve_checkpoint(checkpoint)
     if meta is not None:
         from .meta import resolve

@@ -49,7 +49,8 @@ def short_docstrings(code: str) -> str:
             if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
                     and isinstance(first.value.value, str) and first.end_lineno > first.lineno):
                 text = first.value.value.strip().splitlines()[0].strip()
-                indent = lines[first.lineno - 1][:len(lines[first.lineno - 1]) - len(lines[first.lineno - 1].lstrip())]
+                opening = lines[first.lineno - 1]
+                indent = opening[:len(opening) - len(opening.lstrip())]
                 cuts.append((first.lineno, first.end_lineno, f'{indent}"""{text} ..."""'))
     for start, end, replacement in sorted(cuts, reverse=True):
         lines[start - 1:end] = [replacement]

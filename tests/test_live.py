@@ -130,22 +130,27 @@ def test_params_summary_warns_on_colab_without_drive(monkeypatch):
     assert "\n" not in p.summary()
 
 
+class _Trainer:
+    """What report_progress uses of a Trainer (its callback handler, add/remove), on transformers' own handler."""
+
+    def __init__(self, *callbacks):
+        from transformers.trainer_callback import CallbackHandler
+
+        self.callback_handler = CallbackHandler(list(callbacks), None, None, None, None)
+        self.add_callback = self.callback_handler.add_callback
+        self.remove_callback = self.callback_handler.remove_callback
+
+    def kinds(self):
+        return sorted(type(cb).__name__ for cb in self.callback_handler.callbacks)
+
+
 def test_report_progress_keeps_the_bar_only_where_a_person_watches():
     from transformers import PrinterCallback, ProgressCallback, TrainerCallback
-    from transformers.trainer_callback import CallbackHandler
     from transformers.utils.notebook import NotebookProgressCallback
 
     from seghelpers.pt.progress import ProgressPrinter, report_progress
 
-    class Trainer:  # the two methods report_progress uses, on transformers' own CallbackHandler
-        def __init__(self, *callbacks):
-            self.callback_handler = CallbackHandler(list(callbacks), None, None, None, None)
-            self.add_callback = self.callback_handler.add_callback
-            self.remove_callback = self.callback_handler.remove_callback
-
-        def kinds(self):
-            return sorted(type(cb).__name__ for cb in self.callback_handler.callbacks)
-
+    Trainer = _Trainer
     t = Trainer(TrainerCallback(), NotebookProgressCallback())  # JupyterLab, Colab: the Trainer's table
     report_progress(t, live=True)
     assert t.kinds() == ["CompactNotebookProgress", "TrainerCallback"]  # the table is the one report
@@ -165,18 +170,11 @@ def test_report_progress_keeps_the_bar_only_where_a_person_watches():
 def test_the_live_table_shows_numbers_not_per_class_lists():
     """In JupyterLab the Trainer's table got one column per metric: two 150-value lists per evaluation row."""
     from transformers import DefaultFlowCallback, TrainerControl, TrainerState, TrainingArguments
-    from transformers.trainer_callback import CallbackHandler
     from transformers.utils.notebook import NotebookProgressCallback
 
     from seghelpers.pt.progress import report_progress
 
-    class Trainer:
-        def __init__(self, *callbacks):
-            self.callback_handler = CallbackHandler(list(callbacks), None, None, None, None)
-            self.add_callback = self.callback_handler.add_callback
-            self.remove_callback = self.callback_handler.remove_callback
-
-    t = Trainer(DefaultFlowCallback(), NotebookProgressCallback())
+    t = _Trainer(DefaultFlowCallback(), NotebookProgressCallback())
     report_progress(t, live=True)
     [bar] = [cb for cb in t.callback_handler.callbacks if type(cb).__name__ == "CompactNotebookProgress"]
     seen = {}

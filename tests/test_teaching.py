@@ -77,16 +77,18 @@ def test_guide_cell_check_catches_the_old_05_palette_cell():
     assert len(guide_cell_problems(old.replace("meta.", "labels."))) == 3
 
 
-def _guide_lines():
+def _load(relative: str, name: str):
+    """A module of the repository that is not a package (tests/fixtures, notebooks/), loaded from its file."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("guide_lines", ROOT / "tests" / "fixtures" / "guide_lines.py")
+    spec = importlib.util.spec_from_file_location(name, ROOT / relative)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-GUIDE = _guide_lines()
+GUIDE = _load("tests/fixtures/guide_lines.py", "guide_lines")
+KIT_NAMES = _load("notebooks/kit_names.py", "kit_names")
 #: the three tags a guide-cell line may carry (notebooks/CONVENTIONS.md)
 TAGGED = re.compile(r"#\s*(guide|forced|kit):")
 #: other spellings of those tags, refused so that one word means one thing
@@ -201,12 +203,11 @@ def test_first_code_cell_is_the_folded_setup():
 
 
 HELPER = re.compile(r"`[^`]*?(?<![\w.])((?:sh|shpt|shtf|viz)\.[A-Za-z_]\w*)")
-SHOWN = re.compile(r"show_source\(([^)]*)\)")
 
 
-def _track(framework):
-    """The English notebooks a learner of one framework reads, in course order."""
-    return [p for p in NOTEBOOKS if "/en/" in p.as_posix()
+def _track(framework, lang="en"):
+    """The notebooks a learner of one framework reads in one language, in course order."""
+    return [p for p in NOTEBOOKS if f"/{lang}/" in p.as_posix()
             and (not p.stem.endswith(("_pytorch", "_tensorflow")) or p.stem.endswith(framework))]
 
 
@@ -219,7 +220,7 @@ def test_helpers_named_in_the_text_are_shown_at_first_use(framework):
         flow = _main_flow(path)
         for src, kind in flow:
             if kind == "code":
-                for m in SHOWN.finditer(src):
+                for m in KIT_NAMES.SHOW_SOURCE.finditer(src):
                     shown |= {n.strip() for n in m.group(1).split(",")}
         for src, kind in flow:
             if kind == "markdown":
@@ -253,27 +254,16 @@ def test_show_source_prints_the_code_of_the_helpers_the_lessons_explain():
     assert cut == 'def f(x):\n    """One line. ..."""\n    return x'
 
 
-def _kit_names_module():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("kit_names", ROOT / "notebooks" / "kit_names.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-SHOWN = re.compile(r"show_source\(([^)]*)\)")
-
-
 def unshown_kit_names(track: list[dict]) -> list[str]:
     """Kit names a notebook's lesson uses (notebooks/kit_names.py) that neither it nor an earlier notebook of the
     learner's track shows with ``sh.show_source``; constants (``MEAN_IOU_METRIC``) are values, not code."""
-    kit, shown, missing = _kit_names_module(), set(), []
+    shown, missing = set(), []
     for nb in track:
         code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
         # sh.show_source(sh.DatasetMeta.to_model_ids) shows the method and names its class
-        shown |= {part for m in SHOWN.finditer(code) for arg in m.group(1).split(",") for part in arg.strip().split(".")}
-        missing += [name for name in sorted(kit.kit_names(nb)) if name.split(".")[-1] not in shown
+        shown |= {part for m in KIT_NAMES.SHOW_SOURCE.finditer(code) for arg in m.group(1).split(",")
+                  for part in arg.strip().split(".")}
+        missing += [name for name in sorted(KIT_NAMES.kit_names(nb)) if name.split(".")[-1] not in shown
                     and not name.split(".")[-1].isupper() and name != "sh.show_source"]
     return missing
 
@@ -285,11 +275,11 @@ def test_unshown_kit_names_are_found():
     assert unshown_kit_names([nb1, nb2]) == ["shpt.predict"]  # shown in an earlier notebook counts
 
 
-@pytest.mark.parametrize("fw", ["pytorch", "tensorflow"])
-def test_every_kit_name_a_lesson_uses_is_shown(fw):
+@pytest.mark.parametrize("framework", ["_pytorch", "_tensorflow"])
+def test_every_kit_name_a_lesson_uses_is_shown(framework):
     """A learner going 01 -> 05 in one framework sees the code (or the summary) of every kit helper they call."""
-    stems = ["01_data", f"02_preprocess_{fw}", f"03_metrics_{fw}", f"04_train_{fw}", f"05_inference_{fw}"]
     for lang in ("en", "zh"):
-        track = [json.loads((ROOT / "notebooks" / lang / f"{s}.ipynb").read_text(encoding="utf-8")) for s in stems]
+        track = [json.loads(p.read_text(encoding="utf-8")) for p in _track(framework, lang)]
+        assert len(track) == 5, [p.stem for p in _track(framework, lang)]
         missing = unshown_kit_names(track)
-        assert not missing, f"{lang}/{fw}: used but never shown with sh.show_source: {missing}"
+        assert not missing, f"{lang}/{framework}: used but never shown with sh.show_source: {missing}"
